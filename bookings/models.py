@@ -1,0 +1,337 @@
+"""Events, tickets, bookings and the organiser's rules for changing them."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import OrganiserQuerySet, TenantModel
+
+REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read over the phone
+
+
+def new_reference() -> str:
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+
+
+def new_link_secret() -> str:
+    return secrets.token_urlsafe(16)  # 128 random bits
+
+
+class EventQuerySet(OrganiserQuerySet):
+    def scheduled(self):
+        return self.filter(status=Event.Status.SCHEDULED)
+
+    def upcoming(self):
+        return self.scheduled().filter(starts_at__gt=timezone.now())
+
+
+class Event(TenantModel):
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    venue = models.CharField(max_length=200, blank=True)
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveIntegerField(help_text=_("Seats across all ticket types."))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["organiser", "status", "starts_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gte=models.F("starts_at")),
+                                   name="event_ends_after_it_starts"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at < self.starts_at:
+            raise ValidationError({"ends_at": _("An event cannot end before it starts.")})
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    @property
+    def has_started(self) -> bool:
+        return self.starts_at <= timezone.now()
+
+
+class TicketType(TenantModel):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ticket_types")
+    name = models.CharField(max_length=120)
+    price = models.PositiveIntegerField(help_text=_("In minor units (pence, cents)."))
+    capacity = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Optional limit for this ticket type within the event.")
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.name}"
+
+    def clean(self):
+        if self.event_id and self.organiser_id and self.event.organiser_id != self.organiser_id:
+            raise ValidationError(_("A ticket type belongs to its event's organiser."))
+
+
+class BookingQuerySet(OrganiserQuerySet):
+    def confirmed(self):
+        return self.filter(status=Booking.Status.CONFIRMED)
+
+    def owned_by(self, user):
+        return self.filter(user=user)
+
+
+class Booking(TenantModel):
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class CancelledBy(models.TextChoices):
+        BOOKER = "booker", _("You cancelled")
+        ORGANISER = "organiser", _("The organiser cancelled the event")
+
+    class PaymentMethod(models.TextChoices):
+        FREE = "free", _("Free")
+        CARD = "card", _("Card")
+        OFFLINE = "offline", _("Offline payment")
+        PASS = "pass", _("Pass")
+        VOUCHER = "voucher", _("Voucher")
+
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="bookings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="bookings")
+    booker_name = models.CharField(max_length=150)
+    booker_email = models.EmailField()
+    booker_phone = models.CharField(max_length=40, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    total = models.PositiveIntegerField(default=0, help_text=_("In minor units."))
+    currency = models.CharField(max_length=3)
+    payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices,
+                                      default=PaymentMethod.FREE)
+    payment_reference = models.CharField(max_length=120, blank=True)
+    booked_from = models.CharField(
+        max_length=200, blank=True, help_text=_("The public page path the booking was made on.")
+    )
+    # Rotating this revokes every signed View booking link sent so far.
+    link_secret = models.CharField(max_length=32, default=new_link_secret, editable=False)
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "status"]),
+            models.Index(fields=["booker_email"]),
+            models.Index(fields=["event", "status"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["organiser", "idempotency_key"],
+                                    name="booking_idempotent_per_organiser"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == self.Status.CANCELLED
+
+    def clean(self):
+        if self.event_id and self.organiser_id and self.event.organiser_id != self.organiser_id:
+            raise ValidationError(_("A booking belongs to its event's organiser."))
+
+
+class Attendee(TenantModel):
+    """One ticket: who holds it, of which type, at what price."""
+
+    class Attendance(models.TextChoices):
+        UNMARKED = "unmarked", _("Not marked")
+        ATTENDED = "attended", _("Attended")
+        ABSENT = "absent", _("Did not attend")
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="attendees")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="attendees")
+    name = models.CharField(max_length=150)
+    is_child = models.BooleanField(default=False)
+    price = models.PositiveIntegerField(help_text=_("What was paid for this ticket, in minor units."))
+    attendance = models.CharField(max_length=10, choices=Attendance.choices,
+                                  default=Attendance.UNMARKED)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["ticket_type"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class BookingFormField(TenantModel):
+    """A question on the booking form; an event's own fields replace the organiser's defaults."""
+
+    class FieldType(models.TextChoices):
+        TEXT = "text", _("Short text")
+        TEXTAREA = "textarea", _("Long text")
+        CHOICE = "choice", _("Choice")
+        CHECKBOX = "checkbox", _("Tick box")
+
+    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="form_fields",
+                              help_text=_("Leave empty to ask on every event."))
+    label = models.CharField(max_length=200)
+    field_type = models.CharField(max_length=10, choices=FieldType.choices, default=FieldType.TEXT)
+    required = models.BooleanField(default=False)
+    choices = models.TextField(blank=True, help_text=_("For a choice field: one option per line."))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def choice_list(self) -> list[str]:
+        return [c.strip() for c in self.choices.splitlines() if c.strip()]
+
+    def clean(self):
+        if self.field_type == self.FieldType.CHOICE and len(self.choice_list) < 2:
+            raise ValidationError({"choices": _("A choice field needs at least two options.")})
+
+
+class BookingFormResponse(TenantModel):
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="responses")
+    field = models.ForeignKey(BookingFormField, null=True, blank=True, on_delete=models.SET_NULL)
+    label = models.CharField(max_length=200, help_text=_("The question as it was asked."))
+    answer = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+
+class WaitingListQuerySet(OrganiserQuerySet):
+    def waiting(self):
+        return self.filter(status=WaitingListEntry.Status.WAITING)
+
+
+class WaitingListEntry(TenantModel):
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting")
+        OFFERED = "offered", _("Offered a place")
+        LEFT = "left", _("Left the list")
+        BOOKED = "booked", _("Booked")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="waiting_list")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="waiting_list_entries")
+    name = models.CharField(max_length=150)
+    email = models.EmailField()
+    quantity = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    offer_expires_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WaitingListQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "waiting list entries"
+        indexes = [models.Index(fields=["user", "status"]), models.Index(fields=["email"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event", "email"], condition=Q(status__in=["waiting", "offered"]),
+                name="one_open_waiting_entry_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} waiting for {self.event}"
+
+
+class BookingRules(TenantModel):
+    """Transfer and cancellation rules: the organiser's default, or one event's override."""
+
+    class TransferScope(models.TextChoices):
+        ANY_EVENT = "any", _("Any upcoming event of ours")
+        SAME_EVENT = "same_event", _("Another ticket type of the same event only")
+        CHOSEN_EVENTS = "chosen", _("Only the events chosen below")
+
+    class PriceDifference(models.TextChoices):
+        SETTLE = "settle", _("Charge a dearer ticket; refund a cheaper one")
+        EQUAL_OR_CHEAPER_NO_REFUND = "no_refund", _("Allow same price or cheaper, no refund")
+        SAME_PRICE_ONLY = "same_price", _("Only tickets of the same price")
+
+    class RefundMethod(models.TextChoices):
+        ORIGINAL = "original", _("To the original payment")
+        CREDIT = "credit", _("As account credit (a voucher)")
+        NONE = "none", _("No refund")
+
+    event = models.OneToOneField(Event, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="rules",
+                                 help_text=_("Leave empty for your default rules."))
+    transfers_allowed = models.BooleanField(default=False)
+    transfer_cutoff_hours = models.PositiveIntegerField(
+        default=24, help_text=_("Transfers close this many hours before the event starts.")
+    )
+    transfer_scope = models.CharField(max_length=12, choices=TransferScope.choices,
+                                      default=TransferScope.ANY_EVENT)
+    transfer_target_events = models.ManyToManyField(
+        Event, blank=True, related_name="+",
+        help_text=_("Used when transfers are limited to chosen events."),
+    )
+    price_difference = models.CharField(max_length=12, choices=PriceDifference.choices,
+                                        default=PriceDifference.SETTLE)
+    cancellations_allowed = models.BooleanField(default=False)
+    cancellation_cutoff_hours = models.PositiveIntegerField(
+        default=48, help_text=_("Cancellations close this many hours before the event starts.")
+    )
+    refund_method = models.CharField(max_length=10, choices=RefundMethod.choices,
+                                     default=RefundMethod.ORIGINAL)
+    cancellation_fee = models.PositiveIntegerField(
+        default=0, help_text=_("Kept from each refund, in minor units.")
+    )
+
+    class Meta:
+        verbose_name = "transfer and cancellation rules"
+        verbose_name_plural = "transfer and cancellation rules"
+        constraints = [
+            models.UniqueConstraint(fields=["organiser"], condition=Q(event__isnull=True),
+                                    name="one_default_rule_set_per_organiser"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rules for {self.event}" if self.event_id else f"Default rules for {self.organiser}"
+
+    def clean(self):
+        errors = {}
+        if self.refund_method == self.RefundMethod.NONE and self.cancellation_fee:
+            errors["cancellation_fee"] = _("A fee makes no sense when nothing is refunded.")
+        if self.event_id and self.organiser_id and self.event.organiser_id != self.organiser_id:
+            errors["event"] = _("Choose one of your own events.")
+        if errors:
+            raise ValidationError(errors)

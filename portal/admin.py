@@ -1,0 +1,159 @@
+"""The tenant-scoped admin: organiser staff see and change only their own organisers' rows."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from portal.models import Organiser, OrganiserStaff, TenantModel
+
+
+def staff_organiser_ids(request) -> list[int]:
+    """The organisers this user works for, read once per request."""
+    if not hasattr(request, "_staff_organiser_ids"):
+        request._staff_organiser_ids = list(
+            OrganiserStaff.objects.filter(user=request.user).values_list("organiser_id", flat=True)
+        )
+    return request._staff_organiser_ids
+
+
+def is_organiser_staff(request) -> bool:
+    user = request.user
+    return user.is_active and user.is_staff and (user.is_superuser or bool(staff_organiser_ids(request)))
+
+
+def scope_to_staff(request, queryset):
+    """The one place admin querysets are narrowed to the staff member's organisers."""
+    if request.user.is_superuser:
+        return queryset
+    ids = staff_organiser_ids(request)
+    if queryset.model is Organiser:
+        return queryset.filter(pk__in=ids)
+    if issubclass(queryset.model, TenantModel):
+        return queryset.filter(organiser_id__in=ids)
+    return queryset.none()
+
+
+class ScopedFormFieldsMixin:
+    """Foreign-key and many-to-many choices, list filters and permissions, scoped."""
+
+    def get_queryset(self, request):
+        return scope_to_staff(request, super().get_queryset(request))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = scope_to_staff(request, field.queryset)
+            if db_field.name == "organiser" and not request.user.is_superuser:
+                ids = staff_organiser_ids(request)
+                if len(ids) == 1:
+                    field.initial = ids[0]
+        return field
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if field is not None and hasattr(field, "queryset"):
+            field.queryset = scope_to_staff(request, field.queryset)
+        return field
+
+    def has_module_permission(self, request):
+        return is_organiser_staff(request)
+
+    def has_view_permission(self, request, obj=None):
+        return is_organiser_staff(request)
+
+    def has_add_permission(self, request, *args):
+        return is_organiser_staff(request)
+
+    def has_change_permission(self, request, obj=None):
+        return is_organiser_staff(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_organiser_staff(request)
+
+
+class OrganiserScopedAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
+    """Base for every tenant-owned model's admin."""
+
+    def get_list_filter(self, request):
+        # Django's related filter lists every row of the related table; only-related keeps
+        # the choices to values present in the (scoped) changelist.
+        filters = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str):
+                field = self.model._meta.get_field(item.split("__")[0])
+                if field.is_relation and "__" not in item:
+                    item = (item, admin.RelatedOnlyFieldListFilter)
+            filters.append(item)
+        return filters
+
+    def save_formset(self, request, form, formset, change):
+        # Child rows take their organiser from the parent, never from input.
+        instances = formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            obj.delete()
+        for instance in instances:
+            if isinstance(instance, TenantModel):
+                instance.organiser = form.instance.organiser
+            instance.save()
+        formset.save_m2m()
+
+
+class OrganiserScopedInline(ScopedFormFieldsMixin):
+    exclude = ("organiser",)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        parent = obj
+
+        class ParentOrganiserFormSet(formset):
+            def _construct_form(self, i, **kw):
+                form = super()._construct_form(i, **kw)
+                if parent is not None and isinstance(form.instance, TenantModel):
+                    # Set before validation so model clean() can compare organisers.
+                    form.instance.organiser = parent.organiser
+                return form
+
+        return ParentOrganiserFormSet
+
+
+class OrganiserScopedTabularInline(OrganiserScopedInline, admin.TabularInline):
+    extra = 0
+
+
+class OrganiserScopedStackedInline(OrganiserScopedInline, admin.StackedInline):
+    extra = 0
+
+
+class OrganiserStaffInline(admin.TabularInline):
+    model = OrganiserStaff
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organiser)
+class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
+    list_display = ["name", "slug", "plan", "attendance_tracking", "time_zone", "currency"]
+    search_fields = ["name", "slug"]
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "plan", "attendance_tracking")}),
+        ("Public page", {"fields": ("public_page_intro",)}),
+        ("Contact details shown to bookers", {
+            "fields": ("contact_email", "contact_phone", "website", "address"),
+        }),
+        ("Locale", {"fields": ("time_zone", "currency")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        # Plan and features are the platform's to set; the address is part of printed links.
+        if request.user.is_superuser:
+            return ()
+        return ("slug", "plan", "attendance_tracking", "currency")
+
+    def get_inlines(self, request, obj):
+        return [OrganiserStaffInline] if request.user.is_superuser else []
+
+    def has_add_permission(self, request, *args):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser

@@ -1,0 +1,217 @@
+"""Create the demo data of DESIGN §6. Safe to run again: every row is found by a natural key."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
+from portal.models import Organiser, OrganiserStaff
+
+DEMO_BOOKER = ("demo@example.com", "portal-demo-2026", "Demo Booker")
+DEMO_STAFF = ("staff@riverside-yoga.example", "organiser-demo-2026", "Rosa Riverside")
+DEMO_SUPERUSER = ("admin@bookerportal.example", "platform-admin-2026", "Platform Admin")
+
+
+class Command(BaseCommand):
+    help = "Load the demo organisers, events, bookings and logins (idempotent)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        booker = self.user(*DEMO_BOOKER)
+        staff = self.user(*DEMO_STAFF, is_staff=True)
+        self.user(*DEMO_SUPERUSER, is_staff=True, is_superuser=True)
+
+        riverside = self.riverside_yoga()
+        OrganiserStaff.objects.update_or_create(
+            organiser=riverside, user=staff, defaults={"role": OrganiserStaff.Role.OWNER}
+        )
+        self.riverside_bookings(riverside, booker)
+        self.little_explorers_bookings(self.little_explorers(), booker)
+
+        self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in with:"))
+        for email, password, role in [
+            (DEMO_BOOKER[0], DEMO_BOOKER[1], "booker, at /accounts/login/"),
+            (DEMO_STAFF[0], DEMO_STAFF[1], "riverside-yoga staff, at /admin/"),
+            (DEMO_SUPERUSER[0], DEMO_SUPERUSER[1], "platform superuser, at /admin/"),
+        ]:
+            self.stdout.write(f"  {email} / {password}  ({role})")
+
+    # People -------------------------------------------------------------------------------
+
+    def user(self, email, password, name, *, is_staff=False, is_superuser=False) -> User:
+        user, _ = User.objects.update_or_create(
+            email=email,
+            defaults={"name": name, "is_staff": is_staff, "is_superuser": is_superuser},
+        )
+        if not user.check_password(password):  # keep the same hash on a second run
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+        return user
+
+    # Organisers ---------------------------------------------------------------------------
+
+    def riverside_yoga(self) -> Organiser:
+        organiser, _ = Organiser.objects.update_or_create(
+            slug="riverside-yoga",
+            defaults={
+                "name": "Riverside Yoga",
+                "plan": Organiser.Plan.STANDARD,
+                "attendance_tracking": True,
+                "time_zone": "Europe/London",
+                "currency": "GBP",
+                "public_page_intro": "Small, friendly yoga classes by the river. All levels welcome.",
+                "contact_email": "hello@riverside-yoga.example",
+                "contact_phone": "+44 20 7946 0123",
+                "address": "2 Towpath Lane, London",
+            },
+        )
+        self.rules(organiser, transfers_allowed=True, transfer_cutoff_hours=24,
+                   cancellations_allowed=True, cancellation_cutoff_hours=48,
+                   refund_method=BookingRules.RefundMethod.ORIGINAL)
+        return organiser
+
+    def little_explorers(self) -> Organiser:
+        organiser, _ = Organiser.objects.update_or_create(
+            slug="little-explorers",
+            defaults={
+                "name": "Little Explorers",
+                "plan": Organiser.Plan.FREE,
+                "attendance_tracking": False,
+                "time_zone": "Europe/London",
+                "currency": "GBP",
+                "public_page_intro": "Play, music and outdoor adventures for children aged 1 to 8.",
+                "contact_email": "play@little-explorers.example",
+                "contact_phone": "+44 161 496 0456",
+            },
+        )
+        self.rules(organiser, transfers_allowed=False, cancellations_allowed=True,
+                   cancellation_cutoff_hours=24, refund_method=BookingRules.RefundMethod.ORIGINAL)
+        return organiser
+
+    def rules(self, organiser, **values) -> None:
+        BookingRules.objects.update_or_create(organiser=organiser, event=None, defaults=values)
+
+    # Events -------------------------------------------------------------------------------
+
+    def event(self, organiser, title, *, days, hour, minutes=60, capacity=20, tickets,
+              cancelled=False, venue="", description="") -> Event:
+        local_start = datetime.combine(timezone.localdate() + timedelta(days=days), time(hour))
+        starts_at = timezone.make_aware(local_start, organiser.tzinfo)
+        event, _ = Event.objects.update_or_create(
+            organiser=organiser,
+            title=title,
+            defaults={
+                "starts_at": starts_at,
+                "ends_at": starts_at + timedelta(minutes=minutes),
+                "capacity": capacity,
+                "venue": venue,
+                "description": description,
+                "status": Event.Status.CANCELLED if cancelled else Event.Status.SCHEDULED,
+                "cancelled_at": starts_at - timedelta(days=3) if cancelled else None,
+            },
+        )
+        for position, (name, price) in enumerate(tickets):
+            TicketType.objects.update_or_create(
+                organiser=organiser, event=event, name=name,
+                defaults={"price": price, "position": position},
+            )
+        return event
+
+    def booking(self, reference, event, *, user=None, name, email, attendees, cancelled_by="",
+                payment_method=Booking.PaymentMethod.CARD) -> Booking:
+        """attendees: (name, ticket name, is_child, attendance) tuples."""
+        tickets = {t.name: t for t in event.ticket_types.all()}
+        total = sum(tickets[ticket].price for _, ticket, _, _ in attendees)
+        booking, _ = Booking.objects.update_or_create(
+            reference=reference,
+            defaults={
+                "organiser": event.organiser,
+                "event": event,
+                "user": user,
+                "booker_name": name,
+                "booker_email": email,
+                "status": Booking.Status.CANCELLED if cancelled_by else Booking.Status.CONFIRMED,
+                "cancelled_by": cancelled_by,
+                "cancelled_at": event.starts_at - timedelta(days=3) if cancelled_by else None,
+                "total": total,
+                "currency": event.organiser.currency,
+                "payment_method": payment_method if total else Booking.PaymentMethod.FREE,
+                "payment_reference": f"demo_{reference.lower()}" if total else "",
+                "booked_from": f"/{event.organiser.slug}/",
+            },
+        )
+        for attendee_name, ticket, is_child, attendance in attendees:
+            Attendee.objects.update_or_create(
+                booking=booking, name=attendee_name,
+                defaults={"organiser": event.organiser, "ticket_type": tickets[ticket],
+                          "is_child": is_child, "price": tickets[ticket].price,
+                          "attendance": attendance},
+            )
+        return booking
+
+    def waiting(self, event, *, user, name, email, quantity=1) -> None:
+        WaitingListEntry.objects.update_or_create(
+            event=event, email=email,
+            defaults={"organiser": event.organiser, "user": user, "name": name, "quantity": quantity},
+        )
+
+    def riverside_bookings(self, org, booker) -> None:
+        unmarked, attended = Attendee.Attendance.UNMARKED, Attendee.Attendance.ATTENDED
+        yoga = [("Drop-in", 1200), ("Concession", 800)]
+        sunrise = self.event(org, "Sunrise Flow", days=4, hour=7, tickets=yoga, venue="Studio 1",
+                             description="An energising morning flow to start the day.")
+        self.event(org, "Yin & Restore", days=10, hour=19, minutes=75, tickets=yoga, venue="Studio 2",
+                   description="Slow, deep stretches and a long relaxation.")
+        self.event(org, "Lunchtime Stretch", days=2, hour=12, minutes=45, tickets=yoga,
+                   venue="Studio 1", description="A gentle 45 minutes for desk-bound backs.")
+        basics = self.event(org, "Vinyasa Basics", days=-7, hour=18, tickets=yoga, venue="Studio 1")
+        candlelit = self.event(org, "Candlelit Yoga", days=6, hour=20, tickets=yoga,
+                               venue="Studio 2", cancelled=True)
+        full_moon = self.event(org, "Full Moon Workshop", days=14, hour=19, minutes=120,
+                               capacity=2, tickets=[("Workshop", 2500)], venue="The Boathouse",
+                               description="A two-hour workshop of breath, movement and rest.")
+
+        me = {"user": booker, "name": DEMO_BOOKER[2], "email": DEMO_BOOKER[0]}
+        self.booking("RYDEMO01", sunrise, **me, attendees=[
+            ("Demo Booker", "Drop-in", False, unmarked), ("Sam Booker", "Concession", False, unmarked)])
+        self.booking("RYDEMO02", basics, **me, attendees=[
+            ("Demo Booker", "Drop-in", False, attended), ("Alex Friend", "Drop-in", False, unmarked)])
+        self.booking("RYDEMO03", candlelit, **me, attendees=[("Demo Booker", "Drop-in", False, unmarked)],
+                     cancelled_by=Booking.CancelledBy.ORGANISER)
+        for ref, name, email in [("RYFULL01", "Priya Shah", "priya@example.net"),
+                                 ("RYFULL02", "Tom Hughes", "tom@example.net")]:
+            self.booking(ref, full_moon, name=name, email=email,
+                         attendees=[(name, "Workshop", False, unmarked)])
+        self.waiting(full_moon, **me)
+
+    def little_explorers_bookings(self, org, booker) -> None:
+        booked = Attendee.Attendance.UNMARKED
+        kids = [("Child", 650), ("Adult", 0)]
+        movers = self.event(org, "Mini Movers", days=5, hour=10, minutes=45, tickets=kids,
+                            venue="Village Hall", description="Music and movement for 1 to 4 year olds.")
+        forest = self.event(org, "Forest Explorers", days=-12, hour=10, minutes=90, tickets=kids,
+                            venue="Oak Wood car park", description="Den building and bug hunts.")
+        puppets = self.event(org, "Puppet Theatre", days=8, hour=14, tickets=kids, venue="Library")
+        messy = self.event(org, "Messy Play", days=9, hour=10, capacity=1, tickets=kids,
+                           venue="Village Hall", description="Paint, sand and water. Bring spare clothes!")
+
+        me = {"user": booker, "name": DEMO_BOOKER[2], "email": DEMO_BOOKER[0]}
+        self.booking("LEDEMO01", movers, **me, attendees=[
+            ("Demo Booker", "Adult", False, booked), ("Maya Booker", "Child", True, booked)])
+        self.booking("LEDEMO02", forest, **me, attendees=[
+            ("Demo Booker", "Adult", False, booked), ("Maya Booker", "Child", True, booked),
+            ("Leo Booker", "Child", True, booked)])
+        self.booking("LEDEMO03", puppets, **me, attendees=[("Maya Booker", "Child", True, booked)],
+                     cancelled_by=Booking.CancelledBy.BOOKER)
+        self.booking("LEFULL01", messy, name="Jo Parker", email="jo@example.net",
+                     attendees=[("Ruby Parker", "Child", True, booked)])
+        self.waiting(messy, **me)

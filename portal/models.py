@@ -1,0 +1,134 @@
+"""The platform core: the Organiser tenant and the one mechanism that scopes rows to it."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+RESERVED_SLUGS = frozenset(
+    {"admin", "accounts", "portal", "static", "healthz", "media", "api", "b", "stripe", "webhooks"}
+)
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a time zone name such as Europe/London."),
+                              params={"value": value})
+
+
+def validate_slug_not_reserved(value: str) -> None:
+    if value in RESERVED_SLUGS:
+        raise ValidationError(_("This address is reserved; choose another."))
+
+
+class BaseModel(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class OrganiserQuerySet(models.QuerySet):
+    """The one scoping mechanism: every tenant-owned query starts here."""
+
+    def for_organiser(self, organiser: Organiser):
+        return self.filter(organiser=organiser)
+
+    def for_organisers(self, organisers):
+        return self.filter(organiser__in=organisers)
+
+
+class TenantModel(BaseModel):
+    """A row that belongs to exactly one organiser. Child rows copy it from their parent."""
+
+    organiser = models.ForeignKey(
+        "portal.Organiser", on_delete=models.PROTECT, related_name="%(class)ss"
+    )
+
+    objects = OrganiserQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class OrganiserManager(models.Manager):
+    def for_organisers(self, organisers):
+        return self.filter(pk__in=[o.pk for o in organisers])
+
+    def for_staff(self, user):
+        if user.is_superuser:
+            return self.all()
+        return self.filter(staff__user=user)
+
+
+class Organiser(BaseModel):
+    class Plan(models.TextChoices):
+        FREE = "free", _("Free")
+        STANDARD = "standard", _("Standard")
+        PREMIUM = "premium", _("Premium")
+
+    slug = models.SlugField(
+        unique=True, max_length=60, validators=[validate_slug_not_reserved],
+        help_text=_("The address of the public page: /<slug>/."),
+    )
+    name = models.CharField(max_length=120)
+    plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.FREE)
+    attendance_tracking = models.BooleanField(
+        default=False, help_text=_("Mark who attended; bookers see Attended / Did not attend.")
+    )
+    time_zone = models.CharField(max_length=64, default="Europe/London",
+                                 validators=[validate_time_zone])
+    currency = models.CharField(
+        max_length=3, default="GBP",
+        validators=[RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO code such as GBP."))],
+    )
+    public_page_intro = models.TextField(blank=True, help_text=_("Shown at the top of your public page."))
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    website = models.URLField(blank=True)
+    address = models.TextField(blank=True)
+
+    objects = OrganiserManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def offers_paid_products(self) -> bool:
+        """Memberships, passes and vouchers need the Standard plan or above."""
+        return self.plan in {self.Plan.STANDARD, self.Plan.PREMIUM}
+
+    @cached_property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class OrganiserStaff(BaseModel):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        MANAGER = "manager", _("Manager")
+
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="organiser_roles")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MANAGER)
+
+    class Meta:
+        verbose_name = "organiser staff member"
+        verbose_name_plural = "organiser staff"
+        constraints = [
+            models.UniqueConstraint(fields=["organiser", "user"], name="staff_unique_per_organiser")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()}, {self.organiser})"

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from portal import views
+
+admin.site.site_header = "Booker Portal: organiser admin"
+admin.site.site_title = "Organiser admin"
+admin.site.index_title = "Your organisation"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("portal/", RedirectView.as_view(pattern_name="bookings:event_list"), name="portal"),
+    path("portal/events/", include("bookings.urls")),
+    path("portal/memberships/", include("memberships.urls")),
+    path("portal/passes/", include("passes.urls")),
+    path("portal/vouchers/", include("vouchers.urls")),
+    path("portal/account/", include("accounts.urls")),
+    # Last: any other single path segment is an organiser's public page.
+    path("<slug:org_slug>/", views.organiser_page, name="organiser_page"),
+]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from bookings import selectors as booking_selectors
+from portal.models import Organiser
+
+
+@require_GET
+def home(request):
+    return render(request, "portal/home.html")
+
+
+@require_GET
+def organiser_page(request, org_slug: str):
+    organiser = get_object_or_404(Organiser, slug=org_slug)
+    events = booking_selectors.event_list_public(organiser=organiser)
+    return render(request, "portal/organiser_page.html",
+                  {"organiser": organiser, "events": events})
+
+
+def _database_ok() -> bool:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True
+    except Exception:  # any failure to reach the database means "down"
+        return False
+
+
+def _broker_ok() -> bool | None:
+    if not settings.REDIS_URL:
+        return None  # embedded mode has no broker to check
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2,
+                                         socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    checks = {"database": _database_ok(), "broker": _broker_ok()}
+    healthy = all(ok is not False for ok in checks.values())
+    body = {"status": "ok" if healthy else "unavailable",
+            "checks": {name: ("ok" if ok else "skipped" if ok is None else "down")
+                       for name, ok in checks.items()}}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+
+@require_GET
+@login_required
+def coming_soon(request, section: str, title: str):
+    """A portal section whose issue has not landed yet."""
+    return render(request, "portal/coming_soon.html", {"section": section, "title": title})
