@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import Http404
 
 from portal.models import Organiser, OrganiserStaff, TenantModel
 
@@ -57,6 +58,10 @@ class ScopedFormFieldsMixin:
 
     def has_module_permission(self, request):
         return is_organiser_staff(request)
+
+    def _get_obj_does_not_exist_redirect(self, request, opts, object_id):
+        # Django redirects to the index with "doesn't exist"; another tenant's object is a 404.
+        raise Http404("No such object.")
 
     def has_view_permission(self, request, obj=None):
         return is_organiser_staff(request)

@@ -1,25 +1,26 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
 
+from django.conf import settings
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.console import EmailBackend as ConsoleBackend
-from django.core.mail.backends.filebased import EmailBackend as FileBackend
 
 
-class FileAndConsoleEmailBackend(FileBackend):
-    """The embedded default: one file per message in var/mail/, and a copy on the console."""
+class FileAndConsoleEmailBackend(BaseEmailBackend):
+    """The embedded default: one .eml file per message in var/mail/, and a copy on the console."""
+
+    def __init__(self, file_path=None, **kwargs):
+        super().__init__(**kwargs)
+        self.file_path = Path(file_path or settings.EMAIL_FILE_PATH)
 
     def send_messages(self, email_messages):
-        sent = super().send_messages(email_messages)
-        ConsoleBackend(stream=sys.stdout).send_messages(email_messages)
-        return sent
-
-    def _get_filename(self):
-        # One file per message (the base class appends a whole batch to one file).
-        self._fname = None
-        return super()._get_filename()
-
-    def write_message(self, message):
-        self.stream.close()
-        self.stream = open(self._get_filename(), "ab")
-        super().write_message(message)
+        self.file_path.mkdir(parents=True, exist_ok=True)
+        for message in email_messages:
+            name = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid4().hex[:8]}.eml"
+            (self.file_path / name).write_bytes(message.message().as_bytes(linesep="\n"))
+        ConsoleBackend(stream=sys.stdout, fail_silently=self.fail_silently).send_messages(email_messages)
+        return len(email_messages)

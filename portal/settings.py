@@ -7,6 +7,7 @@ email to files, offline payments, DEBUG on); the production shape comes from env
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import environ
@@ -67,7 +68,8 @@ def env_database(name: str, default: str) -> dict:
 
 
 DEBUG = env_bool("DJANGO_DEBUG", default=True)
-TESTING = env_bool("PORTAL_TESTING", default=False)
+# Under pytest: fast hashing and plain static storage (the manifest needs collectstatic).
+TESTING = env_bool("PORTAL_TESTING", default="pytest" in sys.modules)
 
 SECRET_KEY = env_secret("SECRET_KEY")
 if not SECRET_KEY:
@@ -239,6 +241,9 @@ STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "offline"
 
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Security: strict by default in production; the embedded demo is plain http on localhost.
@@ -252,6 +257,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HSTS preload is a commitment that is slow to undo (the browser lists outlive the setting), so it
+# is opt-in with SECURE_HSTS_PRELOAD=true once the domain is settled; until then its warning is noise.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 LOGGING = {
     "version": 1,

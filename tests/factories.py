@@ -1,0 +1,183 @@
+"""Factories. Tenant rows take their organiser from their parent, so nothing straddles tenants."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from accounts.models import User
+from bookings.models import (
+    Attendee,
+    Booking,
+    BookingFormField,
+    BookingFormResponse,
+    BookingRules,
+    Event,
+    TicketType,
+    WaitingListEntry,
+)
+from portal.models import Organiser, OrganiserStaff
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class OrganiserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Organiser
+
+    slug = factory.Sequence(lambda n: f"organiser-{n}")
+    name = factory.Sequence(lambda n: f"Organiser {n}")
+    plan = Organiser.Plan.STANDARD
+    contact_email = factory.LazyAttribute(lambda o: f"hello@{o.slug}.example")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"booker{n}@example.com")
+    name = factory.Sequence(lambda n: f"Booker {n}")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def save_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save()
+
+
+class TenantFactory(factory.django.DjangoModelFactory):
+    """A tenant row whose organiser comes from its parent when only the parent is given,
+    and whose parent is made for the given organiser when only the organiser is given."""
+
+    _parent = ""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _generate(cls, strategy, params):
+        parent = params.get(cls._parent) if cls._parent else None
+        if parent is not None and "organiser" not in params:
+            params["organiser"] = parent.organiser
+        return super()._generate(strategy, params)
+
+
+class OrganiserStaffFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganiserStaff
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    role = OrganiserStaff.Role.MANAGER
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    title = factory.Sequence(lambda n: f"Event {n}")
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda e: e.starts_at + timedelta(hours=1))
+    capacity = 10
+
+
+class TicketTypeFactory(TenantFactory):
+    _parent = "event"
+
+    class Meta:
+        model = TicketType
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    event = factory.SubFactory(EventFactory, organiser=factory.SelfAttribute("..organiser"))
+    name = "Standard"
+    price = 1000
+
+
+class BookingFactory(TenantFactory):
+    _parent = "event"
+
+    class Meta:
+        model = Booking
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    event = factory.SubFactory(EventFactory, organiser=factory.SelfAttribute("..organiser"))
+    booker_name = factory.Sequence(lambda n: f"Booker {n}")
+    booker_email = factory.Sequence(lambda n: f"guest{n}@example.com")
+    currency = factory.SelfAttribute("organiser.currency")
+    total = 1000
+    payment_method = Booking.PaymentMethod.CARD
+
+
+class AttendeeFactory(TenantFactory):
+    _parent = "booking"
+
+    class Meta:
+        model = Attendee
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    booking = factory.SubFactory(BookingFactory, organiser=factory.SelfAttribute("..organiser"))
+    ticket_type = factory.SubFactory(
+        TicketTypeFactory,
+        event=factory.SelfAttribute("..booking.event"),
+        organiser=factory.SelfAttribute("..organiser"),
+    )
+    name = factory.Sequence(lambda n: f"Attendee {n}")
+    price = factory.SelfAttribute("ticket_type.price")
+
+
+class BookingFormFieldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BookingFormField
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    label = "Any injuries we should know about?"
+
+
+class BookingFormResponseFactory(TenantFactory):
+    _parent = "booking"
+
+    class Meta:
+        model = BookingFormResponse
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    booking = factory.SubFactory(BookingFactory, organiser=factory.SelfAttribute("..organiser"))
+    field = factory.SubFactory(BookingFormFieldFactory, organiser=factory.SelfAttribute("..organiser"))
+    label = factory.SelfAttribute("field.label")
+    answer = "None"
+
+
+class WaitingListEntryFactory(TenantFactory):
+    _parent = "event"
+
+    class Meta:
+        model = WaitingListEntry
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    event = factory.SubFactory(EventFactory, organiser=factory.SelfAttribute("..organiser"))
+    name = factory.Sequence(lambda n: f"Waiter {n}")
+    email = factory.Sequence(lambda n: f"waiter{n}@example.com")
+
+
+class BookingRulesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BookingRules
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    # An event's override; pass event=None for the organiser's default rules.
+    event = factory.SubFactory(EventFactory, organiser=factory.SelfAttribute("..organiser"))
+    transfers_allowed = True
+    cancellations_allowed = True
+
+
+# Every tenant-owned model's factory: the scoping tests fail for a model missing here.
+TENANT_FACTORIES = {
+    factory_class._meta.model: factory_class
+    for factory_class in [
+        EventFactory, TicketTypeFactory, BookingFactory, AttendeeFactory, BookingFormFieldFactory,
+        BookingFormResponseFactory, WaitingListEntryFactory, BookingRulesFactory,
+    ]
+}

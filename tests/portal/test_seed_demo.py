@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.urls import reverse
+
+from bookings.models import Booking, WaitingListEntry
+from portal.models import Organiser
+
+VOLATILE = {"updated_at", "last_login"}
+
+
+def snapshot():
+    """Every row of every model of ours, without timestamps that record when a row was touched."""
+    rows = {}
+    for model in apps.get_models():
+        if model._meta.app_label in {"portal", "accounts", "bookings", "account"}:
+            fields = [f.attname for f in model._meta.concrete_fields if f.attname not in VOLATILE]
+            rows[model._meta.label] = sorted(model.objects.values_list(*fields), key=repr)
+    return rows
+
+
+@pytest.mark.django_db
+def test_seeding_twice_leaves_the_same_data():
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    first = snapshot()
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert snapshot() == first
+    assert sum(len(rows) for rows in first.values()) > 30
+
+
+@pytest.mark.django_db
+def test_the_demo_has_what_the_design_promises():
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    riverside = Organiser.objects.get(slug="riverside-yoga")
+    explorers = Organiser.objects.get(slug="little-explorers")
+    assert riverside.plan == Organiser.Plan.STANDARD and riverside.attendance_tracking
+    assert explorers.plan == Organiser.Plan.FREE and not explorers.attendance_tracking
+    rules = riverside.bookingruless.get(event=None)
+    assert (rules.transfers_allowed, rules.transfer_cutoff_hours) == (True, 24)
+    assert (rules.cancellations_allowed, rules.cancellation_cutoff_hours) == (True, 48)
+    assert not explorers.bookingruless.get(event=None).transfers_allowed
+
+    demo = Booking.objects.filter(user__email="demo@example.com")
+    for organiser in [riverside, explorers]:
+        mine = demo.for_organiser(organiser)
+        assert mine.filter(status="confirmed", event__starts_at__gt=_now()).exists()
+        assert mine.filter(status="confirmed", event__starts_at__lt=_now()).exists()
+        assert mine.filter(status="cancelled").exists()
+        assert WaitingListEntry.objects.for_organiser(organiser).filter(user__email="demo@example.com").exists()
+    assert demo.filter(attendees__is_child=True).exists()
+    assert riverside.events.filter(status="cancelled").exists()
+
+
+def _now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+@pytest.mark.django_db
+def test_demo_logins_work(client):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+    response = client.post(reverse("account_login"),
+                           {"login": "demo@example.com", "password": "portal-demo-2026"})
+    assert response.status_code == 302
+    assert client.get(reverse("bookings:event_list")).status_code == 200
+
+    client.logout()
+    assert client.login(username="staff@riverside-yoga.example", password="organiser-demo-2026")
+    changelist = client.get(reverse("admin:bookings_event_changelist"))
+    assert {e.organiser.slug for e in changelist.context["cl"].result_list} == {"riverside-yoga"}
