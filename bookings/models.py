@@ -54,8 +54,9 @@ class Event(TenantModel):
         ordering = ["starts_at"]
         indexes = [models.Index(fields=["organiser", "status", "starts_at"])]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gte=models.F("starts_at")),
-                                   name="event_ends_after_it_starts"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gte=models.F("starts_at")), name="event_ends_after_it_starts"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -120,8 +121,9 @@ class Booking(TenantModel):
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="bookings")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="bookings")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+    )
     booker_name = models.CharField(max_length=150)
     booker_email = models.EmailField()
     booker_phone = models.CharField(max_length=40, blank=True)
@@ -130,15 +132,17 @@ class Booking(TenantModel):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     total = models.PositiveIntegerField(default=0, help_text=_("In minor units."))
     currency = models.CharField(max_length=3)
-    payment_method = models.CharField(max_length=10, choices=PaymentMethod.choices,
-                                      default=PaymentMethod.FREE)
+    payment_method = models.CharField(
+        max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.FREE
+    )
     payment_reference = models.CharField(max_length=120, blank=True)
     booked_from = models.CharField(
         max_length=200, blank=True, help_text=_("The public page path the booking was made on.")
     )
     # Rotating this revokes every signed View booking link sent so far.
     link_secret = models.CharField(max_length=32, default=new_link_secret, editable=False)
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # NULL, not "", so that bookings made without a key never collide in the unique constraint.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = BookingQuerySet.as_manager()
@@ -151,8 +155,9 @@ class Booking(TenantModel):
             models.Index(fields=["event", "status"]),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["organiser", "idempotency_key"],
-                                    name="booking_idempotent_per_organiser"),
+            models.UniqueConstraint(
+                fields=["organiser", "idempotency_key"], name="booking_idempotent_per_organiser"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -180,8 +185,7 @@ class Attendee(TenantModel):
     name = models.CharField(max_length=150)
     is_child = models.BooleanField(default=False)
     price = models.PositiveIntegerField(help_text=_("What was paid for this ticket, in minor units."))
-    attendance = models.CharField(max_length=10, choices=Attendance.choices,
-                                  default=Attendance.UNMARKED)
+    attendance = models.CharField(max_length=10, choices=Attendance.choices, default=Attendance.UNMARKED)
 
     class Meta:
         ordering = ["pk"]
@@ -200,9 +204,14 @@ class BookingFormField(TenantModel):
         CHOICE = "choice", _("Choice")
         CHECKBOX = "checkbox", _("Tick box")
 
-    event = models.ForeignKey(Event, null=True, blank=True, on_delete=models.CASCADE,
-                              related_name="form_fields",
-                              help_text=_("Leave empty to ask on every event."))
+    event = models.ForeignKey(
+        Event,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="form_fields",
+        help_text=_("Leave empty to ask on every event."),
+    )
     label = models.CharField(max_length=200)
     field_type = models.CharField(max_length=10, choices=FieldType.choices, default=FieldType.TEXT)
     required = models.BooleanField(default=False)
@@ -248,8 +257,13 @@ class WaitingListEntry(TenantModel):
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="waiting_list")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.SET_NULL, related_name="waiting_list_entries")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="waiting_list_entries",
+    )
     name = models.CharField(max_length=150)
     email = models.EmailField()
     quantity = models.PositiveSmallIntegerField(default=1)
@@ -264,7 +278,8 @@ class WaitingListEntry(TenantModel):
         indexes = [models.Index(fields=["user", "status"]), models.Index(fields=["email"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["event", "email"], condition=Q(status__in=["waiting", "offered"]),
+                fields=["event", "email"],
+                condition=Q(status__in=["waiting", "offered"]),
                 name="one_open_waiting_entry_per_email",
             )
         ]
@@ -291,27 +306,37 @@ class BookingRules(TenantModel):
         CREDIT = "credit", _("As account credit (a voucher)")
         NONE = "none", _("No refund")
 
-    event = models.OneToOneField(Event, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="rules",
-                                 help_text=_("Leave empty for your default rules."))
+    event = models.OneToOneField(
+        Event,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="rules",
+        help_text=_("Leave empty for your default rules."),
+    )
     transfers_allowed = models.BooleanField(default=False)
     transfer_cutoff_hours = models.PositiveIntegerField(
         default=24, help_text=_("Transfers close this many hours before the event starts.")
     )
-    transfer_scope = models.CharField(max_length=12, choices=TransferScope.choices,
-                                      default=TransferScope.ANY_EVENT)
+    transfer_scope = models.CharField(
+        max_length=12, choices=TransferScope.choices, default=TransferScope.ANY_EVENT
+    )
     transfer_target_events = models.ManyToManyField(
-        Event, blank=True, related_name="+",
+        Event,
+        blank=True,
+        related_name="+",
         help_text=_("Used when transfers are limited to chosen events."),
     )
-    price_difference = models.CharField(max_length=12, choices=PriceDifference.choices,
-                                        default=PriceDifference.SETTLE)
+    price_difference = models.CharField(
+        max_length=12, choices=PriceDifference.choices, default=PriceDifference.SETTLE
+    )
     cancellations_allowed = models.BooleanField(default=False)
     cancellation_cutoff_hours = models.PositiveIntegerField(
         default=48, help_text=_("Cancellations close this many hours before the event starts.")
     )
-    refund_method = models.CharField(max_length=10, choices=RefundMethod.choices,
-                                     default=RefundMethod.ORIGINAL)
+    refund_method = models.CharField(
+        max_length=10, choices=RefundMethod.choices, default=RefundMethod.ORIGINAL
+    )
     cancellation_fee = models.PositiveIntegerField(
         default=0, help_text=_("Kept from each refund, in minor units.")
     )
@@ -320,8 +345,11 @@ class BookingRules(TenantModel):
         verbose_name = "transfer and cancellation rules"
         verbose_name_plural = "transfer and cancellation rules"
         constraints = [
-            models.UniqueConstraint(fields=["organiser"], condition=Q(event__isnull=True),
-                                    name="one_default_rule_set_per_organiser"),
+            models.UniqueConstraint(
+                fields=["organiser"],
+                condition=Q(event__isnull=True),
+                name="one_default_rule_set_per_organiser",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,5 +16,8 @@ def event_list(request):
     if tab not in dict(TABS):
         tab = "upcoming"
     organiser = Organiser.objects.filter(slug=request.GET.get("organiser", "")).first()
-    return render(request, "bookings/event_list.html",
-                  {"tabs": TABS, "tab": tab, "organiser": organiser, "section": "events"})
+    return render(
+        request,
+        "bookings/event_list.html",
+        {"tabs": TABS, "tab": tab, "organiser": organiser, "section": "events"},
+    )

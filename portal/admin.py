@@ -142,9 +142,12 @@ class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "slug", "plan", "attendance_tracking")}),
         ("Public page", {"fields": ("public_page_intro",)}),
-        ("Contact details shown to bookers", {
-            "fields": ("contact_email", "contact_phone", "website", "address"),
-        }),
+        (
+            "Contact details shown to bookers",
+            {
+                "fields": ("contact_email", "contact_phone", "website", "address"),
+            },
+        ),
         ("Locale", {"fields": ("time_zone", "currency")}),
     )
 

@@ -14,16 +14,12 @@ class HtmxMessagesMiddleware:
         response = self.get_response(request)
         if not getattr(request, "htmx", False) or "HX-Redirect" in response:
             return response
-        if 300 <= response.status_code < 400 or not response.get("Content-Type", "").startswith(
-            "text/html"
-        ):
+        if 300 <= response.status_code < 400 or not response.get("Content-Type", "").startswith("text/html"):
             return response
         storage = get_messages(request)
         if not storage:
             return response
         response.write(
-            render_to_string(
-                "partials/messages.html", {"messages": storage, "oob": True}, request=request
-            )
+            render_to_string("partials/messages.html", {"messages": storage, "oob": True}, request=request)
         )
         return response

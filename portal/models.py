@@ -18,8 +18,9 @@ RESERVED_SLUGS = frozenset(
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
-        raise ValidationError(_("%(value)s is not a time zone name such as Europe/London."),
-                              params={"value": value})
+        raise ValidationError(
+            _("%(value)s is not a time zone name such as Europe/London."), params={"value": value}
+        )
 
 
 def validate_slug_not_reserved(value: str) -> None:
@@ -48,9 +49,7 @@ class OrganiserQuerySet(models.QuerySet):
 class TenantModel(BaseModel):
     """A row that belongs to exactly one organiser. Child rows copy it from their parent."""
 
-    organiser = models.ForeignKey(
-        "portal.Organiser", on_delete=models.PROTECT, related_name="%(class)ss"
-    )
+    organiser = models.ForeignKey("portal.Organiser", on_delete=models.PROTECT, related_name="%(class)ss")
 
     objects = OrganiserQuerySet.as_manager()
 
@@ -75,7 +74,9 @@ class Organiser(BaseModel):
         PREMIUM = "premium", _("Premium")
 
     slug = models.SlugField(
-        unique=True, max_length=60, validators=[validate_slug_not_reserved],
+        unique=True,
+        max_length=60,
+        validators=[validate_slug_not_reserved],
         help_text=_("The address of the public page: /<slug>/."),
     )
     name = models.CharField(max_length=120)
@@ -83,10 +84,10 @@ class Organiser(BaseModel):
     attendance_tracking = models.BooleanField(
         default=False, help_text=_("Mark who attended; bookers see Attended / Did not attend.")
     )
-    time_zone = models.CharField(max_length=64, default="Europe/London",
-                                 validators=[validate_time_zone])
+    time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
     currency = models.CharField(
-        max_length=3, default="GBP",
+        max_length=3,
+        default="GBP",
         validators=[RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO code such as GBP."))],
     )
     public_page_intro = models.TextField(blank=True, help_text=_("Shown at the top of your public page."))
@@ -119,8 +120,9 @@ class OrganiserStaff(BaseModel):
         MANAGER = "manager", _("Manager")
 
     organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="staff")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="organiser_roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organiser_roles"
+    )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MANAGER)
 
     class Meta:

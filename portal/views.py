@@ -21,8 +21,7 @@ def home(request):
 def organiser_page(request, org_slug: str):
     organiser = get_object_or_404(Organiser, slug=org_slug)
     events = booking_selectors.event_list_public(organiser=organiser)
-    return render(request, "portal/organiser_page.html",
-                  {"organiser": organiser, "events": events})
+    return render(request, "portal/organiser_page.html", {"organiser": organiser, "events": events})
 
 
 def _database_ok() -> bool:
@@ -40,8 +39,9 @@ def _broker_ok() -> bool | None:
     import redis
 
     try:
-        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2,
-                                         socket_connect_timeout=2).ping())
+        return bool(
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+        )
     except redis.RedisError:
         return False
 
@@ -51,11 +51,13 @@ def _broker_ok() -> bool | None:
 def healthz(request):
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     healthy = all(ok is not False for ok in checks.values())
-    body = {"status": "ok" if healthy else "unavailable",
-            "checks": {name: ("ok" if ok else "skipped" if ok is None else "down")
-                       for name, ok in checks.items()}}
+    body = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": {
+            name: ("ok" if ok else "skipped" if ok is None else "down") for name, ok in checks.items()
+        },
+    }
     return JsonResponse(body, status=200 if healthy else 503)
-
 
 
 @require_GET

@@ -10,6 +10,9 @@ from django.conf import settings
 from tests.factories import OrganiserFactory, OrganiserStaffFactory, UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+# Playwright's sync API runs an event loop in the test thread; live_server tests need this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM = "/usr/bin/chromium"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -22,9 +25,38 @@ def pytest_collection_modifyitems(config, items):
         for marker, absent in missing.items():
             if absent and item.get_closest_marker(marker):
                 item.add_marker(
-                    pytest.mark.usefixtures("_fail_missing_service") if IN_CI
+                    pytest.mark.usefixtures("_fail_missing_service")
+                    if IN_CI
                     else pytest.mark.skip(reason=f"needs {marker}: set DATABASE_URL / REDIS_URL")
                 )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit counters live in the cache (Redis in CI); no test inherits another's.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"The browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
 
 
 @pytest.fixture

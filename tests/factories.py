@@ -177,7 +177,13 @@ class BookingRulesFactory(factory.django.DjangoModelFactory):
 TENANT_FACTORIES = {
     factory_class._meta.model: factory_class
     for factory_class in [
-        EventFactory, TicketTypeFactory, BookingFactory, AttendeeFactory, BookingFormFieldFactory,
-        BookingFormResponseFactory, WaitingListEntryFactory, BookingRulesFactory,
+        EventFactory,
+        TicketTypeFactory,
+        BookingFactory,
+        AttendeeFactory,
+        BookingFormFieldFactory,
+        BookingFormResponseFactory,
+        WaitingListEntryFactory,
+        BookingRulesFactory,
     ]
 }

@@ -53,7 +53,9 @@ def rows(organiser, other_organiser):
 @pytest.mark.django_db
 @pytest.mark.parametrize("model,model_admin", SCOPED_ADMINS, ids=lambda v: getattr(v, "__name__", ""))
 class TestEveryScopedAdmin:
-    def test_changelist_shows_only_the_staff_members_organiser(self, model, model_admin, client_as_staff, rows):
+    def test_changelist_shows_only_the_staff_members_organiser(
+        self, model, model_admin, client_as_staff, rows
+    ):
         ours, theirs = rows(model)
 
         response = client_as_staff.get(admin_url(model, "changelist"))
@@ -73,7 +75,9 @@ class TestEveryScopedAdmin:
         assert client_as_staff.post(admin_url(model, "delete", theirs.pk), {"post": "yes"}).status_code == 404
         assert model.objects.filter(pk=theirs.pk).exists()
 
-    def test_no_dropdown_offers_another_organisers_rows(self, model, model_admin, client_as_staff, organiser, rows):
+    def test_no_dropdown_offers_another_organisers_rows(
+        self, model, model_admin, client_as_staff, organiser, rows
+    ):
         rows(model)
         EventFactory(organiser=organiser)  # so every dropdown has something of ours to offer
 
@@ -88,10 +92,15 @@ class TestEveryScopedAdmin:
     ):
         ours, theirs = rows(model)
         for field_name in model_admin.autocomplete_fields:
-            response = client_as_staff.get(reverse("admin:autocomplete"), {
-                "app_label": model._meta.app_label, "model_name": model._meta.model_name,
-                "field_name": field_name, "term": "",
-            })
+            response = client_as_staff.get(
+                reverse("admin:autocomplete"),
+                {
+                    "app_label": model._meta.app_label,
+                    "model_name": model._meta.model_name,
+                    "field_name": field_name,
+                    "term": "",
+                },
+            )
             assert response.status_code == 200
             remote = model._meta.get_field(field_name).related_model
             found = remote.objects.filter(pk__in=[r["id"] for r in response.json()["results"]])
@@ -102,9 +111,16 @@ class TestEveryScopedAdmin:
 def test_a_form_post_naming_another_organisers_event_is_refused(client_as_staff, organiser, other_organiser):
     theirs = EventFactory(organiser=other_organiser)
 
-    response = client_as_staff.post(admin_url(TicketType, "add"), {
-        "organiser": organiser.pk, "event": theirs.pk, "name": "Sneaky", "price": 100, "position": 0,
-    })
+    response = client_as_staff.post(
+        admin_url(TicketType, "add"),
+        {
+            "organiser": organiser.pk,
+            "event": theirs.pk,
+            "name": "Sneaky",
+            "price": 100,
+            "position": 0,
+        },
+    )
 
     assert response.status_code == 200  # the form comes back with an error
     assert response.context["adminform"].form.errors["event"]
@@ -113,11 +129,21 @@ def test_a_form_post_naming_another_organisers_event_is_refused(client_as_staff,
 
 @pytest.mark.django_db
 def test_staff_cannot_create_rows_for_another_organiser(client_as_staff, other_organiser):
-    response = client_as_staff.post(admin_url(Event, "add"), {
-        "organiser": other_organiser.pk, "title": "Not mine", "capacity": 5,
-        "starts_at_0": "2030-01-01", "starts_at_1": "10:00", "ends_at_0": "2030-01-01", "ends_at_1": "11:00",
-        "status": "scheduled", "ticket_types-TOTAL_FORMS": 0, "ticket_types-INITIAL_FORMS": 0,
-    })
+    response = client_as_staff.post(
+        admin_url(Event, "add"),
+        {
+            "organiser": other_organiser.pk,
+            "title": "Not mine",
+            "capacity": 5,
+            "starts_at_0": "2030-01-01",
+            "starts_at_1": "10:00",
+            "ends_at_0": "2030-01-01",
+            "ends_at_1": "11:00",
+            "status": "scheduled",
+            "ticket_types-TOTAL_FORMS": 0,
+            "ticket_types-INITIAL_FORMS": 0,
+        },
+    )
 
     assert response.context["adminform"].form.errors["organiser"]
     assert not Event.objects.filter(title="Not mine").exists()
@@ -132,10 +158,20 @@ def test_staff_see_and_edit_only_their_own_organiser(client_as_staff, organiser,
 
 @pytest.mark.django_db
 def test_plan_and_features_are_read_only_for_staff(client_as_staff, organiser):
-    response = client_as_staff.post(admin_url(Organiser, "change", organiser.pk), {
-        "name": "Renamed", "plan": "premium", "attendance_tracking": "on", "public_page_intro": "Hi",
-        "contact_email": "", "contact_phone": "", "website": "", "address": "", "time_zone": "Europe/London",
-    })
+    response = client_as_staff.post(
+        admin_url(Organiser, "change", organiser.pk),
+        {
+            "name": "Renamed",
+            "plan": "premium",
+            "attendance_tracking": "on",
+            "public_page_intro": "Hi",
+            "contact_email": "",
+            "contact_phone": "",
+            "website": "",
+            "address": "",
+            "time_zone": "Europe/London",
+        },
+    )
 
     assert response.status_code == 302
     organiser.refresh_from_db()
@@ -147,7 +183,9 @@ def test_plan_and_features_are_read_only_for_staff(client_as_staff, organiser):
 @pytest.mark.django_db
 def test_staff_cannot_reach_user_accounts(client_as_staff, other_staff):
     assert client_as_staff.get(reverse("admin:accounts_user_changelist")).status_code == 403
-    assert client_as_staff.get(reverse("admin:accounts_user_change", args=[other_staff.pk])).status_code == 403
+    assert (
+        client_as_staff.get(reverse("admin:accounts_user_change", args=[other_staff.pk])).status_code == 403
+    )
 
 
 @pytest.mark.django_db

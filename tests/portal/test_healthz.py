@@ -23,8 +23,7 @@ def test_unavailable_when_the_database_is_unreachable(client):
         response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable",
-                               "checks": {"database": "down", "broker": mock.ANY}}
+    assert response.json() == {"status": "unavailable", "checks": {"database": "down", "broker": mock.ANY}}
 
 
 @pytest.mark.django_db

@@ -7,18 +7,26 @@ from django.core.mail import get_connection
 from portal.money import format_money
 
 
-@pytest.mark.parametrize("amount,currency,shown", [
-    (1250, "GBP", "£12.50"), (5, "EUR", "€0.05"), (123456789, "USD", "$1,234,567.89"),
-    (-800, "GBP", "-£8.00"), (1500, "JPY", "1,500 JPY"), (999, "SEK", "9.99 SEK"),
-])
+@pytest.mark.parametrize(
+    "amount,currency,shown",
+    [
+        (1250, "GBP", "£12.50"),
+        (5, "EUR", "€0.05"),
+        (123456789, "USD", "$1,234,567.89"),
+        (-800, "GBP", "-£8.00"),
+        (1500, "JPY", "1,500 JPY"),
+        (999, "SEK", "9.99 SEK"),
+    ],
+)
 def test_money_is_shown_from_minor_units(amount, currency, shown):
     assert format_money(amount, currency) == shown
 
 
 def test_the_embedded_mail_backend_writes_one_file_per_message(tmp_path, capsys):
     connection = get_connection("portal.mail.FileAndConsoleEmailBackend", file_path=str(tmp_path))
-    messages = [mail.EmailMessage(f"Subject {i}", "Body", "from@example.com", ["to@example.com"])
-                for i in range(2)]
+    messages = [
+        mail.EmailMessage(f"Subject {i}", "Body", "from@example.com", ["to@example.com"]) for i in range(2)
+    ]
 
     assert connection.send_messages(messages) == 2
 

@@ -16,8 +16,8 @@ def test_the_home_page_offers_booker_and_organiser_logins(client):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Booker account" in html and "Organiser account" in html
-    assert f'{reverse("account_login")}?next=/portal/' in html
-    assert f'{reverse("admin:login")}?next=/admin/' in html
+    assert f"{reverse('account_login')}?next=/portal/" in html
+    assert f"{reverse('admin:login')}?next=/admin/" in html
 
 
 @pytest.mark.django_db
@@ -56,8 +56,10 @@ def test_an_unknown_organiser_is_a_404_page_in_our_look(client):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/portal/events/", "/portal/memberships/", "/portal/passes/",
-                                 "/portal/vouchers/", "/portal/account/"])
+@pytest.mark.parametrize(
+    "url",
+    ["/portal/events/", "/portal/memberships/", "/portal/passes/", "/portal/vouchers/", "/portal/account/"],
+)
 def test_portal_pages_ask_for_a_login_and_come_back(client, url):
     response = client.get(url)
 
@@ -66,8 +68,10 @@ def test_portal_pages_ask_for_a_login_and_come_back(client, url):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/portal/events/", "/portal/memberships/", "/portal/passes/",
-                                 "/portal/vouchers/", "/portal/account/"])
+@pytest.mark.parametrize(
+    "url",
+    ["/portal/events/", "/portal/memberships/", "/portal/passes/", "/portal/vouchers/", "/portal/account/"],
+)
 def test_portal_pages_render_for_a_booker(client_as_booker, url):
     response = client_as_booker.get(url)
     assert response.status_code == 200

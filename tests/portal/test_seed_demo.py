@@ -48,7 +48,9 @@ def test_the_demo_has_what_the_design_promises():
         assert mine.filter(status="confirmed", event__starts_at__gt=_now()).exists()
         assert mine.filter(status="confirmed", event__starts_at__lt=_now()).exists()
         assert mine.filter(status="cancelled").exists()
-        assert WaitingListEntry.objects.for_organiser(organiser).filter(user__email="demo@example.com").exists()
+        assert (
+            WaitingListEntry.objects.for_organiser(organiser).filter(user__email="demo@example.com").exists()
+        )
     assert demo.filter(attendees__is_child=True).exists()
     assert riverside.events.filter(status="cancelled").exists()
 
@@ -63,8 +65,9 @@ def _now():
 def test_demo_logins_work(client):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
 
-    response = client.post(reverse("account_login"),
-                           {"login": "demo@example.com", "password": "portal-demo-2026"})
+    response = client.post(
+        reverse("account_login"), {"login": "demo@example.com", "password": "portal-demo-2026"}
+    )
     assert response.status_code == 302
     assert client.get(reverse("bookings:event_list")).status_code == 200
 

@@ -20,19 +20,31 @@ PRODUCTION = {
 
 
 def manage(*args, **env):
-    clean = {k: v for k, v in os.environ.items()
-             if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, capture_output=True,
-                          text=True, env={**clean, "PORTAL_TESTING": "false", **env}, timeout=60)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**clean, "PORTAL_TESTING": "false", **env},
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize("variable,value", [
-    ("DJANGO_DEBUG", "maybe"),
-    ("DATABASE_URL", "mysql://root@localhost/portal"),
-    ("DATABASE_URL", "not a url"),
-    ("REDIS_URL", "localhost:6379"),
-    ("EMAIL_PORT", "twenty-five"),
-])
+@pytest.mark.parametrize(
+    "variable,value",
+    [
+        ("DJANGO_DEBUG", "maybe"),
+        ("DATABASE_URL", "mysql://root@localhost/portal"),
+        ("DATABASE_URL", "not a url"),
+        ("REDIS_URL", "localhost:6379"),
+        ("EMAIL_PORT", "twenty-five"),
+    ],
+)
 def test_a_malformed_variable_stops_start_up_naming_it(variable, value):
     result = manage("check", **{variable: value, "EMAIL_HOST": "smtp.example"})
 

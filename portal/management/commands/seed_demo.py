@@ -74,9 +74,14 @@ class Command(BaseCommand):
                 "address": "2 Towpath Lane, London",
             },
         )
-        self.rules(organiser, transfers_allowed=True, transfer_cutoff_hours=24,
-                   cancellations_allowed=True, cancellation_cutoff_hours=48,
-                   refund_method=BookingRules.RefundMethod.ORIGINAL)
+        self.rules(
+            organiser,
+            transfers_allowed=True,
+            transfer_cutoff_hours=24,
+            cancellations_allowed=True,
+            cancellation_cutoff_hours=48,
+            refund_method=BookingRules.RefundMethod.ORIGINAL,
+        )
         return organiser
 
     def little_explorers(self) -> Organiser:
@@ -93,8 +98,13 @@ class Command(BaseCommand):
                 "contact_phone": "+44 161 496 0456",
             },
         )
-        self.rules(organiser, transfers_allowed=False, cancellations_allowed=True,
-                   cancellation_cutoff_hours=24, refund_method=BookingRules.RefundMethod.ORIGINAL)
+        self.rules(
+            organiser,
+            transfers_allowed=False,
+            cancellations_allowed=True,
+            cancellation_cutoff_hours=24,
+            refund_method=BookingRules.RefundMethod.ORIGINAL,
+        )
         return organiser
 
     def rules(self, organiser, **values) -> None:
@@ -102,8 +112,20 @@ class Command(BaseCommand):
 
     # Events -------------------------------------------------------------------------------
 
-    def event(self, organiser, title, *, days, hour, minutes=60, capacity=20, tickets,
-              cancelled=False, venue="", description="") -> Event:
+    def event(
+        self,
+        organiser,
+        title,
+        *,
+        days,
+        hour,
+        minutes=60,
+        capacity=20,
+        tickets,
+        cancelled=False,
+        venue="",
+        description="",
+    ) -> Event:
         local_start = datetime.combine(timezone.localdate() + timedelta(days=days), time(hour))
         starts_at = timezone.make_aware(local_start, organiser.tzinfo)
         event, _ = Event.objects.update_or_create(
@@ -121,13 +143,25 @@ class Command(BaseCommand):
         )
         for position, (name, price) in enumerate(tickets):
             TicketType.objects.update_or_create(
-                organiser=organiser, event=event, name=name,
+                organiser=organiser,
+                event=event,
+                name=name,
                 defaults={"price": price, "position": position},
             )
         return event
 
-    def booking(self, reference, event, *, user=None, name, email, attendees, cancelled_by="",
-                payment_method=Booking.PaymentMethod.CARD) -> Booking:
+    def booking(
+        self,
+        reference,
+        event,
+        *,
+        user=None,
+        name,
+        email,
+        attendees,
+        cancelled_by="",
+        payment_method=Booking.PaymentMethod.CARD,
+    ) -> Booking:
         """attendees: (name, ticket name, is_child, attendance) tuples."""
         tickets = {t.name: t for t in event.ticket_types.all()}
         total = sum(tickets[ticket].price for _, ticket, _, _ in attendees)
@@ -151,67 +185,172 @@ class Command(BaseCommand):
         )
         for attendee_name, ticket, is_child, attendance in attendees:
             Attendee.objects.update_or_create(
-                booking=booking, name=attendee_name,
-                defaults={"organiser": event.organiser, "ticket_type": tickets[ticket],
-                          "is_child": is_child, "price": tickets[ticket].price,
-                          "attendance": attendance},
+                booking=booking,
+                name=attendee_name,
+                defaults={
+                    "organiser": event.organiser,
+                    "ticket_type": tickets[ticket],
+                    "is_child": is_child,
+                    "price": tickets[ticket].price,
+                    "attendance": attendance,
+                },
             )
         return booking
 
     def waiting(self, event, *, user, name, email, quantity=1) -> None:
         WaitingListEntry.objects.update_or_create(
-            event=event, email=email,
+            event=event,
+            email=email,
             defaults={"organiser": event.organiser, "user": user, "name": name, "quantity": quantity},
         )
 
     def riverside_bookings(self, org, booker) -> None:
         unmarked, attended = Attendee.Attendance.UNMARKED, Attendee.Attendance.ATTENDED
         yoga = [("Drop-in", 1200), ("Concession", 800)]
-        sunrise = self.event(org, "Sunrise Flow", days=4, hour=7, tickets=yoga, venue="Studio 1",
-                             description="An energising morning flow to start the day.")
-        self.event(org, "Yin & Restore", days=10, hour=19, minutes=75, tickets=yoga, venue="Studio 2",
-                   description="Slow, deep stretches and a long relaxation.")
-        self.event(org, "Lunchtime Stretch", days=2, hour=12, minutes=45, tickets=yoga,
-                   venue="Studio 1", description="A gentle 45 minutes for desk-bound backs.")
+        sunrise = self.event(
+            org,
+            "Sunrise Flow",
+            days=4,
+            hour=7,
+            tickets=yoga,
+            venue="Studio 1",
+            description="An energising morning flow to start the day.",
+        )
+        self.event(
+            org,
+            "Yin & Restore",
+            days=10,
+            hour=19,
+            minutes=75,
+            tickets=yoga,
+            venue="Studio 2",
+            description="Slow, deep stretches and a long relaxation.",
+        )
+        self.event(
+            org,
+            "Lunchtime Stretch",
+            days=2,
+            hour=12,
+            minutes=45,
+            tickets=yoga,
+            venue="Studio 1",
+            description="A gentle 45 minutes for desk-bound backs.",
+        )
         basics = self.event(org, "Vinyasa Basics", days=-7, hour=18, tickets=yoga, venue="Studio 1")
-        candlelit = self.event(org, "Candlelit Yoga", days=6, hour=20, tickets=yoga,
-                               venue="Studio 2", cancelled=True)
-        full_moon = self.event(org, "Full Moon Workshop", days=14, hour=19, minutes=120,
-                               capacity=2, tickets=[("Workshop", 2500)], venue="The Boathouse",
-                               description="A two-hour workshop of breath, movement and rest.")
+        candlelit = self.event(
+            org, "Candlelit Yoga", days=6, hour=20, tickets=yoga, venue="Studio 2", cancelled=True
+        )
+        full_moon = self.event(
+            org,
+            "Full Moon Workshop",
+            days=14,
+            hour=19,
+            minutes=120,
+            capacity=2,
+            tickets=[("Workshop", 2500)],
+            venue="The Boathouse",
+            description="A two-hour workshop of breath, movement and rest.",
+        )
 
         me = {"user": booker, "name": DEMO_BOOKER[2], "email": DEMO_BOOKER[0]}
-        self.booking("RYDEMO01", sunrise, **me, attendees=[
-            ("Demo Booker", "Drop-in", False, unmarked), ("Sam Booker", "Concession", False, unmarked)])
-        self.booking("RYDEMO02", basics, **me, attendees=[
-            ("Demo Booker", "Drop-in", False, attended), ("Alex Friend", "Drop-in", False, unmarked)])
-        self.booking("RYDEMO03", candlelit, **me, attendees=[("Demo Booker", "Drop-in", False, unmarked)],
-                     cancelled_by=Booking.CancelledBy.ORGANISER)
-        for ref, name, email in [("RYFULL01", "Priya Shah", "priya@example.net"),
-                                 ("RYFULL02", "Tom Hughes", "tom@example.net")]:
-            self.booking(ref, full_moon, name=name, email=email,
-                         attendees=[(name, "Workshop", False, unmarked)])
+        self.booking(
+            "RYDEMO01",
+            sunrise,
+            **me,
+            attendees=[
+                ("Demo Booker", "Drop-in", False, unmarked),
+                ("Sam Booker", "Concession", False, unmarked),
+            ],
+        )
+        self.booking(
+            "RYDEMO02",
+            basics,
+            **me,
+            attendees=[
+                ("Demo Booker", "Drop-in", False, attended),
+                ("Alex Friend", "Drop-in", False, unmarked),
+            ],
+        )
+        self.booking(
+            "RYDEMO03",
+            candlelit,
+            **me,
+            attendees=[("Demo Booker", "Drop-in", False, unmarked)],
+            cancelled_by=Booking.CancelledBy.ORGANISER,
+        )
+        for ref, name, email in [
+            ("RYFULL01", "Priya Shah", "priya@example.net"),
+            ("RYFULL02", "Tom Hughes", "tom@example.net"),
+        ]:
+            self.booking(
+                ref, full_moon, name=name, email=email, attendees=[(name, "Workshop", False, unmarked)]
+            )
         self.waiting(full_moon, **me)
 
     def little_explorers_bookings(self, org, booker) -> None:
         booked = Attendee.Attendance.UNMARKED
         kids = [("Child", 650), ("Adult", 0)]
-        movers = self.event(org, "Mini Movers", days=5, hour=10, minutes=45, tickets=kids,
-                            venue="Village Hall", description="Music and movement for 1 to 4 year olds.")
-        forest = self.event(org, "Forest Explorers", days=-12, hour=10, minutes=90, tickets=kids,
-                            venue="Oak Wood car park", description="Den building and bug hunts.")
+        movers = self.event(
+            org,
+            "Mini Movers",
+            days=5,
+            hour=10,
+            minutes=45,
+            tickets=kids,
+            venue="Village Hall",
+            description="Music and movement for 1 to 4 year olds.",
+        )
+        forest = self.event(
+            org,
+            "Forest Explorers",
+            days=-12,
+            hour=10,
+            minutes=90,
+            tickets=kids,
+            venue="Oak Wood car park",
+            description="Den building and bug hunts.",
+        )
         puppets = self.event(org, "Puppet Theatre", days=8, hour=14, tickets=kids, venue="Library")
-        messy = self.event(org, "Messy Play", days=9, hour=10, capacity=1, tickets=kids,
-                           venue="Village Hall", description="Paint, sand and water. Bring spare clothes!")
+        messy = self.event(
+            org,
+            "Messy Play",
+            days=9,
+            hour=10,
+            capacity=1,
+            tickets=kids,
+            venue="Village Hall",
+            description="Paint, sand and water. Bring spare clothes!",
+        )
 
         me = {"user": booker, "name": DEMO_BOOKER[2], "email": DEMO_BOOKER[0]}
-        self.booking("LEDEMO01", movers, **me, attendees=[
-            ("Demo Booker", "Adult", False, booked), ("Maya Booker", "Child", True, booked)])
-        self.booking("LEDEMO02", forest, **me, attendees=[
-            ("Demo Booker", "Adult", False, booked), ("Maya Booker", "Child", True, booked),
-            ("Leo Booker", "Child", True, booked)])
-        self.booking("LEDEMO03", puppets, **me, attendees=[("Maya Booker", "Child", True, booked)],
-                     cancelled_by=Booking.CancelledBy.BOOKER)
-        self.booking("LEFULL01", messy, name="Jo Parker", email="jo@example.net",
-                     attendees=[("Ruby Parker", "Child", True, booked)])
+        self.booking(
+            "LEDEMO01",
+            movers,
+            **me,
+            attendees=[("Demo Booker", "Adult", False, booked), ("Maya Booker", "Child", True, booked)],
+        )
+        self.booking(
+            "LEDEMO02",
+            forest,
+            **me,
+            attendees=[
+                ("Demo Booker", "Adult", False, booked),
+                ("Maya Booker", "Child", True, booked),
+                ("Leo Booker", "Child", True, booked),
+            ],
+        )
+        self.booking(
+            "LEDEMO03",
+            puppets,
+            **me,
+            attendees=[("Maya Booker", "Child", True, booked)],
+            cancelled_by=Booking.CancelledBy.BOOKER,
+        )
+        self.booking(
+            "LEFULL01",
+            messy,
+            name="Jo Parker",
+            email="jo@example.net",
+            attendees=[("Ruby Parker", "Child", True, booked)],
+        )
         self.waiting(messy, **me)
