@@ -99,12 +99,17 @@ class BookingQuerySet(OrganiserQuerySet):
     def confirmed(self):
         return self.filter(status=Booking.Status.CONFIRMED)
 
+    def holding_seats(self):
+        """Confirmed bookings, and pending ones whose payment is under way."""
+        return self.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING])
+
     def owned_by(self, user):
         return self.filter(user=user)
 
 
 class Booking(TenantModel):
     class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
         CONFIRMED = "confirmed", _("Confirmed")
         CANCELLED = "cancelled", _("Cancelled")
 
