@@ -149,6 +149,8 @@ class Booking(TenantModel):
     # NULL, not "", so that bookings made without a key never collide in the unique constraint.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the booker has been told the organiser cancelled; the email goes out once.
+    cancellation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = BookingQuerySet.as_manager()
 
@@ -236,6 +238,10 @@ class BookingFormField(TenantModel):
     def clean(self):
         if self.field_type == self.FieldType.CHOICE and len(self.choice_list) < 2:
             raise ValidationError({"choices": _("A choice field needs at least two options.")})
+        if self.field_type != self.FieldType.CHOICE and self.choice_list:
+            raise ValidationError({"choices": _("Options are only used by a choice field; clear them.")})
+        if self.event_id and self.organiser_id and self.event.organiser_id != self.organiser_id:
+            raise ValidationError({"event": _("Choose one of your own events.")})
 
 
 class BookingFormResponse(TenantModel):
@@ -293,6 +299,9 @@ class WaitingListEntry(TenantModel):
         return f"{self.name} waiting for {self.event}"
 
 
+MAX_CUTOFF_HOURS = 24 * 365
+
+
 class BookingRules(TenantModel):
     """Transfer and cancellation rules: the organiser's default, or one event's override."""
 
@@ -345,6 +354,10 @@ class BookingRules(TenantModel):
     cancellation_fee = models.PositiveIntegerField(
         default=0, help_text=_("Kept from each refund, in minor units.")
     )
+    waiting_list_offer_hours = models.PositiveIntegerField(
+        default=24,
+        help_text=_("When a place frees up, the next person waiting has this many hours to book it."),
+    )
 
     class Meta:
         verbose_name = "transfer and cancellation rules"
@@ -354,6 +367,7 @@ class BookingRules(TenantModel):
                 fields=["organiser"],
                 condition=Q(event__isnull=True),
                 name="one_default_rule_set_per_organiser",
+                violation_error_message=_("You already have default rules: edit those instead."),
             ),
         ]
 
@@ -361,10 +375,81 @@ class BookingRules(TenantModel):
         return f"Rules for {self.event}" if self.event_id else f"Default rules for {self.organiser}"
 
     def clean(self):
+        # Combinations of transfer targets (a many-to-many) are checked by the admin form.
         errors = {}
         if self.refund_method == self.RefundMethod.NONE and self.cancellation_fee:
             errors["cancellation_fee"] = _("A fee makes no sense when nothing is refunded.")
+        elif self.cancellation_fee and not self.cancellations_allowed:
+            errors["cancellation_fee"] = _(
+                "A cancellation fee only applies when bookers may cancel; set it to 0 or allow cancellations."
+            )
+        for name in ["transfer_cutoff_hours", "cancellation_cutoff_hours"]:
+            if getattr(self, name) > MAX_CUTOFF_HOURS:
+                errors[name] = _(
+                    "A cut-off longer than a year makes no sense; use at most %(max)s hours."
+                ) % {"max": MAX_CUTOFF_HOURS}
         if self.event_id and self.organiser_id and self.event.organiser_id != self.organiser_id:
             errors["event"] = _("Choose one of your own events.")
         if errors:
             raise ValidationError(errors)
+
+
+class Refund(TenantModel):
+    """Money given back for a booking. One per booking and reason, so a retry never pays twice."""
+
+    class Reason(models.TextChoices):
+        EVENT_CANCELLED = "event_cancelled", _("The organiser cancelled the event")
+        BOOKER_CANCELLED = "booker_cancelled", _("The booker cancelled")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Done")
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="refunds")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    method = models.CharField(max_length=10, choices=BookingRules.RefundMethod.choices)
+    amount = models.PositiveIntegerField(help_text=_("Given back, in minor units."))
+    fee_kept = models.PositiveIntegerField(default=0, help_text=_("Kept by the organiser, in minor units."))
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    gateway_reference = models.CharField(max_length=120, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "reason"], name="one_refund_per_booking_and_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Refund for {self.booking}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"booking-{self.booking_id}-refund-{self.reason}"
+
+
+class AccountCredit(TenantModel):
+    """Credit given instead of a cash refund, spendable with the same organiser.
+
+    TODO(#8): the vouchers issue turns these into redeemable vouchers with a balance."""
+
+    refund = models.OneToOneField(Refund, on_delete=models.PROTECT, related_name="credit")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="account_credits",
+    )
+    email = models.EmailField()
+    amount = models.PositiveIntegerField(help_text=_("In minor units."))
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return f"Credit for {self.email}"

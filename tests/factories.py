@@ -9,12 +9,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import (
+    AccountCredit,
     Attendee,
     Booking,
     BookingFormField,
     BookingFormResponse,
     BookingRules,
     Event,
+    Refund,
     TicketType,
     WaitingListEntry,
 )
@@ -173,6 +175,37 @@ class BookingRulesFactory(factory.django.DjangoModelFactory):
     cancellations_allowed = True
 
 
+class RefundFactory(TenantFactory):
+    _parent = "booking"
+
+    class Meta:
+        model = Refund
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    booking = factory.SubFactory(BookingFactory, organiser=factory.SelfAttribute("..organiser"))
+    reason = Refund.Reason.EVENT_CANCELLED
+    method = BookingRules.RefundMethod.ORIGINAL
+    amount = factory.SelfAttribute("booking.total")
+    currency = factory.SelfAttribute("booking.currency")
+
+
+class AccountCreditFactory(TenantFactory):
+    _parent = "refund"
+
+    class Meta:
+        model = AccountCredit
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    refund = factory.SubFactory(
+        RefundFactory,
+        organiser=factory.SelfAttribute("..organiser"),
+        method=BookingRules.RefundMethod.CREDIT,
+    )
+    email = factory.SelfAttribute("refund.booking.booker_email")
+    amount = factory.SelfAttribute("refund.amount")
+    currency = factory.SelfAttribute("refund.currency")
+
+
 # Every tenant-owned model's factory: the scoping tests fail for a model missing here.
 TENANT_FACTORIES = {
     factory_class._meta.model: factory_class
@@ -185,5 +218,7 @@ TENANT_FACTORIES = {
         BookingFormResponseFactory,
         WaitingListEntryFactory,
         BookingRulesFactory,
+        RefundFactory,
+        AccountCreditFactory,
     ]
 }
