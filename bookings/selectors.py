@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 
-from bookings.models import Event, TicketType
+from bookings.models import Booking, BookingFormField, Event, TicketType
 
 
 def event_list_public(*, organiser):
@@ -14,3 +14,44 @@ def event_list_public(*, organiser):
         .upcoming()
         .prefetch_related(Prefetch("ticket_types", queryset=TicketType.objects.order_by("position", "pk")))
     )
+
+
+def event_get_public(*, organiser, code):
+    """An organiser's event by its public code, with ticket types; another organiser's is a 404."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        Event.objects.for_organiser(organiser).select_related("organiser").prefetch_related("ticket_types"),
+        code=code,
+    )
+
+
+def form_fields_for_event(*, event):
+    """The event's own questions if it has any, else the organiser's defaults."""
+    own = BookingFormField.objects.for_organiser(event.organiser).filter(event=event)
+    if own.exists():
+        return own
+    return BookingFormField.objects.for_organiser(event.organiser).filter(event__isnull=True)
+
+
+def booking_get_for_viewer(*, request, reference):
+    """The one ownership check: the logged-in booker's own booking, or the one booking this
+    session was granted by a signed link. Anything else is a 404."""
+    from django.http import Http404
+
+    from bookings import links
+
+    booking = (
+        Booking.objects.select_related("event", "organiser")
+        .prefetch_related("attendees__ticket_type", "responses")
+        .filter(reference=reference)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    user = request.user
+    if user.is_authenticated and booking.user_id == user.pk:
+        return booking
+    if links.is_granted(request.session, booking):
+        return booking
+    raise Http404

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from bookings import views as booking_views
 from portal import views
 
 admin.site.site_header = "Booker Portal: organiser admin"
@@ -16,11 +17,17 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("portal/", RedirectView.as_view(pattern_name="bookings:event_list"), name="portal"),
-    path("portal/events/", include("bookings.urls")),
+    path("portal/", include("bookings.urls")),
     path("portal/memberships/", include("memberships.urls")),
     path("portal/passes/", include("passes.urls")),
     path("portal/vouchers/", include("vouchers.urls")),
     path("portal/account/", include("accounts.urls")),
-    # Last: any other single path segment is an organiser's public page.
+    # Last: any other first path segment is an organiser's public page.
     path("<slug:org_slug>/", views.organiser_page, name="organiser_page"),
+    path("<slug:org_slug>/events/<uuid:code>/", booking_views.event_book, name="event_book"),
+    path(
+        "<slug:org_slug>/events/<uuid:code>/waiting-list/",
+        booking_views.waiting_list_join,
+        name="waiting_list_join",
+    ),
 ]

@@ -1,0 +1,178 @@
+"""Booking forms: they parse and validate input; capacity and locks are the service's."""
+
+from __future__ import annotations
+
+import uuid
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from bookings.models import BookingFormField
+from bookings.services import TicketRequest
+from portal.money import format_money
+
+MAX_TICKETS_PER_BOOKING = 20
+
+
+class TicketQuantitiesForm(forms.Form):
+    """Step 1: how many of each ticket type. Also carried (hidden) through step 2."""
+
+    def __init__(self, *args, event, ticket_types, seats_left: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.event = event
+        self.ticket_types = list(ticket_types)
+        self.seats_left = seats_left
+        for ticket_type in self.ticket_types:
+            self.fields[f"qty_{ticket_type.pk}"] = forms.IntegerField(
+                label=f"{ticket_type.name} ({_price(ticket_type, event)})",
+                min_value=0,
+                max_value=MAX_TICKETS_PER_BOOKING,
+                initial=0,
+                required=False,
+                widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        quantities = self.quantities()
+        total = sum(quantities.values())
+        if not self.errors and total == 0:
+            raise ValidationError(_("Choose at least one ticket."))
+        if total > self.seats_left:
+            raise ValidationError(
+                _("Sorry, only %(left)s place(s) are left."), params={"left": self.seats_left}, code="full"
+            )
+        return cleaned
+
+    def quantities(self) -> dict:
+        data = getattr(self, "cleaned_data", {})
+        return {tt: data.get(f"qty_{tt.pk}") or 0 for tt in self.ticket_types}
+
+    def total_price(self) -> int:
+        return sum(tt.price * quantity for tt, quantity in self.quantities().items())
+
+    def ticket_slots(self) -> list:
+        """One entry per ticket requested, in ticket-type order."""
+        return [tt for tt, quantity in self.quantities().items() for _ in range(quantity)]
+
+
+def _price(ticket_type, event) -> str:
+    return format_money(ticket_type.price, event.organiser.currency) if ticket_type.price else "Free"
+
+
+class BookingDetailsForm(forms.Form):
+    """Step 2: who is coming, the organiser's questions, and optionally an account."""
+
+    booker_name = forms.CharField(label=_("Your name"), max_length=150)
+    booker_email = forms.EmailField(label=_("Your email"), help_text=_("We send your confirmation here."))
+    booker_phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    create_account = forms.BooleanField(
+        label=_("Create an account"), required=False, help_text=_("See and manage your bookings any time.")
+    )
+    password = forms.CharField(
+        label=_("Choose a password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, ticket_slots, form_fields, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user if user and user.is_authenticated else None
+        self.ticket_slots = ticket_slots
+        self.form_fields = list(form_fields)
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+        if self.user:
+            self.fields["booker_name"].initial = self.user.name
+            self.fields["booker_email"].initial = self.user.email
+            del self.fields["create_account"], self.fields["password"]
+        for index, ticket_type in enumerate(ticket_slots):
+            self.fields[f"attendee_{index}_name"] = forms.CharField(
+                label=_("Name of attendee %(n)s (%(ticket)s)") % {"n": index + 1, "ticket": ticket_type.name},
+                max_length=150,
+            )
+            self.fields[f"attendee_{index}_child"] = forms.BooleanField(
+                label=_("This is a child"), required=False
+            )
+        for field in self.form_fields:
+            self.fields[f"question_{field.pk}"] = question_field(field)
+
+    def attendee_rows(self):
+        return [
+            (self[f"attendee_{i}_name"], self[f"attendee_{i}_child"]) for i in range(len(self.ticket_slots))
+        ]
+
+    def question_rows(self):
+        return [self[f"question_{field.pk}"] for field in self.form_fields]
+
+    def clean_booker_email(self):
+        return self.cleaned_data["booker_email"].lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("create_account"):
+            email, password = cleaned.get("booker_email"), cleaned.get("password")
+            if not password:
+                self.add_error("password", _("Choose a password to create your account."))
+            else:
+                try:
+                    validate_password(password, User(email=email or "", name=cleaned.get("booker_name", "")))
+                except ValidationError as error:
+                    self.add_error("password", error)
+            if email and User.objects.filter(email__iexact=email).exists():
+                self.add_error(
+                    "create_account",
+                    _(
+                        "There is already an account for this email. Log in to book with it, or untick "
+                        "Create an account."
+                    ),
+                )
+        return cleaned
+
+    def tickets(self) -> list[TicketRequest]:
+        data = self.cleaned_data
+        return [
+            TicketRequest(
+                ticket_type=tt,
+                attendee_name=data[f"attendee_{i}_name"].strip(),
+                is_child=data[f"attendee_{i}_child"],
+            )
+            for i, tt in enumerate(self.ticket_slots)
+        ]
+
+    def answers(self) -> dict:
+        return {field: _answer_text(self.cleaned_data[f"question_{field.pk}"]) for field in self.form_fields}
+
+
+def question_field(field: BookingFormField) -> forms.Field:
+    kinds = BookingFormField.FieldType
+    common = {"label": field.label, "required": field.required}
+    if field.field_type == kinds.TEXTAREA:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, **common)
+    if field.field_type == kinds.CHOICE:
+        choices = [("", "—")] + [(c, c) for c in field.choice_list]
+        return forms.ChoiceField(choices=choices, **common)
+    if field.field_type == kinds.CHECKBOX:
+        return forms.BooleanField(**common)
+    return forms.CharField(max_length=500, **common)
+
+
+def _answer_text(value) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return str(value or "")
+
+
+class WaitingListForm(forms.Form):
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("Your email"))
+    quantity = forms.IntegerField(
+        label=_("Places wanted"), min_value=1, max_value=MAX_TICKETS_PER_BOOKING, initial=1
+    )
+
+
+class NewLinkForm(forms.Form):
+    email = forms.EmailField(label=_("The email you booked with"))
