@@ -167,7 +167,7 @@ else:
 # Celery: Redis is the broker when configured; otherwise tasks run eagerly in-process so the
 # embedded demo needs no service. on_commit still defers them until the transaction commits.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = None
+CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None  # fire-and-forget by default
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL or TESTING)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -226,7 +226,7 @@ STORAGES = {
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Booker Portal <no-reply@bookerportal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_FILE_PATH = BASE_DIR / "var" / "mail"
+EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH") or BASE_DIR / "var" / "mail")
 if EMAIL_HOST:
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_PORT = env_int("EMAIL_PORT", 587)

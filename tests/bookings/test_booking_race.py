@@ -1,0 +1,65 @@
+"""Twenty bookers race for the last three seats on real Postgres transactions."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection
+
+from bookings import services
+from bookings.exceptions import EventFull
+from bookings.models import Attendee, Booking
+from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_twenty_bookers_for_the_last_three_seats_exactly_three_win(organiser):
+    event = EventFactory(organiser=organiser, capacity=10)
+    ticket = TicketTypeFactory(event=event, price=0)
+    for _ in range(7):
+        AttendeeFactory(booking__event=event, booking__status="confirmed", ticket_type=ticket)
+    start = threading.Barrier(20)
+
+    def book(n: int) -> str:
+        try:
+            start.wait()
+            services.booking_create(
+                event=event,
+                booker_name=f"Racer {n}",
+                booker_email=f"racer{n}@example.com",
+                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=f"Racer {n}")],
+                idempotency_key=f"race-{n}",
+            )
+            return "booked"
+        except EventFull:
+            return "full"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(book, range(20)))
+
+    assert outcomes.count("booked") == 3
+    assert outcomes.count("full") == 17
+    assert Attendee.objects.filter(booking__event=event).count() == 10  # never over capacity
+    assert services.seats_left(event) == 0
+    assert Booking.objects.filter(event=event, booker_name__startswith="Racer").count() == 3
+
+
+def test_the_capacity_check_locks_the_event_row(organiser, django_assert_max_num_queries):
+    event = EventFactory(organiser=organiser, capacity=5)
+    ticket = TicketTypeFactory(event=event, price=0)
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        services.booking_create(
+            event=event,
+            booker_name="A",
+            booker_email="a@example.com",
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="A")],
+            idempotency_key="lock",
+        )
+    assert any("FOR UPDATE" in q["sql"] and "bookings_event" in q["sql"] for q in queries.captured_queries)

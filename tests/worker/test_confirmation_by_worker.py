@@ -1,0 +1,52 @@
+"""The confirmation email, sent by a real Celery worker from Redis."""
+
+from __future__ import annotations
+
+import email
+import re
+import time
+
+import pytest
+from django.test import Client
+
+from bookings import services
+from bookings.models import Booking
+from bookings.tasks import booking_send_confirmation
+from tests.factories import EventFactory, TicketTypeFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for_files(folder, count, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        files = sorted(folder.glob("*.eml")) if folder.exists() else []
+        if len(files) >= count:
+            return files
+        time.sleep(0.2)
+    pytest.fail(f"expected {count} email(s) in {folder}")
+
+
+def test_a_worker_sends_one_confirmation_with_a_working_link(celery_worker_process, organiser):
+    ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=0)
+
+    booking = services.booking_create(
+        event=ticket.event,
+        booker_name="Wendy Worker",
+        booker_email="wendy@example.com",
+        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Wendy")],
+        idempotency_key="w1",
+    )  # commits, and on commit the task goes to Redis
+
+    (sent,) = wait_for_files(celery_worker_process, 1)
+    message = email.message_from_bytes(sent.read_bytes())
+    assert message["To"] == "wendy@example.com"
+    text = next(part for part in message.walk() if part.get_content_type() == "text/plain")
+    url = re.search(r"View booking: (\S+)", text.get_payload(decode=True).decode()).group(1)
+    page = Client().get(url, follow=True)
+    assert page.status_code == 200 and "Wendy" in page.content.decode()
+
+    # At-least-once delivery: the same task again must not send a second email.
+    assert booking_send_confirmation.delay(booking.pk).get(timeout=30) is False
+    assert len(list(celery_worker_process.glob("*.eml"))) == 1
+    assert Booking.objects.get(pk=booking.pk).confirmation_sent_at is not None
