@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.db.models import Prefetch
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
+from bookings import links
 from bookings.models import Booking, BookingFormField, Event, TicketType
 
 
@@ -18,8 +21,6 @@ def event_list_public(*, organiser):
 
 def event_get_public(*, organiser, code):
     """An organiser's event by its public code, with ticket types; another organiser's is a 404."""
-    from django.shortcuts import get_object_or_404
-
     return get_object_or_404(
         Event.objects.for_organiser(organiser).select_related("organiser").prefetch_related("ticket_types"),
         code=code,
@@ -37,10 +38,6 @@ def form_fields_for_event(*, event):
 def booking_get_for_viewer(*, request, reference):
     """The one ownership check: the logged-in booker's own booking, or the one booking this
     session was granted by a signed link. Anything else is a 404."""
-    from django.http import Http404
-
-    from bookings import links
-
     booking = (
         Booking.objects.select_related("event", "organiser")
         .prefetch_related("attendees__ticket_type", "responses")
