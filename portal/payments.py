@@ -8,11 +8,14 @@ our own row, so a retry never charges or refunds twice.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 
 from django.conf import settings
+from django.utils import timezone
 
 from portal.exceptions import PaymentError
 
@@ -24,6 +27,64 @@ class Checkout:
     paid: bool
     payment_reference: str = ""
     redirect_url: str = ""
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    brand: str
+    last4: str
+
+
+@dataclass(frozen=True)
+class SubscriptionState:
+    """A subscription as the gateway sees it; Stripe's status names."""
+
+    reference: str
+    customer_reference: str
+    status: str
+    current_period_start: datetime | None
+    current_period_end: datetime | None
+    cancel_at_period_end: bool = False
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InvoiceState:
+    reference: str
+    number: str
+    status: str
+    amount_due: int
+    amount_paid: int
+    currency: str
+    issued_at: datetime
+    subscription_reference: str = ""
+    period_start: datetime | None = None
+    period_end: datetime | None = None
+    hosted_url: str = ""
+    pdf_url: str = ""
+
+
+@dataclass(frozen=True)
+class SubscriptionCheckout:
+    """Offline: the subscription started at once (with its first invoice).
+    Stripe: a Checkout page the booker must be sent to; webhooks tell us the rest."""
+
+    customer_reference: str
+    redirect_url: str = ""
+    checkout_reference: str = ""
+    subscription: SubscriptionState | None = None
+    invoice: InvoiceState | None = None
+
+
+def add_interval(moment: datetime, interval: str, count: int = 1) -> datetime:
+    """One billing period on: the same day next month (clamped to the month's end) or next year."""
+    months = count * (12 if interval == "year" else 1)
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
 
 
 class PaymentGateway:
@@ -45,6 +106,60 @@ class PaymentGateway:
 
     def refund(self, *, payment_reference: str, amount: int, idempotency_key: str) -> str:
         """Refund part or all of a payment; returns the refund's reference."""
+        raise NotImplementedError
+
+    # Subscriptions (memberships) ----------------------------------------------------------
+
+    #: Whether subscription state arrives later by webhook (Stripe) or is ours to keep (offline).
+    keeps_subscription_state = False
+
+    def create_customer(self, *, email: str, name: str, idempotency_key: str) -> str:
+        raise NotImplementedError
+
+    def start_subscription(
+        self,
+        *,
+        customer_reference: str,
+        description: str,
+        amount: int,
+        currency: str,
+        interval: str,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> SubscriptionCheckout:
+        raise NotImplementedError
+
+    def get_subscription(self, reference: str) -> SubscriptionState:
+        raise NotImplementedError
+
+    def cancel_subscription_at_period_end(self, *, reference: str, idempotency_key: str) -> SubscriptionState:
+        raise NotImplementedError
+
+    def renew_subscription(
+        self, *, reference: str, amount: int, currency: str, period_start: datetime, period_end: datetime
+    ) -> InvoiceState:
+        """Bill the next period. Only the offline gateway needs this: Stripe renews by itself."""
+        raise NotImplementedError
+
+    def get_invoice(self, reference: str) -> InvoiceState:
+        raise NotImplementedError
+
+    def list_invoices(self, *, subscription_reference: str) -> list[InvoiceState]:
+        raise NotImplementedError
+
+    def card_update_url(self, *, customer_reference: str, return_url: str) -> str:
+        """A hosted page where the booker changes their card, or "" when we show our own form."""
+        raise NotImplementedError
+
+    def update_card(
+        self, *, customer_reference: str, number: str, exp_month: int, exp_year: int, cvc: str
+    ) -> CardDetails:
+        """Only gateways without a hosted page take card details through our form."""
+        raise NotImplementedError
+
+    def card_on_file(self, *, customer_reference: str) -> CardDetails | None:
         raise NotImplementedError
 
 
@@ -76,6 +191,79 @@ class OfflineGateway(PaymentGateway):
         if not payment_reference:
             raise PaymentError("There is no payment to refund.")
         return _stable_id("offline_re", idempotency_key)
+
+    # The offline gateway keeps no state of its own: our rows are the record, and these methods
+    # return what a card processor would have said, derived from the keys they are given.
+    keeps_subscription_state = True
+
+    def create_customer(self, *, email, name, idempotency_key) -> str:
+        return _stable_id("offline_cus", idempotency_key)
+
+    def start_subscription(
+        self,
+        *,
+        customer_reference,
+        description,
+        amount,
+        currency,
+        interval,
+        success_url,
+        cancel_url,
+        idempotency_key,
+        metadata,
+    ) -> SubscriptionCheckout:
+        now = timezone.now().replace(microsecond=0)
+        end = add_interval(now, interval)
+        reference = _stable_id("offline_sub", idempotency_key)
+        subscription = SubscriptionState(
+            reference=reference,
+            customer_reference=customer_reference,
+            status="active",
+            current_period_start=now,
+            current_period_end=end,
+            started_at=now,
+            metadata=dict(metadata),
+        )
+        invoice = self._invoice(reference, amount, currency, now, end)
+        return SubscriptionCheckout(
+            customer_reference=customer_reference, subscription=subscription, invoice=invoice
+        )
+
+    def _invoice(self, subscription_reference, amount, currency, period_start, period_end) -> InvoiceState:
+        reference = _stable_id("offline_in", f"{subscription_reference}-{period_start.isoformat()}")
+        return InvoiceState(
+            reference=reference,
+            number=f"OFF-{reference[-8:].upper()}",
+            status="paid",
+            amount_due=amount,
+            amount_paid=amount,
+            currency=currency,
+            issued_at=period_start,
+            subscription_reference=subscription_reference,
+            period_start=period_start,
+            period_end=period_end,
+        )
+
+    def cancel_subscription_at_period_end(self, *, reference, idempotency_key):
+        raise NotImplementedError("The offline gateway keeps no subscriptions: cancel our own row.")
+
+    def renew_subscription(self, *, reference, amount, currency, period_start, period_end) -> InvoiceState:
+        return self._invoice(reference, amount, currency, period_start, period_end)
+
+    def card_update_url(self, *, customer_reference, return_url) -> str:
+        return ""
+
+    def update_card(self, *, customer_reference, number, exp_month, exp_year, cvc) -> CardDetails:
+        digits = "".join(ch for ch in number if ch.isdigit())
+        if len(digits) < 12 or exp_month < 1 or exp_month > 12:
+            raise PaymentError("Those card details don't look right. Please check them.")
+        if (exp_year, exp_month) < (timezone.now().year, timezone.now().month):
+            raise PaymentError("That card has expired.")
+        brand = {"4": "Visa", "5": "Mastercard", "3": "American Express"}.get(digits[0], "Card")
+        return CardDetails(brand=brand, last4=digits[-4:])
+
+    def card_on_file(self, *, customer_reference):
+        return None
 
 
 class StripeGateway(PaymentGateway):
@@ -134,6 +322,172 @@ class StripeGateway(PaymentGateway):
         except self.stripe.StripeError as exc:
             raise PaymentError("The refund could not be made just now. Please try again.") from exc
         return refund.id
+
+    # Subscriptions: Stripe is the record; our rows follow it through webhooks.
+
+    def _call(self, method, *args, message: str = "", **kwargs) -> dict:
+        try:
+            return method(*args, **kwargs).to_dict()
+        except self.stripe.StripeError as exc:
+            raise PaymentError(message or "Stripe could not be reached just now. Please try again.") from exc
+
+    def create_customer(self, *, email, name, idempotency_key) -> str:
+        customer = self._call(
+            self.client.v1.customers.create,
+            params={"email": email, "name": name},
+            options={"idempotency_key": idempotency_key},
+        )
+        return customer["id"]
+
+    def start_subscription(
+        self,
+        *,
+        customer_reference,
+        description,
+        amount,
+        currency,
+        interval,
+        success_url,
+        cancel_url,
+        idempotency_key,
+        metadata,
+    ) -> SubscriptionCheckout:
+        session = self._call(
+            self.client.v1.checkout.sessions.create,
+            params={
+                "mode": "subscription",
+                "customer": customer_reference,
+                "client_reference_id": metadata.get("membership", ""),
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": currency.lower(),
+                            "unit_amount": amount,
+                            "recurring": {"interval": interval},
+                            "product_data": {"name": description},
+                        },
+                    }
+                ],
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "metadata": metadata,
+                "subscription_data": {"metadata": metadata},
+            },
+            options={"idempotency_key": idempotency_key},
+            message="The payment page could not be opened just now. You have not been charged.",
+        )
+        return SubscriptionCheckout(
+            customer_reference=customer_reference,
+            redirect_url=session["url"],
+            checkout_reference=session["id"],
+        )
+
+    def get_subscription(self, reference) -> SubscriptionState:
+        return stripe_subscription_state(self._call(self.client.v1.subscriptions.retrieve, reference))
+
+    def cancel_subscription_at_period_end(self, *, reference, idempotency_key) -> SubscriptionState:
+        subscription = self._call(
+            self.client.v1.subscriptions.update,
+            reference,
+            params={"cancel_at_period_end": True},
+            options={"idempotency_key": idempotency_key},
+            message="Your membership could not be cancelled just now. Please try again.",
+        )
+        return stripe_subscription_state(subscription)
+
+    def get_invoice(self, reference) -> InvoiceState:
+        return stripe_invoice_state(self._call(self.client.v1.invoices.retrieve, reference))
+
+    def list_invoices(self, *, subscription_reference) -> list[InvoiceState]:
+        page = self._call(
+            self.client.v1.invoices.list, params={"subscription": subscription_reference, "limit": 100}
+        )
+        return [stripe_invoice_state(invoice) for invoice in page["data"]]
+
+    def card_update_url(self, *, customer_reference, return_url) -> str:
+        session = self._call(
+            self.client.v1.billing_portal.sessions.create,
+            params={"customer": customer_reference, "return_url": return_url},
+            message="The card details page could not be opened just now. Please try again.",
+        )
+        return session["url"]
+
+    def update_card(self, *, customer_reference, number, exp_month, exp_year, cvc) -> CardDetails:
+        # Card numbers never touch our servers with Stripe: the Billing Portal takes them.
+        raise NotImplementedError
+
+    def card_on_file(self, *, customer_reference) -> CardDetails | None:
+        customer = self._call(self.client.v1.customers.retrieve, customer_reference)
+        default = (customer.get("invoice_settings") or {}).get("default_payment_method")
+        if isinstance(default, dict):
+            method = default
+        elif default:
+            method = self._call(self.client.v1.payment_methods.retrieve, default)
+        else:
+            methods = self._call(
+                self.client.v1.payment_methods.list,
+                params={"customer": customer_reference, "type": "card", "limit": 1},
+            )["data"]
+            if not methods:
+                return None
+            method = methods[0]
+        card = method.get("card") or {}
+        if not card:
+            return None
+        return CardDetails(brand=str(card.get("brand", "card")).title(), last4=card.get("last4", ""))
+
+
+def _timestamp(value) -> datetime | None:
+    return datetime.fromtimestamp(int(value), tz=UTC) if value else None
+
+
+def _reference(value) -> str:
+    """Stripe gives an id, or the whole object when it was expanded."""
+    if isinstance(value, dict):
+        return value.get("id", "")
+    return value or ""
+
+
+def stripe_subscription_state(data: dict) -> SubscriptionState:
+    """From a Stripe subscription (a dict). Since API version 2025-03-31 the billing period lives
+    on the subscription's items; older versions (and localstripe) have it on the subscription."""
+    items = (data.get("items") or {}).get("data") or [{}]
+    period_start = items[0].get("current_period_start") or data.get("current_period_start")
+    period_end = items[0].get("current_period_end") or data.get("current_period_end")
+    return SubscriptionState(
+        reference=data["id"],
+        customer_reference=_reference(data.get("customer")),
+        status=data.get("status", ""),
+        current_period_start=_timestamp(period_start),
+        current_period_end=_timestamp(period_end),
+        cancel_at_period_end=bool(data.get("cancel_at_period_end")),
+        started_at=_timestamp(data.get("start_date")),
+        ended_at=_timestamp(data.get("ended_at")),
+        metadata=dict(data.get("metadata") or {}),
+    )
+
+
+def stripe_invoice_state(data: dict) -> InvoiceState:
+    """From a Stripe invoice (a dict). The subscription moved to parent.subscription_details
+    in API version 2025-03-31; older versions have it at the top."""
+    parent = data.get("parent") or {}
+    subscription = (parent.get("subscription_details") or {}).get("subscription") or data.get("subscription")
+    status = data.get("status") or "open"
+    return InvoiceState(
+        reference=data["id"],
+        number=data.get("number") or "",
+        status=status,
+        amount_due=int(data.get("amount_due") or 0),
+        amount_paid=int(data.get("amount_paid") or 0),
+        currency=str(data.get("currency") or "").upper(),
+        issued_at=_timestamp(data.get("created") or data.get("date")) or timezone.now(),
+        subscription_reference=_reference(subscription),
+        period_start=_timestamp(data.get("period_start")),
+        period_end=_timestamp(data.get("period_end")),
+        hosted_url=data.get("hosted_invoice_url") or "",
+        pdf_url=data.get("invoice_pdf") or "",
+    )
 
 
 @cache

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from bookings import views as booking_views
+from memberships.webhooks import stripe_webhook
 from portal import views
 
 admin.site.site_header = "Booker Portal: organiser admin"
@@ -22,6 +23,7 @@ urlpatterns = [
     path("portal/passes/", include("passes.urls")),
     path("portal/vouchers/", include("vouchers.urls")),
     path("portal/account/", include("accounts.urls")),
+    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
     # Last: any other first path segment is an organiser's public page.
     path("<slug:org_slug>/", views.organiser_page, name="organiser_page"),
     path("<slug:org_slug>/events/<uuid:code>/", booking_views.event_book, name="event_book"),

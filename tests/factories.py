@@ -222,3 +222,7 @@ TENANT_FACTORIES = {
         AccountCreditFactory,
     ]
 }
+
+from tests.memberships.factories import MEMBERSHIP_FACTORIES  # noqa: E402
+
+TENANT_FACTORIES.update({factory_class._meta.model: factory_class for factory_class in MEMBERSHIP_FACTORIES})

@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django import forms
+from django.contrib import admin
+from django.utils import timezone
+
+from accounts.models import User
+from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
+from portal.admin import OrganiserScopedAdmin, OrganiserScopedTabularInline
+
+
+@admin.register(MembershipPlan)
+class MembershipPlanAdmin(OrganiserScopedAdmin):
+    list_display = [
+        "name",
+        "organiser",
+        "price",
+        "interval",
+        "discount_percent",
+        "included_bookings",
+        "is_offered",
+    ]
+    list_filter = ["is_offered", "interval"]
+    search_fields = ["name"]
+    list_select_related = ["organiser"]
+    fields = [
+        "organiser",
+        "name",
+        "description",
+        "price",
+        "interval",
+        "discount_percent",
+        "included_bookings",
+        "is_offered",
+        "position",
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Members already pay this price and interval: changing them would silently reprice them.
+        if obj is not None and obj.memberships.exists():
+            return ["organiser", "price", "interval"]
+        return ["organiser"] if obj is not None else []
+
+
+class InvoiceInline(OrganiserScopedTabularInline):
+    model = MembershipInvoice
+    fields = ["number", "status", "amount_due", "amount_paid", "currency", "issued_at", "hosted_url"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class BookingUseInline(OrganiserScopedTabularInline):
+    model = MembershipBookingUse
+    fields = ["booking_reference", "period_start", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+# Memberships and invoices follow the payment gateway: organisers read them here, bookers manage them
+# in the portal, and Stripe (through the webhooks) is the source of truth.
+READ_ONLY_MEMBERSHIP_FIELDS = [
+    "code",
+    "organiser",
+    "plan",
+    "user",
+    "status",
+    "gateway",
+    "started_at",
+    "current_period_start",
+    "current_period_end",
+    "cancel_at_period_end",
+    "ended_at",
+    "card_brand",
+    "card_last4",
+    "customer_reference",
+    "subscription_reference",
+]
+
+
+class ComplimentaryMembershipForm(forms.ModelForm):
+    """Staff give a booker a membership free of charge until a date they choose. The booker is
+    named by email: a dropdown of every user would show one organiser everyone's bookers."""
+
+    email = forms.EmailField(help_text="The email of the booker's account.")
+    ends_on = forms.DateField(help_text="The membership ends at the end of this day; it is not billed.")
+
+    class Meta:
+        model = Membership
+        fields = ["plan"]
+
+    def clean_email(self):
+        user = User.objects.filter(email__iexact=self.cleaned_data["email"]).first()
+        if user is None:
+            raise forms.ValidationError("No booker account uses this email.")
+        return user
+
+    def clean(self):
+        data = super().clean()
+        user, plan = data.get("email"), data.get("plan")
+        if user and plan and Membership.objects.live().filter(user=user, plan=plan).exists():
+            raise forms.ValidationError("This booker already holds this membership.")
+        ends_on = data.get("ends_on")
+        if ends_on and ends_on < timezone.localdate():
+            self.add_error("ends_on", "Choose a date in the future.")
+        return data
+
+    def save(self, commit=True):
+        membership = super().save(commit=False)
+        plan = self.cleaned_data["plan"]
+        end = datetime.combine(self.cleaned_data["ends_on"], time.max).replace(tzinfo=plan.organiser.tzinfo)
+        now = timezone.now()
+        membership.organiser = plan.organiser
+        membership.user = self.cleaned_data["email"]
+        membership.gateway = "manual"
+        membership.status = Membership.Status.ACTIVE
+        membership.started_at = membership.current_period_start = now
+        membership.current_period_end = end
+        membership.cancel_at_period_end = True
+        if commit:
+            membership.save()
+        return membership
+
+
+@admin.register(Membership)
+class MembershipAdmin(OrganiserScopedAdmin):
+    list_display = ["plan", "user", "status", "current_period_end", "cancel_at_period_end", "gateway"]
+    list_filter = ["status", "plan"]
+    search_fields = ["user__email", "user__name", "subscription_reference"]
+    list_select_related = ["plan", "user", "organiser"]
+    readonly_fields = READ_ONLY_MEMBERSHIP_FIELDS
+    inlines = [InvoiceInline, BookingUseInline]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ComplimentaryMembershipForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["plan", "email", "ends_on"] if obj is None else READ_ONLY_MEMBERSHIP_FIELDS
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else READ_ONLY_MEMBERSHIP_FIELDS
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        # Paid memberships follow the payment gateway: staff read them, bookers manage them.
+        return False

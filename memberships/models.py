@@ -1,0 +1,258 @@
+"""Membership plans, the bookers' memberships (subscriptions) and their invoices.
+
+Stripe owns subscription and invoice state when Stripe is the gateway; these rows follow it
+(see memberships/webhooks.py). With the offline gateway these rows are the record.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from portal.models import BaseModel, OrganiserQuerySet, TenantModel
+
+
+class MembershipPlanQuerySet(OrganiserQuerySet):
+    def offered(self):
+        return self.filter(is_offered=True)
+
+
+class MembershipPlan(TenantModel):
+    class Interval(models.TextChoices):
+        MONTH = "month", _("Monthly")
+        YEAR = "year", _("Yearly")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True, help_text=_("Shown on your public page."))
+    price = models.PositiveIntegerField(help_text=_("In minor units of your currency: 2500 is 25.00."))
+    interval = models.CharField(max_length=5, choices=Interval.choices, default=Interval.MONTH)
+    discount_percent = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Members get this percentage off every booking."),
+    )
+    included_bookings = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Free bookings included in each billing period (0 for none).")
+    )
+    is_offered = models.BooleanField(
+        default=True, help_text=_("Untick to stop new sign-ups; existing members keep their membership.")
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = MembershipPlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["position", "price", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["organiser", "name"], name="membership_plan_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def currency(self) -> str:
+        return self.organiser.currency
+
+    @property
+    def benefit_summary(self) -> str:
+        parts = []
+        if self.discount_percent:
+            parts.append(f"{self.discount_percent}% off every booking")
+        if self.included_bookings:
+            plural = "s" if self.included_bookings != 1 else ""
+            parts.append(f"{self.included_bookings} free booking{plural} each {self.interval}")
+        return "; ".join(parts)
+
+
+class MembershipQuerySet(OrganiserQuerySet):
+    def for_booker(self, user):
+        return self.filter(user=user)
+
+    def visible(self):
+        """What the booker's portal lists: not checkouts they never finished."""
+        return self.exclude(status__in=Membership.NOT_STARTED)
+
+    def live(self):
+        return self.filter(status__in=Membership.LIVE)
+
+    def granting_benefits(self):
+        return self.filter(status__in=Membership.BENEFITS)
+
+
+class Membership(TenantModel):
+    """A booker's subscription to a plan. `status` uses Stripe's subscription statuses,
+    plus `pending` while the booker is still in Checkout."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
+        INCOMPLETE = "incomplete", _("Awaiting payment")
+        INCOMPLETE_EXPIRED = "incomplete_expired", _("Payment not completed")
+        TRIALING = "trialing", _("Trial")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Payment overdue")
+        UNPAID = "unpaid", _("Unpaid")
+        PAUSED = "paused", _("Paused")
+        CANCELED = "canceled", _("Ended")
+
+    # A booker holds at most one of these per plan at a time.
+    LIVE = ("pending", "incomplete", "trialing", "active", "past_due", "unpaid", "paused")
+    # Shown under "Active memberships".
+    CURRENT = ("trialing", "active", "past_due", "unpaid", "paused")
+    BENEFITS = ("trialing", "active")
+    NOT_STARTED = ("pending", "incomplete", "incomplete_expired")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(MembershipPlan, on_delete=models.PROTECT, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="memberships"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    gateway = models.CharField(max_length=20, editable=False)
+    customer_reference = models.CharField(max_length=255, blank=True, editable=False)
+    subscription_reference = models.CharField(max_length=255, blank=True, editable=False)
+    checkout_reference = models.CharField(max_length=255, blank=True, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    current_period_start = models.DateTimeField(null=True, blank=True)
+    current_period_end = models.DateTimeField(null=True, blank=True)
+    cancel_at_period_end = models.BooleanField(default=False)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    card_brand = models.CharField(max_length=20, blank=True, editable=False)
+    card_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    # Emails go out at most once each, however often a task is retried.
+    started_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "plan"],
+                condition=Q(
+                    status__in=("pending", "incomplete", "trialing", "active", "past_due", "unpaid", "paused")
+                ),
+                name="membership_one_live_per_plan",
+            ),
+            models.UniqueConstraint(
+                fields=["subscription_reference"],
+                condition=~Q(subscription_reference=""),
+                name="membership_subscription_reference_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["organiser", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.plan} ({self.get_status_display()})"
+
+    @property
+    def is_current(self) -> bool:
+        return self.status in self.CURRENT
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.is_current and not self.cancel_at_period_end
+
+    @property
+    def ends_on(self):
+        """When a membership that will not renew stops (or stopped)."""
+        if self.status == self.Status.CANCELED:
+            return self.ended_at or self.current_period_end
+        if self.cancel_at_period_end:
+            return self.current_period_end
+        return None
+
+    @property
+    def renews_on(self):
+        if self.is_current and not self.cancel_at_period_end:
+            return self.current_period_end
+        return None
+
+    @property
+    def has_card(self) -> bool:
+        return bool(self.card_last4)
+
+
+class MembershipInvoiceQuerySet(OrganiserQuerySet):
+    def for_booker(self, user):
+        return self.filter(membership__user=user)
+
+
+class MembershipInvoice(TenantModel):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        OPEN = "open", _("Due")
+        PAID = "paid", _("Paid")
+        VOID = "void", _("Void")
+        UNCOLLECTIBLE = "uncollectible", _("Unpaid")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="invoices")
+    reference = models.CharField(max_length=255, unique=True, editable=False)
+    number = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    amount_due = models.PositiveIntegerField(default=0)
+    amount_paid = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3)
+    issued_at = models.DateTimeField(default=timezone.now)
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    hosted_url = models.URLField(max_length=500, blank=True)
+    pdf_url = models.URLField(max_length=500, blank=True)
+
+    objects = MembershipInvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-issued_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.number or self.reference
+
+    @property
+    def amount(self) -> int:
+        return self.amount_paid if self.status == self.Status.PAID else self.amount_due
+
+
+class StripeEvent(BaseModel):
+    """A Stripe webhook event we accepted. The unique id is what makes each event run once."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    created = models.DateTimeField()
+    data = models.JSONField(default=dict)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class MembershipBookingUse(TenantModel):
+    """One included (free) booking taken from a membership's allowance for a billing period.
+    The booking service records it; the reference is the booking's public reference."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="booking_uses")
+    booking_reference = models.CharField(max_length=32)
+    period_start = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "booking_reference"], name="membership_booking_use_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking_reference} ({self.membership})"

@@ -1,0 +1,40 @@
+"""Reads for memberships. A booker's memberships are always reached through the booker."""
+
+from __future__ import annotations
+
+from memberships.models import Membership, MembershipInvoice, MembershipPlan
+from portal.models import Organiser
+
+PAID_PLANS = [Organiser.Plan.STANDARD, Organiser.Plan.PREMIUM]
+
+
+def membership_plan_list_offered(*, organiser: Organiser):
+    """Plans on an organiser's public page; none for organisers below the Standard plan."""
+    if not organiser.offers_paid_products:
+        return MembershipPlan.objects.none()
+    return MembershipPlan.objects.for_organiser(organiser).offered()
+
+
+def membership_plan_get_offered(*, code):
+    return (
+        MembershipPlan.objects.offered()
+        .select_related("organiser")
+        .filter(code=code, organiser__plan__in=PAID_PLANS)
+    )
+
+
+def membership_list_for_booker(*, user, organiser: Organiser | None = None):
+    """The booker's memberships that have started, at organisers that offer memberships."""
+    memberships = (
+        Membership.objects.for_booker(user)
+        .visible()
+        .filter(organiser__plan__in=PAID_PLANS)
+        .select_related("plan", "organiser")
+    )
+    if organiser is not None:
+        memberships = memberships.for_organiser(organiser)
+    return memberships
+
+
+def membership_invoice_list(*, membership: Membership):
+    return MembershipInvoice.objects.for_organiser(membership.organiser).filter(membership=membership)

@@ -1,0 +1,45 @@
+"""Celery entry points for memberships: each loads rows by id and calls one service."""
+
+from __future__ import annotations
+
+from smtplib import SMTPException
+
+from celery import shared_task
+
+from portal.exceptions import PaymentError
+
+
+@shared_task(bind=True, max_retries=6)
+def stripe_event_process(self, event_id: int) -> None:
+    from memberships import services
+    from memberships.models import StripeEvent
+
+    event = StripeEvent.objects.filter(pk=event_id).first()
+    if event is None or event.processed_at is not None:
+        return
+    try:
+        services.stripe_event_process(event=event)
+    except PaymentError as exc:  # Stripe unreachable: the event stays unprocessed until it works
+        raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=8,
+)
+def membership_send_email(self, membership_id: int, kind: str) -> bool:
+    from memberships import emails
+
+    return emails.membership_send_email(membership_id=membership_id, kind=kind)
+
+
+@shared_task
+def membership_advance_due() -> int:
+    """Hourly (celery beat): renew or end offline memberships whose period is over."""
+    from memberships import services
+
+    return services.membership_advance_due()

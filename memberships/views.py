@@ -1,0 +1,183 @@
+"""The Memberships section: thin views that parse, call a service or selector, and render.
+
+Each view renders a full page on a normal request and its named partial on an htmx request;
+every flow also works with JavaScript off (plain links and POST forms)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+from memberships import selectors, services
+from memberships.forms import CardForm
+from memberships.models import Membership
+from portal.exceptions import PortalError
+from portal.htmx import wants_fragment
+from portal.models import Organiser
+
+CLOSE_MODAL = '<div id="modal" hx-swap-oob="true"></div>'
+
+
+def _page(request, template: str, partial: str, context: dict, status: int = 200):
+    context = {"section": "memberships", **context}
+    name = f"{template}#{partial}" if wants_fragment(request) else template
+    response = render(request, name, context, status=status)
+    if request.htmx and request.method == "POST":
+        # A form that comes back (invalid, or refused) goes back into the dialog, not the card.
+        response = reswap(retarget(response, "#modal"), "innerHTML")
+    return response
+
+
+def _membership_for(request, code) -> Membership:
+    # Through the booker: another booker's membership is simply not found (404).
+    return get_object_or_404(selectors.membership_list_for_booker(user=request.user), code=code)
+
+
+def _back_to_list(request, response_for_htmx: HttpResponse | None = None):
+    url = reverse("memberships:membership_list")
+    if request.htmx:
+        return response_for_htmx or HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+def _updated_card(request, membership: Membership) -> HttpResponse:
+    """htmx answer to a POST: the membership's card again, and the modal closed (out of band)."""
+    html = render_to_string(
+        "memberships/membership_list.html#membership-card", {"membership": membership}, request=request
+    )
+    return HttpResponse(html + CLOSE_MODAL)
+
+
+@require_GET
+@login_required
+def membership_list(request):
+    organiser = Organiser.objects.filter(slug=request.GET.get("organiser", "")).first()
+    memberships = list(selectors.membership_list_for_booker(user=request.user, organiser=organiser))
+    joining = None
+    if request.GET.get("session"):
+        # Back from Stripe Checkout: the webhook that activates the membership may not be here yet.
+        joining = (
+            Membership.objects.for_booker(request.user)
+            .filter(checkout_reference=request.GET["session"], status__in=Membership.NOT_STARTED)
+            .select_related("plan")
+            .first()
+        )
+    return _page(
+        request,
+        "memberships/membership_list.html",
+        "membership-list",
+        {
+            "organiser": organiser,
+            "current": [m for m in memberships if m.is_current],
+            "ended": [m for m in memberships if not m.is_current],
+            "joining": joining,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def membership_join(request, plan_code):
+    plan = get_object_or_404(selectors.membership_plan_get_offered(code=plan_code))
+    if request.method == "POST":
+        list_url = settings.SITE_URL + reverse("memberships:membership_list")
+        try:
+            result = services.membership_subscribe(
+                user=request.user,
+                plan=plan,
+                # Stripe fills in {CHECKOUT_SESSION_ID} when it sends the booker back.
+                success_url=f"{list_url}?session={{CHECKOUT_SESSION_ID}}",
+                cancel_url=settings.SITE_URL + reverse("organiser_page", args=[plan.organiser.slug]),
+            )
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        else:
+            if result.redirect_url:
+                if request.htmx:
+                    return HttpResponseClientRedirect(result.redirect_url)
+                return redirect(result.redirect_url)
+            messages.success(request, f"Welcome! Your {plan.name} membership is active.")
+            return _back_to_list(request)
+    return _page(request, "memberships/membership_join.html", "join-dialog", {"plan": plan})
+
+
+@require_GET
+@login_required
+def membership_invoices(request, code):
+    membership = _membership_for(request, code)
+    invoices = selectors.membership_invoice_list(membership=membership)
+    return _page(
+        request,
+        "memberships/membership_invoices.html",
+        "invoices-dialog",
+        {"membership": membership, "invoices": invoices},
+    )
+
+
+@require_GET
+@login_required
+def membership_invoice(request, code, invoice_code):
+    membership = _membership_for(request, code)
+    invoice = get_object_or_404(selectors.membership_invoice_list(membership=membership), code=invoice_code)
+    return _page(
+        request,
+        "memberships/membership_invoice.html",
+        "invoice",
+        {"membership": membership, "invoice": invoice},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def membership_card(request, code):
+    membership = _membership_for(request, code)
+    hosted = membership.gateway == "stripe"
+    form = CardForm(request.POST if request.method == "POST" and not hosted else None)
+    if request.method == "POST":
+        try:
+            if hosted:
+                url = services.membership_card_update_url(
+                    membership=membership,
+                    return_url=settings.SITE_URL + reverse("memberships:membership_list"),
+                )
+                return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+            if form.is_valid():
+                membership = services.membership_update_card(membership=membership, **form.cleaned_data)
+                messages.success(
+                    request, f"Card updated: {membership.card_brand} ending {membership.card_last4}."
+                )
+                return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+    return _page(
+        request,
+        "memberships/membership_card.html",
+        "card-dialog",
+        {"membership": membership, "form": form, "hosted": hosted},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def membership_cancel(request, code):
+    membership = _membership_for(request, code)
+    if request.method == "POST":
+        try:
+            membership = services.membership_cancel(membership=membership)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Your {membership.plan.name} membership is cancelled. "
+                f"It ends on {services.local_date(membership.ends_on, membership.organiser)}.",
+            )
+            return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
+    return _page(request, "memberships/membership_cancel.html", "confirm-dialog", {"membership": membership})
