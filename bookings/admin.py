@@ -1,18 +1,223 @@
+"""The organiser admin for events, bookings, attendance, booking forms, rules and waiting lists.
+
+Every admin here is scoped by `portal.admin.OrganiserScopedAdmin`. Status fields are read-only:
+cancelling an event, marking attendance and retrying refunds go through
+`bookings.organiser_services`, never through a form field.
+"""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from bookings import organiser_services
 from bookings.models import (
+    AccountCredit,
     Attendee,
     Booking,
     BookingFormField,
     BookingFormResponse,
     BookingRules,
     Event,
+    Refund,
     TicketType,
     WaitingListEntry,
 )
-from portal.admin import OrganiserScopedAdmin, OrganiserScopedTabularInline
+from portal.admin import (
+    OrganiserScopedAdmin,
+    OrganiserScopedStackedInline,
+    OrganiserScopedTabularInline,
+    admin_link,
+    is_organiser_staff,
+    related_filter,
+    scope_to_staff,
+)
+from portal.exceptions import PortalError
+from portal.models import Organiser
+from portal.money import format_money
+
+
+class ReadOnlyMixin:
+    """Rows that only services write: staff may look, never add, change or delete."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def money(amount: int, obj) -> str:
+    return format_money(amount, getattr(obj, "currency", "") or obj.organiser.currency)
+
+
+# Rules ----------------------------------------------------------------------------------------
+
+RULE_HELP = {
+    "event": _(
+        "Leave empty for your default rules, which apply to every event without rules of its own. "
+        "Choose an event to give it its own rules instead."
+    ),
+    "transfers_allowed": _(
+        "Let bookers move their tickets themselves (Manage → Transfer ticket in the portal)."
+    ),
+    "transfer_cutoff_hours": _(
+        "Transfers close this many hours before the event starts; bookers then see “Transfers close "
+        "24 hours before the event”. 0 means until the event starts."
+    ),
+    "transfer_scope": _("Which events a ticket may be transferred to."),
+    "transfer_target_events": _("Only used when transfers are limited to the events chosen here."),
+    "price_difference": _("What happens when the new ticket costs more or less than the old one."),
+    "cancellations_allowed": _(
+        "Let bookers cancel their own bookings (Manage → Cancel ticket in the portal)."
+    ),
+    "cancellation_cutoff_hours": _(
+        "Cancellations close this many hours before the event starts. 0 means until the event starts."
+    ),
+    "refund_method": _(
+        "How a cancelled booking is refunded: when a booker cancels, and when you cancel an event. "
+        "Account credit can be spent on a later booking with you."
+    ),
+    "cancellation_fee": _(
+        "Kept from each refund when a booker cancels, in minor units (250 = £2.50). "
+        "Never kept when you cancel the event: then bookers get everything back."
+    ),
+    "waiting_list_offer_hours": _(
+        "When a place frees up on a full event, the next person waiting is offered it for this many hours."
+    ),
+}
+
+RULE_ERRORS = {
+    "no_targets": _(
+        "Choose at least one event to transfer to, or let tickets move to any upcoming event of yours."
+    ),
+    "targets_unused": _(
+        "You chose events to transfer to, but transfers are not limited to chosen events. Set "
+        "“Transfer scope” to “Only the events chosen below”, or clear the chosen events."
+    ),
+    "target_is_self": _("An event can't be a transfer target of itself: choose other events."),
+    "target_cancelled": _("“%(event)s” is cancelled, so tickets can't be transferred to it."),
+    "target_other_organiser": _("Choose only events of %(organiser)s."),
+}
+
+
+class BookingRulesForm(forms.ModelForm):
+    """Validates the combinations a many-to-many takes part in (the model's clean() does the rest)."""
+
+    class Meta:
+        model = BookingRules
+        fields = ["organiser", *RULE_HELP]
+        help_texts = RULE_HELP
+
+    def clean(self):
+        cleaned = super().clean()
+        targets = cleaned.get("transfer_target_events")
+        if targets is None:
+            return cleaned
+        targets = list(targets)
+        scope = cleaned.get("transfer_scope")
+        event = cleaned.get("event") if "event" in self.fields else None
+        event = event or (self.instance.event if self.instance.event_id else None)
+        organiser = cleaned.get("organiser") if "organiser" in self.fields else None
+        organiser = organiser or (self.instance.organiser if self.instance.organiser_id else None)
+
+        errors = []
+        if scope == BookingRules.TransferScope.CHOSEN_EVENTS:
+            if not targets and cleaned.get("transfers_allowed"):
+                errors.append(RULE_ERRORS["no_targets"])
+        elif targets:
+            errors.append(RULE_ERRORS["targets_unused"])
+        if event is not None and event in targets:
+            errors.append(RULE_ERRORS["target_is_self"])
+        for target in targets:
+            if organiser is not None and target.organiser_id != organiser.pk:
+                errors.append(RULE_ERRORS["target_other_organiser"] % {"organiser": organiser})
+                break
+            if target.is_cancelled:
+                errors.append(RULE_ERRORS["target_cancelled"] % {"event": target})
+        if errors:
+            self.add_error("transfer_target_events", errors)
+        return cleaned
+
+
+RULE_FIELDSETS = (
+    (
+        _("Transfers"),
+        {
+            "fields": (
+                "transfers_allowed",
+                "transfer_cutoff_hours",
+                "transfer_scope",
+                "transfer_target_events",
+                "price_difference",
+            )
+        },
+    ),
+    (
+        _("Cancellations and refunds"),
+        {
+            "fields": (
+                "cancellations_allowed",
+                "cancellation_cutoff_hours",
+                "refund_method",
+                "cancellation_fee",
+            )
+        },
+    ),
+    (_("Waiting list"), {"fields": ("waiting_list_offer_hours",)}),
+)
+
+
+@admin.register(BookingRules)
+class BookingRulesAdmin(OrganiserScopedAdmin):
+    form = BookingRulesForm
+    list_display = [
+        "__str__",
+        "organiser",
+        "transfers_allowed",
+        "transfer_cutoff_hours",
+        "cancellations_allowed",
+        "cancellation_cutoff_hours",
+        "refund_method",
+        "fee",
+    ]
+    list_select_related = ["organiser", "event"]
+    list_filter = ["transfers_allowed", "cancellations_allowed", "refund_method"]
+    search_fields = ["event__title"]
+    autocomplete_fields = ["event"]
+    filter_horizontal = ["transfer_target_events"]
+    fieldsets = ((_("Applies to"), {"fields": ("organiser", "event")}), *RULE_FIELDSETS)
+
+    @admin.display(description=_("fee"))
+    def fee(self, obj):
+        return money(obj.cancellation_fee, obj.organiser)
+
+
+class EventRulesInline(OrganiserScopedStackedInline):
+    model = BookingRules
+    form = BookingRulesForm
+    fk_name = "event"
+    max_num = 1
+    filter_horizontal = ["transfer_target_events"]
+    fieldsets = RULE_FIELDSETS
+    verbose_name = _("rules for this event only")
+    verbose_name_plural = _("rules for this event only (without them, your default rules apply)")
+
+
+# Events ---------------------------------------------------------------------------------------
 
 
 class TicketTypeInline(OrganiserScopedTabularInline):
@@ -20,14 +225,156 @@ class TicketTypeInline(OrganiserScopedTabularInline):
     fields = ["name", "price", "capacity", "position"]
 
 
+class EventFormFieldInline(OrganiserScopedTabularInline):
+    model = BookingFormField
+    fk_name = "event"
+    fields = ["label", "field_type", "required", "choices", "position"]
+    verbose_name = _("booking form question for this event")
+    verbose_name_plural = _(
+        "booking form questions for this event (if you add any, they replace your default questions)"
+    )
+
+
+class WaitingListInline(OrganiserScopedTabularInline):
+    model = WaitingListEntry
+    fields = ["name", "email", "quantity", "status", "offer_expires_at", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("waiting list")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Event)
 class EventAdmin(OrganiserScopedAdmin):
-    list_display = ["title", "organiser", "starts_at", "capacity", "status"]
+    list_display = ["title", "organiser", "starts_at", "venue", "capacity", "booked", "waiting", "status"]
     list_filter = ["status", "organiser"]
     search_fields = ["title", "venue"]
     list_select_related = ["organiser"]
     date_hierarchy = "starts_at"
-    inlines = [TicketTypeInline]
+    readonly_fields = ["status", "cancelled_at", "overview"]
+    fieldsets = (
+        (None, {"fields": ("organiser", "title", "description", "venue")}),
+        (_("When"), {"fields": ("starts_at", "ends_at")}),
+        (_("Places"), {"fields": ("capacity",)}),
+        (_("Status"), {"fields": ("status", "cancelled_at", "overview")}),
+    )
+    inlines = [TicketTypeInline, EventFormFieldInline, EventRulesInline, WaitingListInline]
+    actions = ["cancel_events"]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                booked_count=Count(
+                    "bookings__attendees",
+                    filter=Q(bookings__status=Booking.Status.CONFIRMED),
+                    distinct=True,
+                ),
+                waiting_count=Count(
+                    "waiting_list",
+                    filter=Q(waiting_list__status__in=[WaitingListEntry.Status.WAITING]),
+                    distinct=True,
+                ),
+            )
+            # Counting adds a GROUP BY, which drops the default ordering (and paging needs one).
+            .order_by("starts_at", "pk")
+        )
+
+    @admin.display(description=_("booked"), ordering="booked_count")
+    def booked(self, obj):
+        return obj.booked_count
+
+    @admin.display(description=_("waiting"), ordering="waiting_count")
+    def waiting(self, obj):
+        return obj.waiting_count
+
+    @admin.display(description=_("bookings"))
+    def overview(self, obj):
+        if obj.pk is None:
+            return "-"
+        bookings_url = reverse("admin:bookings_booking_changelist") + f"?event__id__exact={obj.pk}"
+        attendees_url = reverse("admin:bookings_attendee_changelist") + f"?event={obj.pk}"
+        return format_html(
+            '<a href="{}">Bookings</a> · <a href="{}">Attendees and attendance</a>',
+            bookings_url,
+            attendees_url,
+        )
+
+    # Cancelling: an action for many events, and a button on one event's page -----------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/cancel/",
+                self.admin_site.admin_view(self.cancel_view),
+                name=f"{info[0]}_{info[1]}_cancel",
+            ),
+            *super().get_urls(),
+        ]
+
+    def cancel_view(self, request, object_id):
+        event = self.get_object(request, unquote(object_id))
+        if event is None:
+            raise Http404("No such event.")
+        if not self.has_change_permission(request, event):
+            raise PermissionDenied
+        change_url = reverse("admin:bookings_event_change", args=[event.pk])
+        if request.method == "POST":
+            self._cancel(request, [event])
+            return HttpResponseRedirect(change_url)
+        return self._confirm_cancel(request, [event], action_url=request.path, back_url=change_url)
+
+    @admin.action(description=_("Cancel selected events (refund and email every booker)"))
+    def cancel_events(self, request, queryset):
+        events = list(queryset.order_by("starts_at"))
+        if request.POST.get("confirm") != "yes":
+            return self._confirm_cancel(request, events, action_url="", back_url=request.get_full_path())
+        self._cancel(request, events)
+        return None
+
+    def _confirm_cancel(self, request, events, *, action_url, back_url):
+        bookings = dict(
+            Booking.objects.filter(event__in=events, status=Booking.Status.CONFIRMED)
+            .values_list("event")
+            .annotate(n=Count("pk"))
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Cancel events?") if len(events) > 1 else _("Cancel this event?"),
+            "opts": self.opts,
+            "events": [(event, bookings.get(event.pk, 0)) for event in events],
+            "action_url": action_url,
+            "back_url": back_url,
+            "is_action": not action_url,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/bookings/event/cancel_confirmation.html", context)
+
+    def _cancel(self, request, events):
+        for event in events:
+            try:
+                queued = organiser_services.event_cancel(event=event)
+            except PortalError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                continue
+            self.log_change(request, event, "Cancelled the event.")
+            self.message_user(
+                request,
+                ngettext(
+                    "“%(event)s” is cancelled. %(n)s booking is being refunded and emailed.",
+                    "“%(event)s” is cancelled. %(n)s bookings are being refunded and emailed.",
+                    len(queued),
+                )
+                % {"event": event, "n": len(queued)},
+                messages.SUCCESS,
+            )
 
 
 @admin.register(TicketType)
@@ -38,9 +385,18 @@ class TicketTypeAdmin(OrganiserScopedAdmin):
     autocomplete_fields = ["event"]
 
 
+# Bookings -------------------------------------------------------------------------------------
+
+
 class AttendeeInline(OrganiserScopedTabularInline):
     model = Attendee
     fields = ["name", "is_child", "ticket_type", "price", "attendance"]
+    # Attendance changes through the Attendees list's actions; tickets through transfers.
+    readonly_fields = ["ticket_type", "price", "attendance"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 class ResponseInline(OrganiserScopedTabularInline):
@@ -53,38 +409,270 @@ class ResponseInline(OrganiserScopedTabularInline):
         return False
 
 
+class RefundInline(OrganiserScopedTabularInline):
+    model = Refund
+    fields = [
+        "reason",
+        "method",
+        "amount",
+        "fee_kept",
+        "status",
+        "gateway_reference",
+        "last_error",
+        "completed_at",
+    ]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Booking)
 class BookingAdmin(OrganiserScopedAdmin):
-    list_display = ["reference", "booker_name", "booker_email", "event", "status", "total"]
-    list_filter = ["status", "event"]
-    search_fields = ["reference", "booker_name", "booker_email"]
-    list_select_related = ["event"]
+    list_display = ["reference", "booker_name", "booker_email", "event", "status", "cancelled_by", "amount"]
+    list_filter = ["status", "cancelled_by", "event"]
+    search_fields = ["reference", "booker_name", "booker_email", "attendees__name"]
+    list_select_related = ["event", "organiser"]
     autocomplete_fields = ["event"]
-    # Which account owns a booking follows from verified emails, not from staff edits.
-    readonly_fields = ["reference", "user", "created_at"]
-    inlines = [AttendeeInline, ResponseInline]
+    # Bookings are made by bookers; status, money and event change only through services.
+    readonly_fields = [
+        "reference",
+        "event",
+        "user",
+        "status",
+        "cancelled_by",
+        "cancelled_at",
+        "amount",
+        "payment_method",
+        "payment_reference",
+        "booked_from",
+        "created_at",
+    ]
+    fieldsets = (
+        (None, {"fields": ("reference", "event", "status", "cancelled_by", "cancelled_at")}),
+        (_("Booker"), {"fields": ("booker_name", "booker_email", "booker_phone", "user")}),
+        (_("Payment"), {"fields": ("amount", "payment_method", "payment_reference")}),
+        (_("History"), {"fields": ("booked_from", "created_at")}),
+    )
+    inlines = [AttendeeInline, ResponseInline, RefundInline]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # cancel instead: bookings stay for reporting
+
+    @admin.display(description=_("total"), ordering="total")
+    def amount(self, obj):
+        return money(obj.total, obj)
+
+
+ATTENDANCE_ACTIONS = ["mark_attended", "mark_absent", "mark_unmarked"]
+
+
+@admin.register(Attendee)
+class AttendeeAdmin(OrganiserScopedAdmin):
+    list_display = ["name", "is_child", "booking_link", "event", "ticket_type", "attendance"]
+    list_filter = [
+        "attendance",
+        related_filter("booking__event", Event, _("event"), parameter_name="event"),
+        "is_child",
+    ]
+    search_fields = ["name", "booking__reference", "booking__booker_name", "booking__booker_email"]
+    list_select_related = ["booking", "booking__event", "ticket_type", "organiser"]
+    fields = ["name", "is_child", "booking_link", "event", "ticket_type", "price", "attendance"]
+    readonly_fields = ["booking_link", "event", "ticket_type", "price", "attendance"]
+    actions = ATTENDANCE_ACTIONS
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(booking__status=Booking.Status.CONFIRMED)
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        tracking = scope_to_staff(request, Organiser.objects.filter(attendance_tracking=True)).exists()
+        if not tracking:
+            for name in ATTENDANCE_ACTIONS:
+                actions.pop(name, None)
+        return actions
+
+    @admin.display(description=_("booking"), ordering="booking__reference")
+    def booking_link(self, obj):
+        return admin_link(obj.booking, obj.booking.reference)
+
+    @admin.display(description=_("event"), ordering="booking__event__starts_at")
+    def event(self, obj):
+        return obj.booking.event
+
+    @admin.action(description=_("Mark selected attendees as attended"))
+    def mark_attended(self, request, queryset):
+        self._mark(request, queryset, Attendee.Attendance.ATTENDED)
+
+    @admin.action(description=_("Mark selected attendees as did not attend"))
+    def mark_absent(self, request, queryset):
+        self._mark(request, queryset, Attendee.Attendance.ABSENT)
+
+    @admin.action(description=_("Clear attendance of selected attendees"))
+    def mark_unmarked(self, request, queryset):
+        self._mark(request, queryset, Attendee.Attendance.UNMARKED)
+
+    def _mark(self, request, queryset, attendance):
+        # The queryset is already scoped; a staff member of several organisers marks each in turn.
+        selected = dict(queryset.values_list("pk", "organiser_id"))
+        label = Attendee.Attendance(attendance).label
+        for organiser in Organiser.objects.filter(pk__in=set(selected.values())):
+            ids = [pk for pk, organiser_id in selected.items() if organiser_id == organiser.pk]
+            try:
+                changed = organiser_services.attendance_mark(
+                    organiser=organiser, attendee_ids=ids, attendance=attendance
+                )
+            except PortalError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                continue
+            self.message_user(request, f"{label}: {changed} attendee(s) marked.", messages.SUCCESS)
+            if changed < len(ids):
+                self.message_user(
+                    request,
+                    f"{len(ids) - changed} left as they were: attendance can be marked once the event "
+                    "has started.",
+                    messages.WARNING,
+                )
+
+
+# Booking form, waiting lists, refunds ---------------------------------------------------------
 
 
 @admin.register(BookingFormField)
 class BookingFormFieldAdmin(OrganiserScopedAdmin):
-    list_display = ["label", "field_type", "required", "event", "position"]
-    list_filter = ["field_type", "event"]
-    search_fields = ["label"]
+    list_display = ["label", "field_type", "required", "applies_to", "position"]
+    list_editable = ["position"]
+    list_filter = ["field_type", "required", "event"]
+    search_fields = ["label", "event__title"]
+    list_select_related = ["event"]
     autocomplete_fields = ["event"]
+    fields = ["organiser", "event", "label", "field_type", "required", "choices", "position"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault(
+            "help_texts",
+            {
+                "event": _(
+                    "Leave empty to ask on every event. Questions of an event replace your default "
+                    "questions on that event."
+                ),
+                "position": _("Questions are asked in this order, lowest first."),
+            },
+        )
+        return super().get_form(request, obj, change, **kwargs)
+
+    @admin.display(description=_("asked on"), ordering="event__starts_at")
+    def applies_to(self, obj):
+        return obj.event or _("every event (default)")
 
 
 @admin.register(WaitingListEntry)
 class WaitingListEntryAdmin(OrganiserScopedAdmin):
-    list_display = ["name", "email", "event", "quantity", "status", "created_at"]
+    list_display = ["name", "email", "event", "quantity", "status", "offer", "created_at"]
     list_filter = ["status", "event"]
     search_fields = ["name", "email", "event__title"]
-    list_select_related = ["event"]
+    list_select_related = ["event", "organiser"]
     autocomplete_fields = ["event"]
-    readonly_fields = ["user"]
+    fields = ["event", "name", "email", "quantity", "status", "offer", "user", "created_at"]
+    # Offers are made by the waiting-list service; the list shows them, it doesn't make them.
+    readonly_fields = ["event", "status", "offer", "user", "created_at"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    @admin.display(description=_("offer window"), ordering="offer_expires_at")
+    def offer(self, obj):
+        if obj.offer_expires_at is None:
+            return "-"
+        local = timezone.localtime(obj.offer_expires_at, obj.organiser.tzinfo)
+        state = _("open until") if obj.offer_expires_at > timezone.now() else _("expired")
+        return f"{state} {local:%a %d %b %Y %H:%M}"
 
 
-@admin.register(BookingRules)
-class BookingRulesAdmin(OrganiserScopedAdmin):
-    list_display = ["__str__", "transfers_allowed", "cancellations_allowed", "refund_method"]
-    autocomplete_fields = ["event"]
-    filter_horizontal = ["transfer_target_events"]
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyMixin, OrganiserScopedAdmin):
+    list_display = ["booking", "event", "reason", "method", "amount_given", "fee", "status", "completed_at"]
+    list_filter = ["status", "method", "reason"]
+    search_fields = ["booking__reference", "booking__booker_name", "booking__booker_email"]
+    list_select_related = ["booking", "booking__event", "organiser"]
+    readonly_fields = ["last_error"]
+    actions = ["retry"]
+
+    def has_change_permission(self, request, obj=None):
+        # No form fields are editable; change permission only enables the retry action.
+        return is_organiser_staff(request) and obj is None
+
+    def get_fields(self, request, obj=None):
+        return [
+            "booking",
+            "reason",
+            "method",
+            "amount",
+            "fee_kept",
+            "currency",
+            "status",
+            "gateway_reference",
+            "last_error",
+            "completed_at",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("event"))
+    def event(self, obj):
+        return obj.booking.event
+
+    @admin.display(description=_("refunded"), ordering="amount")
+    def amount_given(self, obj):
+        return money(obj.amount, obj)
+
+    @admin.display(description=_("fee kept"))
+    def fee(self, obj):
+        return money(obj.fee_kept, obj)
+
+    @admin.action(description=_("Retry selected pending refunds"), permissions=["change"])
+    def retry(self, request, queryset):
+        done = failed = 0
+        for refund in queryset.filter(status=Refund.Status.PENDING).select_related("booking"):
+            try:
+                if refund.reason == Refund.Reason.EVENT_CANCELLED:
+                    organiser_services.booking_settle_event_cancellation(booking=refund.booking)
+                else:
+                    organiser_services.refund_pay(refund=refund)
+            except PortalError as exc:
+                failed += 1
+                self.message_user(request, f"{refund.booking}: {exc.message}", messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, f"{done} refund(s) made, {failed} still pending.", messages.INFO)
+
+
+@admin.register(AccountCredit)
+class AccountCreditAdmin(ReadOnlyMixin, OrganiserScopedAdmin):
+    list_display = ["email", "credit", "booking", "created_at"]
+    search_fields = ["email", "refund__booking__reference"]
+    list_select_related = ["refund__booking", "organiser"]
+    fields = ["email", "user", "credit", "booking", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def credit(self, obj):
+        return money(obj.amount, obj)
+
+    @admin.display(description=_("booking"))
+    def booking(self, obj):
+        return obj.refund.booking

@@ -1,0 +1,270 @@
+"""Organiser-side writes: cancelling an event, refunding bookings, marking attendance.
+
+The admin's actions and buttons call these; they never set status fields themselves.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from bookings import rules as booking_rules
+from bookings.models import AccountCredit, Attendee, Booking, BookingRules, Event, Refund
+from portal.emails import send_templated_email
+from portal.exceptions import PaymentError, PortalError
+from portal.locking import lock_timeout
+from portal.models import Organiser
+from portal.money import format_money
+from portal.payments import get_gateway
+
+
+class OrganiserError(PortalError):
+    default_message = _("That could not be done.")
+
+
+ERRORS = {
+    "event_ended": _("“%(event)s” has already ended, so it can no longer be cancelled."),
+    "no_tracking": _(
+        "Attendance tracking is not switched on for %(organiser)s, so attendance can't be marked."
+    ),
+    "bad_attendance": _("Choose Attended, Did not attend or Not marked."),
+}
+
+# Payments the gateway can give back; anything else paid (a pass, a voucher) becomes account credit.
+GATEWAY_PAYMENT_METHODS = {Booking.PaymentMethod.CARD, Booking.PaymentMethod.OFFLINE}
+
+
+# Events ---------------------------------------------------------------------------------------
+
+
+def event_cancel(*, event: Event) -> list[int]:
+    """Cancel `event` and every booking of it; refund and email each paid-up booker once.
+
+    Every confirmed booking is cancelled by the organiser (bookers find it in their Cancelled
+    tab), gets a Refund by the rules in force for the event (no fee kept: the booker did nothing
+    wrong), and after commit one task per booking pays the refund and sends the email. Bookings
+    still awaiting payment are cancelled without either, as no money was taken.
+
+    Safe to run twice: a cancelled event changes nothing, and the settling tasks of its bookings
+    are queued again only while a refund is unpaid or an email unsent (so a second run retries
+    a failed refund). Returns the ids of the bookings whose settling was queued.
+    Raises OrganiserError if the event has already ended, Busy if the event is locked too long.
+    """
+    from bookings.tasks import booking_settle_event_cancellation as booking_settle_event_cancellation_task
+
+    now = timezone.now()
+    with transaction.atomic(), lock_timeout():
+        # Lock the event first, as booking does, so no booking slips in while we cancel.
+        event = Event.objects.select_for_update().get(pk=event.pk)
+        if not event.is_cancelled:
+            if event.ends_at <= now:
+                raise OrganiserError(ERRORS["event_ended"] % {"event": event.title})
+            event.status = Event.Status.CANCELLED
+            event.cancelled_at = now
+            event.save(update_fields=["status", "cancelled_at", "updated_at"])
+
+        bookings = Booking.objects.for_organiser(event.organiser_id).filter(event=event)
+        open_bookings = list(
+            bookings.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING])
+            .select_for_update()
+            .order_by("pk")
+        )
+        rules = booking_rules.rules_for_event(event=event)
+        for booking in open_bookings:
+            was_confirmed = booking.status == Booking.Status.CONFIRMED
+            booking.status = Booking.Status.CANCELLED
+            booking.cancelled_by = Booking.CancelledBy.ORGANISER
+            booking.cancelled_at = now
+            booking.save(update_fields=["status", "cancelled_by", "cancelled_at", "updated_at"])
+            if was_confirmed:
+                refund_record(
+                    booking=booking, reason=Refund.Reason.EVENT_CANCELLED, keep_fee=False, rules=rules
+                )
+
+        unsettled = list(
+            Refund.objects.for_organiser(event.organiser_id)
+            .filter(booking__event=event, reason=Refund.Reason.EVENT_CANCELLED)
+            .filter(Q(status=Refund.Status.PENDING) | Q(booking__cancellation_sent_at__isnull=True))
+            .order_by("booking_id")
+            .values_list("booking_id", flat=True)
+        )
+        for booking_id in unsettled:
+            transaction.on_commit(partial(booking_settle_event_cancellation_task.delay, booking_id))
+    return unsettled
+
+
+def booking_settle_event_cancellation(*, booking: Booking) -> None:
+    """Pay the refund of an organiser-cancelled booking, then email the booker once.
+
+    Idempotent (run by a task that may run twice). Raises PaymentError while the refund fails,
+    so the task retries; the email waits until the money has gone back."""
+    refund = Refund.objects.filter(booking=booking, reason=Refund.Reason.EVENT_CANCELLED).first()
+    if refund is not None:
+        refund_pay(refund=refund)
+    booking_send_event_cancelled(booking=booking, refund=refund)
+
+
+def booking_send_event_cancelled(*, booking: Booking, refund: Refund | None) -> bool:
+    """Email the booker that the organiser cancelled the event. Sends at most once per booking;
+    returns False when it had been sent already."""
+    with transaction.atomic():
+        # The row lock makes a second worker wait and then see the email was sent.
+        booking = Booking.objects.select_related("event", "organiser").select_for_update().get(pk=booking.pk)
+        if booking.cancellation_sent_at is not None:
+            return False
+        send_templated_email(
+            template_prefix="bookings/email/event_cancelled",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context=_event_cancelled_context(booking, refund),
+        )
+        booking.cancellation_sent_at = timezone.now()
+        booking.save(update_fields=["cancellation_sent_at", "updated_at"])
+    return True
+
+
+def _event_cancelled_context(booking: Booking, refund: Refund | None) -> dict:
+    organiser = booking.organiser
+    return {
+        "booking": booking,
+        "event": booking.event,
+        "organiser": organiser,
+        "refund": refund,
+        "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
+        "portal_path": "/portal/events/?tab=cancelled",
+    }
+
+
+# Refunds --------------------------------------------------------------------------------------
+
+
+def refund_record(
+    *,
+    booking: Booking,
+    reason: str = Refund.Reason.BOOKER_CANCELLED,
+    keep_fee: bool = True,
+    rules: BookingRules | None = None,
+) -> Refund:
+    """Decide and record what `booking` gets back, without paying it yet (see `refund_pay`).
+
+    The method is the event's rules' refund method; "to the original payment" becomes account
+    credit when there is no card payment to give back (a pass, a voucher, no payment reference).
+    With `keep_fee` the rules' cancellation fee is kept. Idempotent: an existing refund for this
+    booking and reason is returned unchanged. Call it inside the transaction that cancels.
+    """
+    existing = Refund.objects.filter(booking=booking, reason=reason).first()
+    if existing is not None:
+        return existing
+    rules = rules or booking_rules.rules_for_event(event=booking.event)
+    amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=keep_fee)
+    method = rules.refund_method
+    if (
+        method == BookingRules.RefundMethod.ORIGINAL
+        and amount
+        and (booking.payment_method not in GATEWAY_PAYMENT_METHODS or not booking.payment_reference)
+    ):
+        method = BookingRules.RefundMethod.CREDIT
+    return Refund.objects.create(
+        organiser_id=booking.organiser_id,
+        booking=booking,
+        reason=reason,
+        method=method,
+        amount=amount,
+        fee_kept=fee,
+        currency=booking.currency,
+    )
+
+
+def refund_pay(*, refund: Refund) -> Refund:
+    """Give a recorded refund's money back: to the original payment through the gateway, or as
+    account credit; a zero or "no refund" refund is simply marked done.
+
+    Idempotent: a done refund is returned as it is, and the gateway always gets the same
+    idempotency key for the same refund, so a retry never pays twice. Call it outside a
+    transaction (it may talk to Stripe). Raises PaymentError when the gateway refuses; the
+    refund stays pending with the error noted, and can be retried.
+    """
+    refund.refresh_from_db()
+    if refund.status == Refund.Status.SUCCEEDED:
+        return refund
+    reference = ""
+    if refund.amount and refund.method == BookingRules.RefundMethod.ORIGINAL:
+        booking = refund.booking
+        try:
+            reference = get_gateway().refund(
+                payment_reference=booking.payment_reference,
+                amount=refund.amount,
+                idempotency_key=refund.idempotency_key,
+            )
+        except PaymentError as exc:
+            Refund.objects.filter(pk=refund.pk).update(
+                last_error=str(exc.message)[:300], updated_at=timezone.now()
+            )
+            raise
+    with transaction.atomic():
+        refund = Refund.objects.select_related("booking").select_for_update().get(pk=refund.pk)
+        if refund.status == Refund.Status.SUCCEEDED:  # another worker got there first
+            return refund
+        if refund.amount and refund.method == BookingRules.RefundMethod.CREDIT:
+            AccountCredit.objects.get_or_create(
+                refund=refund,
+                defaults={
+                    "organiser_id": refund.organiser_id,
+                    "user_id": refund.booking.user_id,
+                    "email": refund.booking.booker_email,
+                    "amount": refund.amount,
+                    "currency": refund.currency,
+                },
+            )
+        refund.status = Refund.Status.SUCCEEDED
+        refund.gateway_reference = reference
+        refund.last_error = ""
+        refund.completed_at = timezone.now()
+        refund.save(update_fields=["status", "gateway_reference", "last_error", "completed_at", "updated_at"])
+    return refund
+
+
+def booking_refund(
+    *,
+    booking: Booking,
+    reason: str = Refund.Reason.BOOKER_CANCELLED,
+    keep_fee: bool = True,
+    rules: BookingRules | None = None,
+) -> Refund:
+    """Record and pay a booking's refund in one call (`refund_record`, then `refund_pay`).
+
+    For code already outside a transaction, e.g. a task after a booker's cancellation committed.
+    Idempotent; raises PaymentError as `refund_pay` does."""
+    with transaction.atomic():
+        refund = refund_record(booking=booking, reason=reason, keep_fee=keep_fee, rules=rules)
+    return refund_pay(refund=refund)
+
+
+# Attendance -----------------------------------------------------------------------------------
+
+
+def attendance_mark(*, organiser: Organiser, attendee_ids, attendance: str) -> int:
+    """Mark attendees of `organiser` as attended, absent (did not attend) or unmarked.
+
+    Only that organiser's attendees of confirmed bookings at events that have started are
+    changed; other ids are ignored, never an error. Returns how many were changed.
+    Raises OrganiserError when the organiser has no attendance tracking."""
+    if not organiser.attendance_tracking:
+        raise OrganiserError(ERRORS["no_tracking"] % {"organiser": organiser.name})
+    if attendance not in Attendee.Attendance.values:
+        raise OrganiserError(ERRORS["bad_attendance"])
+    now = timezone.now()
+    with transaction.atomic():
+        return (
+            Attendee.objects.for_organiser(organiser)
+            .filter(
+                pk__in=list(attendee_ids),
+                booking__status=Booking.Status.CONFIRMED,
+                booking__event__starts_at__lte=now,
+            )
+            .update(attendance=attendance, updated_at=now)
+        )
