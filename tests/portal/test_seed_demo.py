@@ -15,7 +15,7 @@ def snapshot():
     """Every row of every model of ours, without timestamps that record when a row was touched."""
     rows = {}
     for model in apps.get_models():
-        if model._meta.app_label in {"portal", "accounts", "bookings", "account"}:
+        if model._meta.app_label in {"portal", "accounts", "bookings", "account", "memberships"}:
             fields = [f.attname for f in model._meta.concrete_fields if f.attname not in VOLATILE]
             rows[model._meta.label] = sorted(model.objects.values_list(*fields), key=repr)
     return rows

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
+from memberships.demo import seed_memberships
 from portal.models import Organiser, OrganiserStaff
 
 DEMO_BOOKER = ("demo@example.com", "portal-demo-2026", "Demo Booker")
@@ -32,6 +33,7 @@ class Command(BaseCommand):
             organiser=riverside, user=staff, defaults={"role": OrganiserStaff.Role.OWNER}
         )
         self.riverside_bookings(riverside, booker)
+        seed_memberships(riverside, booker)
         self.little_explorers_bookings(self.little_explorers(), booker)
 
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in with:"))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from memberships.models import Membership
+from memberships.services import membership_discount_for
+from portal.models import Organiser
+
+
+@pytest.mark.django_db
+def test_the_demo_booker_has_an_active_and_an_ended_membership_with_invoices():
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+    riverside = Organiser.objects.get(slug="riverside-yoga")
+    mine = Membership.objects.filter(user__email="demo@example.com")
+    active = mine.get(status="active")
+    ended = mine.get(status="canceled")
+    assert active.organiser == ended.organiser == riverside
+    assert active.invoices.count() == 3 and ended.invoices.count() == 1
+    assert active.current_period_end > active.current_period_start
+    assert membership_discount_for(user=active.user, organiser=riverside) == (20, active)
+    assert not Membership.objects.filter(organiser__slug="little-explorers").exists()
