@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from bookings import links
-from bookings.models import Booking, BookingFormField, Event, TicketType
+from bookings.models import Booking, Event, TicketType
 
 
 def event_list_public(*, organiser):
@@ -25,14 +25,6 @@ def event_get_public(*, organiser, code):
         Event.objects.for_organiser(organiser).select_related("organiser").prefetch_related("ticket_types"),
         code=code,
     )
-
-
-def form_fields_for_event(*, event):
-    """The event's own questions if it has any, else the organiser's defaults."""
-    own = BookingFormField.objects.for_organiser(event.organiser).filter(event=event)
-    if own.exists():
-        return own
-    return BookingFormField.objects.for_organiser(event.organiser).filter(event__isnull=True)
 
 
 def booking_get_for_viewer(*, request, reference):

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from bookings import forms, links, selectors, services
+from bookings import forms, links, rules, selectors, services
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
 from portal.models import Organiser
@@ -55,7 +55,7 @@ def event_book(request, org_slug: str, code):
     details = forms.BookingDetailsForm(
         request.POST if request.method == "POST" else None,
         ticket_slots=quantities.ticket_slots(),
-        form_fields=selectors.form_fields_for_event(event=event),
+        form_fields=rules.booking_form_fields_for_event(event=event),
         user=request.user,
     )
     context["details"] = details
