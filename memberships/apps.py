@@ -3,3 +3,15 @@ from django.apps import AppConfig
 
 class MembershipsConfig(AppConfig):
     name = "memberships"
+
+    def ready(self):
+        from portal.celery import app
+
+        # Offline memberships renew or end at their period's end; Stripe does its own and tells us.
+        app.conf.beat_schedule = {
+            **(app.conf.beat_schedule or {}),
+            "memberships-advance-due": {
+                "task": "memberships.tasks.membership_advance_due",
+                "schedule": 3600.0,
+            },
+        }

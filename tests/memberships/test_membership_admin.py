@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from memberships.models import Membership
+from tests.memberships.factories import MembershipPlanFactory
+
+pytestmark = pytest.mark.django_db
+
+ADD = reverse("admin:memberships_membership_add")
+
+
+def test_staff_give_a_booker_a_complimentary_membership(client_as_staff, plan, booker):
+    ends_on = timezone.localdate().replace(year=timezone.localdate().year + 1)
+
+    response = client_as_staff.post(ADD, {"plan": plan.pk, "email": "BOOKER@example.com", "ends_on": ends_on})
+
+    assert response.status_code == 302
+    membership = Membership.objects.get(user=booker)
+    assert (membership.organiser, membership.gateway, membership.status) == (
+        plan.organiser,
+        "manual",
+        "active",
+    )
+    assert membership.cancel_at_period_end  # it ends on the chosen day and is never billed
+    assert membership.ends_on.astimezone(plan.organiser.tzinfo).date() == ends_on
+
+
+def test_a_complimentary_membership_needs_a_booker_account(client_as_staff, plan):
+    response = client_as_staff.post(
+        ADD, {"plan": plan.pk, "email": "nobody@example.com", "ends_on": "2099-01-01"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["email"] == ["No booker account uses this email."]
+
+
+def test_staff_cannot_give_another_organisers_plan(client_as_staff, other_organiser, booker):
+    theirs = MembershipPlanFactory(organiser=other_organiser)
+
+    response = client_as_staff.post(ADD, {"plan": theirs.pk, "email": booker.email, "ends_on": "2099-01-01"})
+
+    assert response.context["adminform"].form.errors["plan"]
+    assert not Membership.objects.exists()
+
+
+def test_a_plans_price_locks_once_someone_has_joined(client_as_staff, membership, plan):
+    response = client_as_staff.get(reverse("admin:memberships_membershipplan_change", args=[plan.pk]))
+
+    assert "price" not in response.context["adminform"].form.fields
+    assert "discount_percent" in response.context["adminform"].form.fields
