@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -384,6 +385,10 @@ CARD_EVENTS = {"customer.updated", "payment_method.attached", "payment_method.up
 CHECKOUT_EVENTS = {"checkout.session.completed", "checkout.session.expired"}
 HANDLED_EVENTS = SUBSCRIPTION_EVENTS | INVOICE_EVENTS | CARD_EVENTS | CHECKOUT_EVENTS
 
+#: Checkout Sessions in payment mode belong to other apps (bookings). They register a handler,
+#: `handler(event_type: str, session: dict)`, from their AppConfig.ready(); it must be idempotent.
+PAYMENT_CHECKOUT_HANDLERS: list[Callable[[str, dict], object]] = []
+
 
 def stripe_event_record(*, event: dict) -> StripeEvent | None:
     """Store a verified event once. Returns None for a duplicate or a type we don't handle."""
@@ -414,6 +419,9 @@ def stripe_event_process(*, event: StripeEvent) -> None:
         membership_sync_subscription(subscription_reference=obj["id"])
     elif event.type in INVOICE_EVENTS:
         membership_sync_invoice(invoice_reference=obj["id"])
+    elif event.type in CHECKOUT_EVENTS and obj.get("mode") == "payment":
+        for handler in PAYMENT_CHECKOUT_HANDLERS:
+            handler(event.type, obj)
     elif event.type == "checkout.session.completed":
         membership_checkout_completed(session=obj)
     elif event.type == "checkout.session.expired":

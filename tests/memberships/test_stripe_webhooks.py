@@ -190,6 +190,21 @@ def test_a_payment_mode_checkout_is_not_ours_and_is_left_alone(deliver, pending,
     assert pending.status == Membership.Status.PENDING
 
 
+def test_a_payment_mode_checkout_goes_to_the_registered_handler(deliver, monkeypatch):
+    from memberships import services
+
+    seen = []
+    monkeypatch.setattr(
+        services, "PAYMENT_CHECKOUT_HANDLERS", [lambda kind, session: seen.append((kind, session["id"]))]
+    )
+    session = {"id": "cs_pay_1", "mode": "payment", "metadata": {"booking": "RYABC123"}}
+
+    deliver(event("evt_1", "checkout.session.completed", session))
+    deliver(event("evt_1", "checkout.session.completed", session))  # replayed: not handled again
+
+    assert seen == [("checkout.session.completed", "cs_pay_1")]
+
+
 def test_an_expired_checkout_means_the_membership_never_started(deliver, pending, fake_stripe):
     session = {"id": "cs_test_1", "mode": "subscription", "client_reference_id": str(pending.code)}
 
