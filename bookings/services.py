@@ -218,3 +218,20 @@ def booking_place(*, new_account_password: str | None = None, **booking_fields) 
             name=booking_fields["booker_name"],
         )
     return booking_create(**booking_fields)
+
+
+def booking_checkout_event(event_type: str, session: dict) -> None:
+    """Stripe told us about a booking's Checkout Session (payment mode). Paid: confirm the
+    booking. Expired unpaid: release its seats. Both are no-ops the second time."""
+    reference = (session.get("metadata") or {}).get("booking")
+    booking = Booking.objects.filter(reference=reference).first() if reference else None
+    if booking is None:
+        return
+    if event_type == "checkout.session.completed" and session.get("payment_status") == "paid":
+        booking_confirm_payment(
+            booking=booking, payment_reference=session.get("payment_intent") or session["id"]
+        )
+    elif event_type == "checkout.session.expired":
+        Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).update(
+            status=Booking.Status.CANCELLED, cancelled_at=timezone.now(), updated_at=timezone.now()
+        )
