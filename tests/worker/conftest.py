@@ -10,12 +10,22 @@ import time
 from pathlib import Path
 
 import pytest
+from celery import Celery
 from django.conf import settings
 from django.db import connection
 
 from portal.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def celery_client():
+    """A Celery client of its own with a result backend, to wait for what the worker returns
+    (the project's app is fire-and-forget, and other tests have already built its backend)."""
+    client = Celery("test-client", broker=settings.REDIS_URL, backend=settings.REDIS_URL)
+    yield client
+    client.close()
 
 
 @pytest.fixture
@@ -56,15 +66,13 @@ def celery_worker_process(transactional_db, tmp_path):
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    previous = (celery_app.conf.task_always_eager, celery_app.conf.result_backend)
+    previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
-    celery_app.conf.result_backend = result_backend
-    celery_app.backend  # noqa: B018 - build the backend now, from the new setting
     try:
         _wait_for_ready(tmp_path / "worker.log", process)
         yield mail_dir
     finally:
-        celery_app.conf.task_always_eager, celery_app.conf.result_backend = previous
+        celery_app.conf.task_always_eager = previous
         pid = int(pidfile.read_text()) if pidfile.exists() else process.pid
         os.kill(pid, signal.SIGTERM)
         try:
