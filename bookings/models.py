@@ -135,7 +135,11 @@ class Booking(TenantModel):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
     cancelled_by = models.CharField(max_length=10, choices=CancelledBy.choices, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    total = models.PositiveIntegerField(default=0, help_text=_("In minor units."))
+    total = models.PositiveIntegerField(default=0, help_text=_("In minor units, after any discount."))
+    discount = models.PositiveIntegerField(
+        default=0, help_text=_("Taken off the tickets' prices, in minor units.")
+    )
+    discount_reason = models.CharField(max_length=200, blank=True)
     currency = models.CharField(max_length=3)
     payment_method = models.CharField(
         max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.FREE

@@ -20,6 +20,7 @@ from bookings.models import (
     TicketType,
     WaitingListEntry,
 )
+from memberships.services import membership_discount_for
 from portal.locking import lock_timeout
 from portal.payments import get_gateway
 
@@ -61,6 +62,16 @@ def _check_capacity(event: Event, tickets: list[TicketRequest]) -> None:
             raise EventFull(ERRORS["ticket_full"] % {"left": max(left, 0), "ticket": ticket_type.name})
 
 
+def _member_discount(*, user, organiser, subtotal: int) -> tuple[int, str]:
+    """A member's percentage off, rounded down to the minor unit, and how the booker sees it."""
+    if user is None or not subtotal:
+        return 0, ""
+    percent, membership = membership_discount_for(user=user, organiser=organiser)
+    if not percent:
+        return 0, ""
+    return subtotal * percent // 100, f"{membership.plan.name} member discount ({percent}%)"
+
+
 @transaction.atomic
 def booking_create(
     *,
@@ -97,7 +108,9 @@ def booking_create(
         raise BookingError(ERRORS["started"])
     _check_capacity(event, tickets)
 
-    total = sum(t.ticket_type.price for t in tickets)
+    subtotal = sum(t.ticket_type.price for t in tickets)
+    discount, discount_reason = _member_discount(user=user, organiser=event.organiser, subtotal=subtotal)
+    total = subtotal - discount
     booking = Booking(
         organiser=event.organiser,
         event=event,
@@ -107,6 +120,8 @@ def booking_create(
         booker_phone=booker_phone,
         status=Booking.Status.PENDING if total else Booking.Status.CONFIRMED,
         total=total,
+        discount=discount,
+        discount_reason=discount_reason,
         currency=event.organiser.currency,
         payment_method=Booking.PaymentMethod.CARD if total else Booking.PaymentMethod.FREE,
         booked_from=booked_from,
