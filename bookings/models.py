@@ -95,18 +95,6 @@ class TicketType(TenantModel):
             raise ValidationError(_("A ticket type belongs to its event's organiser."))
 
 
-class BookingQuerySet(OrganiserQuerySet):
-    def confirmed(self):
-        return self.filter(status=Booking.Status.CONFIRMED)
-
-    def holding_seats(self):
-        """Confirmed bookings, and pending ones whose payment is under way."""
-        return self.filter(status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING])
-
-    def owned_by(self, user):
-        return self.filter(user=user)
-
-
 class Booking(TenantModel):
     class Status(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")
@@ -156,7 +144,7 @@ class Booking(TenantModel):
     # Set when the booker has been told the organiser cancelled; the email goes out once.
     cancellation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = BookingQuerySet.as_manager()
+    objects = OrganiserQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

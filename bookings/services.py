@@ -32,15 +32,16 @@ class TicketRequest:
     is_child: bool = False
 
 
+# Pending bookings hold their seats while the payment is under way.
+_HOLDING = [Booking.Status.CONFIRMED, Booking.Status.PENDING]
+
+
 def seats_taken(event: Event) -> int:
     return Attendee.objects.filter(booking__event=event, booking__status__in=_HOLDING).count()
 
 
 def seats_left(event: Event) -> int:
     return max(event.capacity - seats_taken(event), 0)
-
-
-_HOLDING = [Booking.Status.CONFIRMED, Booking.Status.PENDING]
 
 
 def _check_capacity(event: Event, tickets: list[TicketRequest]) -> None:

@@ -42,9 +42,6 @@ class OrganiserQuerySet(models.QuerySet):
     def for_organiser(self, organiser: Organiser):
         return self.filter(organiser=organiser)
 
-    def for_organisers(self, organisers):
-        return self.filter(organiser__in=organisers)
-
 
 class TenantModel(BaseModel):
     """A row that belongs to exactly one organiser. Child rows copy it from their parent."""
@@ -58,9 +55,6 @@ class TenantModel(BaseModel):
 
 
 class OrganiserManager(models.Manager):
-    def for_organisers(self, organisers):
-        return self.filter(pk__in=[o.pk for o in organisers])
-
     def for_staff(self, user):
         if user.is_superuser:
             return self.all()
