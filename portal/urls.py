@@ -23,6 +23,7 @@ urlpatterns = [
     path("portal/passes/", include("passes.urls")),
     path("portal/vouchers/", include("vouchers.urls")),
     path("portal/account/", include("accounts.urls")),
+    path("portal/baseline/", views.portal_baseline, name="portal_baseline"),
     path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
     # Last: any other first path segment is an organiser's public page.
     path("<slug:org_slug>/", views.organiser_page, name="organiser_page"),

@@ -65,3 +65,10 @@ def healthz(request):
 def coming_soon(request, section: str, title: str):
     """A portal section whose issue has not landed yet."""
     return render(request, "portal/coming_soon.html", {"section": section, "title": title})
+
+
+@require_GET
+@login_required
+def portal_baseline(request):
+    """The floor under every portal page (session, user, layout, no data): the benchmarks' baseline."""
+    return render(request, "base.html", {"section": "baseline"})
