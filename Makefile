@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint worker beat clean
+.PHONY: install run test lint worker beat bench clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ worker: install
 
 beat: install
 	$(BIN)/celery -A portal beat --loglevel=info
+
+# Benchmarks (not part of `make test`): a small default size; see bench/README.md to scale up.
+bench: install
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var *.egg-info
