@@ -226,3 +226,8 @@ TENANT_FACTORIES = {
 from tests.memberships.factories import MEMBERSHIP_FACTORIES  # noqa: E402
 
 TENANT_FACTORIES.update({factory_class._meta.model: factory_class for factory_class in MEMBERSHIP_FACTORIES})
+
+from tests.passes.factories import PASS_FACTORIES  # noqa: E402
+from tests.vouchers.factories import VOUCHER_FACTORIES  # noqa: E402
+
+TENANT_FACTORIES.update({f._meta.model: f for f in PASS_FACTORIES + VOUCHER_FACTORIES})
