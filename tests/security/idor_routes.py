@@ -1,0 +1,146 @@
+"""The IDOR registry: every booker-facing route whose URL names an object.
+
+`test_idor_matrix.py` walks the URLconf; each route with a path parameter must be either
+
+- in IDOR_ROUTES: a factory that builds ANOTHER booker's object and returns the URL kwargs plus a
+  snapshot of the state a request could change. The matrix GETs and POSTs the URL as our booker
+  and expects 404 (405 for a POST to a GET-only view) and an unchanged snapshot; or
+- in PUBLIC_ROUTES, with the reason the identifier is meant to be public (or is itself the key).
+
+Adding a route? Add an entry here, next to the others of its section:
+
+    @idor_route("passes:pass_detail")
+    def _(owner):
+        pass_ = PassFactory(user=owner)
+        return Target(kwargs={"code": pass_.code}, snapshot=rows(Pass.objects.filter(pk=pass_.pk)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.core import mail
+from django.db.models import QuerySet
+
+from bookings.models import Attendee, Booking, BookingFormResponse
+from memberships.models import Membership, MembershipInvoice
+from tests.factories import AttendeeFactory, BookingFormResponseFactory, OrganiserFactory
+from tests.memberships.factories import MembershipFactory, MembershipInvoiceFactory
+
+
+@dataclass
+class Target:
+    kwargs: dict
+    snapshot: Callable[[], object]
+    post_data: dict = field(default_factory=dict)
+
+
+IDOR_ROUTES: dict[str, Callable] = {}
+
+PUBLIC_ROUTES: dict[str, str] = {
+    "organiser_page": "an organiser's public page, by its public slug",
+    "event_book": "an organiser's public event page, by the event's random UUID; booking acts for the visitor",
+    "waiting_list_join": "joining a public event's waiting list, by the event's random UUID",
+    "bookings:booking_link": (
+        "the signed View booking link: the token is the capability; tampered, foreign, expired, "
+        "rotated and wrong-salt tokens answer 404 (tests/security/test_booking_link_tokens.py)"
+    ),
+    "memberships:membership_join": (
+        "a membership plan an organiser offers publicly, by its random UUID; joining subscribes the "
+        "logged-in booker only"
+    ),
+    "account_confirm_email": "allauth's email confirmation key: the key is the capability (HMAC-signed)",
+    "account_reset_password_from_key": "allauth's password reset key: the key is the capability",
+}
+
+
+def idor_route(name: str):
+    def register(factory):
+        assert name not in IDOR_ROUTES, f"{name} is registered twice"
+        IDOR_ROUTES[name] = factory
+        return factory
+
+    return register
+
+
+def rows(*querysets: QuerySet) -> Callable[[], object]:
+    """A snapshot: every field of these rows, and how many emails have gone out."""
+
+    def snapshot():
+        return [list(qs.order_by("pk").values()) for qs in querysets] + [len(mail.outbox)]
+
+    return snapshot
+
+
+# Bookings
+
+
+def _others_booking(owner) -> Booking:
+    attendee = AttendeeFactory(
+        booking__organiser=OrganiserFactory(),
+        booking__user=owner,
+        booking__booker_email=owner.email,
+        booking__status=Booking.Status.CONFIRMED,
+    )
+    BookingFormResponseFactory(booking=attendee.booking)
+    return attendee.booking
+
+
+def _booking_rows(booking: Booking) -> Callable[[], object]:
+    return rows(
+        Booking.objects.filter(pk=booking.pk),
+        Attendee.objects.filter(booking=booking),
+        BookingFormResponse.objects.filter(booking=booking),
+    )
+
+
+@idor_route("bookings:booking_detail")
+def _(owner):
+    booking = _others_booking(owner)
+    return Target(kwargs={"reference": booking.reference}, snapshot=_booking_rows(booking))
+
+
+# Memberships
+
+
+def _others_membership(owner) -> tuple[Membership, MembershipInvoice]:
+    membership = MembershipFactory(user=owner, card_brand="Visa", card_last4="4242")
+    return membership, MembershipInvoiceFactory(membership=membership)
+
+
+def _membership_rows(membership: Membership) -> Callable[[], object]:
+    return rows(
+        Membership.objects.filter(pk=membership.pk),
+        MembershipInvoice.objects.filter(membership=membership),
+    )
+
+
+@idor_route("memberships:membership_invoices")
+def _(owner):
+    membership, _invoice = _others_membership(owner)
+    return Target(kwargs={"code": membership.code}, snapshot=_membership_rows(membership))
+
+
+@idor_route("memberships:membership_invoice")
+def _(owner):
+    membership, invoice = _others_membership(owner)
+    return Target(
+        kwargs={"code": membership.code, "invoice_code": invoice.code}, snapshot=_membership_rows(membership)
+    )
+
+
+@idor_route("memberships:membership_card")
+def _(owner):
+    membership, _invoice = _others_membership(owner)
+    return Target(
+        kwargs={"code": membership.code},
+        snapshot=_membership_rows(membership),
+        post_data={"number": "4000 0566 5566 5556", "exp_month": "12", "exp_year": "2040", "cvc": "123"},
+    )
+
+
+@idor_route("memberships:membership_cancel")
+def _(owner):
+    membership, _invoice = _others_membership(owner)
+    return Target(kwargs={"code": membership.code}, snapshot=_membership_rows(membership))
