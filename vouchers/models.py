@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -50,6 +51,8 @@ class Voucher(TenantModel):
         ISSUED = "issued", _("Issued by the organiser")
         CREDIT = "credit", _("Account credit from a refund")
 
+    # The code is a secret (it is the money); URLs and logs use public_id instead.
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(max_length=CODE_LENGTH, unique=True, default=new_code, editable=False)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.ISSUED)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
