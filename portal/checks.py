@@ -1,0 +1,41 @@
+"""Start-up checks for settings that would silently weaken security in production."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+# Backends whose counters are per process (locmem) or absent (dummy): rate limits that count in
+# them are void once there is more than one web process, or always.
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.dummy.DummyCache": "counts nothing",
+    "django.core.cache.backends.locmem.LocMemCache": "counts in each process separately",
+}
+
+
+@register(Tags.security)
+def rate_limits_have_a_shared_cache(app_configs=None, **kwargs):
+    """Login, password reset, login-code, new-booking-link and admin-login rate limits all count
+    in the default cache; in production that must be a cache every web process shares."""
+    if settings.DEBUG:
+        return []
+    warnings = []
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    if backend in PER_PROCESS_CACHES:
+        warnings.append(
+            Warning(
+                f"The default cache is {backend.rsplit('.', 1)[-1]}, which {PER_PROCESS_CACHES[backend]}: "
+                "login, password reset, login-code and booking-link rate limits are not enforced.",
+                hint="Set REDIS_URL so the cache (and the rate limits) live in Redis.",
+                id="portal.W001",
+            )
+        )
+    if getattr(settings, "ACCOUNT_RATE_LIMITS", None) is False:
+        warnings.append(
+            Warning(
+                "ACCOUNT_RATE_LIMITS = False turns off allauth's login and password-reset rate limits.",
+                hint="Remove the setting (allauth's defaults apply) or set explicit limits.",
+                id="portal.W002",
+            )
+        )
+    return warnings
