@@ -649,8 +649,8 @@ class RefundAdmin(ReadOnlyMixin, OrganiserScopedAdmin):
         done = failed = 0
         for refund in queryset.filter(status=Refund.Status.PENDING).select_related("booking"):
             try:
-                if refund.reason == Refund.Reason.EVENT_CANCELLED:
-                    organiser_services.booking_settle_event_cancellation(booking=refund.booking)
+                if refund.transfer_id is None:  # a cancellation: its email follows the money
+                    organiser_services.booking_settle_cancellation(booking=refund.booking)
                 else:
                     organiser_services.refund_pay(refund=refund)
             except PortalError as exc:

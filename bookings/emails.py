@@ -6,8 +6,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from bookings import links
-from bookings.models import Booking
+from bookings.models import Booking, Refund, Transfer, WaitingListEntry
 from portal.emails import send_templated_email
+from portal.money import format_money
 
 
 def booking_send_confirmation(*, booking_id: int) -> bool:
@@ -64,3 +65,70 @@ def booking_send_new_links(*, email: str) -> int:
             context={"bookings": [(b, links.view_booking_url(b)) for b in bookings]},
         )
     return len(bookings)
+
+
+def transfer_send_confirmation(*, transfer_id: int) -> bool:
+    """Tell the booker their booking moved, with a fresh View booking link. Once per transfer,
+    claimed like the confirmation; a failed transfer is not announced (the booker saw why)."""
+    now = timezone.now()
+    claimed = Transfer.objects.filter(
+        pk=transfer_id, status=Transfer.Status.COMPLETED, email_sent_at__isnull=True
+    ).update(email_sent_at=now)
+    if not claimed:
+        return False
+    transfer = Transfer.objects.select_related(
+        "booking__organiser", "booking__event", "from_event", "to_event", "to_ticket_type"
+    ).get(pk=transfer_id)
+    booking = transfer.booking
+    refund = Refund.objects.filter(transfer=transfer).first()
+    try:
+        send_templated_email(
+            template_prefix="bookings/email/booking_transferred",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "booking": booking,
+                "transfer": transfer,
+                "organiser": booking.organiser,
+                "attendees": list(booking.attendees.all()),
+                "refund": refund,
+                "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+    except Exception:
+        with transaction.atomic():
+            Transfer.objects.filter(pk=transfer_id, email_sent_at=now).update(email_sent_at=None)
+        raise
+    return True
+
+
+def waiting_list_send_offer(*, entry_id: int) -> bool:
+    """Email a waiting-list offer's signed booking link, once per offer."""
+    from bookings.services import offer_url
+
+    now = timezone.now()
+    claimed = WaitingListEntry.objects.filter(
+        pk=entry_id, status=WaitingListEntry.Status.OFFERED, offer_sent_at__isnull=True
+    ).update(offer_sent_at=now)
+    if not claimed:
+        return False
+    entry = WaitingListEntry.objects.select_related("event__organiser").get(pk=entry_id)
+    organiser = entry.event.organiser
+    try:
+        send_templated_email(
+            template_prefix="bookings/email/waiting_offer",
+            to=[entry.email],
+            reply_to=[organiser.contact_email] if organiser.contact_email else None,
+            context={
+                "entry": entry,
+                "event": entry.event,
+                "organiser": organiser,
+                "offer_url": offer_url(entry),
+            },
+        )
+    except Exception:
+        with transaction.atomic():
+            WaitingListEntry.objects.filter(pk=entry_id, offer_sent_at=now).update(offer_sent_at=None)
+        raise
+    return True

@@ -20,4 +20,24 @@ ERRORS = {
     "ticket_full": _("Sorry, only %(left)s %(ticket)s ticket(s) are left."),
     "waiting_duplicate": _("You are already on the waiting list for this event."),
     "waiting_not_full": _("This event still has places: you can book it now."),
+    # The booker's own changes: transfer, cancel, waiting list.
+    "not_confirmed": _("Only a confirmed booking can be changed."),
+    "already_cancelled": _("This booking is already cancelled."),
+    "event_cancelled": _("The organiser cancelled this event."),
+    "event_started": _("This event has already started."),
+    "transfers_off": _("%(organiser)s doesn't allow transfers for this event."),
+    "transfers_closed": _("Transfers close %(hours)s hours before the event."),
+    "cancellations_off": _("%(organiser)s doesn't allow cancellations for this event."),
+    "cancellations_closed": _("Cancellations close %(hours)s hours before the event."),
+    "target_not_allowed": _("Tickets for this event can't be moved to that one."),
+    "target_unavailable": _("That event can no longer be booked."),
+    "same_ticket": _("That is the ticket you already have: choose another one."),
+    "same_price_only": _("You can only swap to a ticket of the same price."),
+    "no_dearer": _("You can only move to a ticket of the same price or cheaper."),
+    "booking_changed": _("This booking changed while you were looking at it. Please check it and try again."),
+    "transfer_seats_gone": _(
+        "Sorry, the places on that event went while you were paying. Your payment is being refunded."
+    ),
+    "offer_invalid": _("This waiting-list offer has expired or was already used."),
+    "offer_too_many": _("Your held place covers %(quantity)s ticket(s)."),
 }

@@ -257,6 +257,7 @@ class WaitingListEntry(TenantModel):
         OFFERED = "offered", _("Offered a place")
         LEFT = "left", _("Left the list")
         BOOKED = "booked", _("Booked")
+        EXPIRED = "expired", _("Offer expired")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="waiting_list")
@@ -272,6 +273,8 @@ class WaitingListEntry(TenantModel):
     quantity = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # Claimed by the task that emails the offer, so a retried task sends it once.
+    offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = WaitingListQuerySet.as_manager()
 
@@ -289,6 +292,18 @@ class WaitingListEntry(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.name} waiting for {self.event}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in {self.Status.WAITING, self.Status.OFFERED}
+
+    @property
+    def offer_is_live(self) -> bool:
+        return (
+            self.status == self.Status.OFFERED
+            and self.offer_expires_at is not None
+            and self.offer_expires_at > timezone.now()
+        )
 
 
 MAX_CUTOFF_HOURS = 24 * 365
@@ -392,6 +407,7 @@ class Refund(TenantModel):
     class Reason(models.TextChoices):
         EVENT_CANCELLED = "event_cancelled", _("The organiser cancelled the event")
         BOOKER_CANCELLED = "booker_cancelled", _("The booker cancelled")
+        TRANSFER = "transfer", _("Moved to a cheaper ticket")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -399,6 +415,10 @@ class Refund(TenantModel):
 
     booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="refunds")
     reason = models.CharField(max_length=20, choices=Reason.choices)
+    # Set for a price difference given back on a transfer; a booking may be moved more than once.
+    transfer = models.OneToOneField(
+        "Transfer", null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
+    )
     method = models.CharField(max_length=10, choices=BookingRules.RefundMethod.choices)
     amount = models.PositiveIntegerField(help_text=_("Given back, in minor units."))
     fee_kept = models.PositiveIntegerField(default=0, help_text=_("Kept by the organiser, in minor units."))
@@ -411,7 +431,11 @@ class Refund(TenantModel):
     class Meta:
         ordering = ["-created_at"]
         constraints = [
-            models.UniqueConstraint(fields=["booking", "reason"], name="one_refund_per_booking_and_reason"),
+            models.UniqueConstraint(
+                fields=["booking", "reason"],
+                condition=Q(transfer__isnull=True),
+                name="one_refund_per_booking_and_reason",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -419,7 +443,52 @@ class Refund(TenantModel):
 
     @property
     def idempotency_key(self) -> str:
+        if self.transfer_id:
+            return f"transfer-{self.transfer_id}-refund"
         return f"booking-{self.booking_id}-refund-{self.reason}"
+
+
+class Transfer(TenantModel):
+    """A booker moving a booking to another event or ticket type, and the price difference.
+
+    A dearer move waits (PENDING) for its payment; it completes when the money is in, or fails
+    (and the payment is given back) if the seats went meanwhile."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting payment")
+        COMPLETED = "completed", _("Completed")
+        FAILED = "failed", _("Failed")
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="transfers")
+    from_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    to_event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="+")
+    to_ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="+")
+    old_total = models.PositiveIntegerField(help_text=_("In minor units."))
+    new_total = models.PositiveIntegerField(help_text=_("In minor units, after any member discount."))
+    new_discount = models.PositiveIntegerField(default=0)
+    new_discount_reason = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure = models.CharField(max_length=300, blank=True)
+    payment_reference = models.CharField(max_length=120, blank=True)
+    idempotency_key = models.CharField(max_length=64)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "idempotency_key"], name="transfer_idempotent_per_booking"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.booking} to {self.to_event}"
+
+    @property
+    def difference(self) -> int:
+        """Positive: the booker pays more; negative: they get money back."""
+        return self.new_total - self.old_total
 
 
 class AccountCredit(TenantModel):

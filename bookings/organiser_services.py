@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bookings import rules as booking_rules
-from bookings.models import AccountCredit, Attendee, Booking, BookingRules, Event, Refund
+from bookings.models import AccountCredit, Attendee, Booking, BookingRules, Event, Refund, Transfer
 from portal.emails import send_templated_email
 from portal.exceptions import PaymentError, PortalError
 from portal.locking import lock_timeout
@@ -54,7 +54,7 @@ def event_cancel(*, event: Event) -> list[int]:
     a failed refund). Returns the ids of the bookings whose settling was queued.
     Raises OrganiserError if the event has already ended, Busy if the event is locked too long.
     """
-    from bookings.tasks import booking_settle_event_cancellation as booking_settle_event_cancellation_task
+    from bookings.tasks import booking_settle_cancellation
 
     now = timezone.now()
     with transaction.atomic(), lock_timeout():
@@ -93,41 +93,52 @@ def event_cancel(*, event: Event) -> list[int]:
             .values_list("booking_id", flat=True)
         )
         for booking_id in unsettled:
-            transaction.on_commit(partial(booking_settle_event_cancellation_task.delay, booking_id))
+            transaction.on_commit(partial(booking_settle_cancellation.delay, booking_id))
     return unsettled
 
 
-def booking_settle_event_cancellation(*, booking: Booking) -> None:
-    """Pay the refund of an organiser-cancelled booking, then email the booker once.
+def booking_settle_cancellation(*, booking: Booking) -> None:
+    """Pay the refund of a cancelled booking (by the organiser's event cancellation or by the
+    booker), then email the booker once.
 
     Idempotent (run by a task that may run twice). Raises PaymentError while the refund fails,
     so the task retries; the email waits until the money has gone back."""
-    refund = Refund.objects.filter(booking=booking, reason=Refund.Reason.EVENT_CANCELLED).first()
+    refund = Refund.objects.filter(booking=booking, reason=_CANCELLATION_REASON[booking.cancelled_by]).first()
     if refund is not None:
         refund_pay(refund=refund)
-    booking_send_event_cancelled(booking=booking, refund=refund)
+    booking_send_cancelled(booking=booking, refund=refund)
 
 
-def booking_send_event_cancelled(*, booking: Booking, refund: Refund | None) -> bool:
-    """Email the booker that the organiser cancelled the event. Sends at most once per booking;
-    returns False when it had been sent already."""
+_CANCELLATION_REASON = {
+    Booking.CancelledBy.ORGANISER: Refund.Reason.EVENT_CANCELLED,
+    Booking.CancelledBy.BOOKER: Refund.Reason.BOOKER_CANCELLED,
+}
+_CANCELLATION_EMAIL = {
+    Booking.CancelledBy.ORGANISER: "bookings/email/event_cancelled",
+    Booking.CancelledBy.BOOKER: "bookings/email/booking_cancelled",
+}
+
+
+def booking_send_cancelled(*, booking: Booking, refund: Refund | None) -> bool:
+    """Email the booker that their booking is cancelled (by the organiser's event cancellation
+    or by themselves). Sends at most once per booking; returns False when it had been sent already."""
     with transaction.atomic():
         # The row lock makes a second worker wait and then see the email was sent.
         booking = Booking.objects.select_related("event", "organiser").select_for_update().get(pk=booking.pk)
         if booking.cancellation_sent_at is not None:
             return False
         send_templated_email(
-            template_prefix="bookings/email/event_cancelled",
+            template_prefix=_CANCELLATION_EMAIL[booking.cancelled_by],
             to=[booking.booker_email],
             reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
-            context=_event_cancelled_context(booking, refund),
+            context=_cancelled_context(booking, refund),
         )
         booking.cancellation_sent_at = timezone.now()
         booking.save(update_fields=["cancellation_sent_at", "updated_at"])
     return True
 
 
-def _event_cancelled_context(booking: Booking, refund: Refund | None) -> dict:
+def _cancelled_context(booking: Booking, refund: Refund | None) -> dict:
     organiser = booking.organiser
     return {
         "booking": booking,
@@ -135,6 +146,7 @@ def _event_cancelled_context(booking: Booking, refund: Refund | None) -> dict:
         "organiser": organiser,
         "refund": refund,
         "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
+        "fee_kept": format_money(refund.fee_kept, refund.currency) if refund and refund.fee_kept else "",
         "portal_path": "/portal/events/?tab=cancelled",
     }
 
@@ -161,13 +173,7 @@ def refund_record(
         return existing
     rules = rules or booking_rules.rules_for_event(event=booking.event)
     amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=keep_fee)
-    method = rules.refund_method
-    if (
-        method == BookingRules.RefundMethod.ORIGINAL
-        and amount
-        and (booking.payment_method not in GATEWAY_PAYMENT_METHODS or not booking.payment_reference)
-    ):
-        method = BookingRules.RefundMethod.CREDIT
+    method = refund_method_for(booking=booking, method=rules.refund_method, amount=amount)
     return Refund.objects.create(
         organiser_id=booking.organiser_id,
         booking=booking,
@@ -177,6 +183,26 @@ def refund_record(
         fee_kept=fee,
         currency=booking.currency,
     )
+
+
+def refund_method_for(*, booking: Booking, method: str, amount: int) -> str:
+    """The rules' refund method, except that "to the original payment" becomes account credit
+    when there is no card payment to give back (a pass, a voucher, no payment reference)."""
+    if (
+        method == BookingRules.RefundMethod.ORIGINAL
+        and amount
+        and (booking.payment_method not in GATEWAY_PAYMENT_METHODS or not booking.payment_reference)
+    ):
+        return BookingRules.RefundMethod.CREDIT
+    return method
+
+
+def _refunded_payment(refund: Refund) -> str:
+    # A transfer that failed after its extra payment gives back that payment, not the booking's.
+    transfer = refund.transfer
+    if transfer is not None and transfer.status == Transfer.Status.FAILED:
+        return transfer.payment_reference
+    return refund.booking.payment_reference
 
 
 def refund_pay(*, refund: Refund) -> Refund:
@@ -193,10 +219,9 @@ def refund_pay(*, refund: Refund) -> Refund:
         return refund
     reference = ""
     if refund.amount and refund.method == BookingRules.RefundMethod.ORIGINAL:
-        booking = refund.booking
         try:
             reference = get_gateway().refund(
-                payment_reference=booking.payment_reference,
+                payment_reference=_refunded_payment(refund),
                 amount=refund.amount,
                 idempotency_key=refund.idempotency_key,
             )

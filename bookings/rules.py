@@ -3,9 +3,13 @@ default, else the built-in defaults (no transfers, no cancellations, refunds to 
 
 from __future__ import annotations
 
-from django.db.models import F, Q
+from datetime import timedelta
 
-from bookings.models import BookingFormField, BookingRules, Event
+from django.db.models import F, Q
+from django.utils import timezone
+
+from bookings.exceptions import ERRORS
+from bookings.models import Booking, BookingFormField, BookingRules, Event
 
 
 def rules_for_event(*, event: Event) -> BookingRules:
@@ -53,3 +57,48 @@ def booking_form_fields_for_event(*, event: Event):
     if own.exists():
         return own
     return BookingFormField.objects.for_organiser(event.organiser_id).filter(event__isnull=True)
+
+
+def _common_block(booking: Booking, now) -> str:
+    if booking.status == Booking.Status.CANCELLED:
+        return ERRORS["already_cancelled"]
+    if booking.status != Booking.Status.CONFIRMED:
+        return ERRORS["not_confirmed"]
+    if booking.event.is_cancelled:
+        return ERRORS["event_cancelled"]
+    if booking.event.starts_at <= now:
+        return ERRORS["event_started"]
+    return ""
+
+
+def transfer_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) -> str:
+    """Why the booker can't move this booking right now, in their words; "" when they can."""
+    now = now or timezone.now()
+    if reason := _common_block(booking, now):
+        return reason
+    if not rules.transfers_allowed:
+        return ERRORS["transfers_off"] % {"organiser": booking.organiser.name}
+    if now > booking.event.starts_at - timedelta(hours=rules.transfer_cutoff_hours):
+        return ERRORS["transfers_closed"] % {"hours": rules.transfer_cutoff_hours}
+    return ""
+
+
+def cancel_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) -> str:
+    """Why the booker can't cancel this booking right now; "" when they can."""
+    now = now or timezone.now()
+    if reason := _common_block(booking, now):
+        return reason
+    if not rules.cancellations_allowed:
+        return ERRORS["cancellations_off"] % {"organiser": booking.organiser.name}
+    if now > booking.event.starts_at - timedelta(hours=rules.cancellation_cutoff_hours):
+        return ERRORS["cancellations_closed"] % {"hours": rules.cancellation_cutoff_hours}
+    return ""
+
+
+def price_difference_block(*, rules: BookingRules, difference: int) -> str:
+    """Why the rules refuse a move with this price difference (new total - old); "" if allowed."""
+    if rules.price_difference == BookingRules.PriceDifference.SAME_PRICE_ONLY and difference:
+        return ERRORS["same_price_only"]
+    if rules.price_difference == BookingRules.PriceDifference.EQUAL_OR_CHEAPER_NO_REFUND and difference > 0:
+        return ERRORS["no_dearer"]
+    return ""

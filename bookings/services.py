@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import partial
 
+from django.core import signing
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
+from django.urls import reverse
 from django.utils import timezone
 
+from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import (
     Attendee,
     Booking,
     BookingFormField,
     BookingFormResponse,
+    BookingRules,
     Event,
+    Refund,
     TicketType,
+    Transfer,
     WaitingListEntry,
 )
 from memberships.services import membership_discount_for
@@ -40,13 +47,26 @@ def seats_taken(event: Event) -> int:
     return Attendee.objects.filter(booking__event=event, booking__status__in=_HOLDING).count()
 
 
-def seats_left(event: Event) -> int:
-    return max(event.capacity - seats_taken(event), 0)
+def seats_held_for_offers(event: Event, *, except_offer: WaitingListEntry | None = None) -> int:
+    """Places kept for people on the waiting list whose offer is still open."""
+    offers = WaitingListEntry.objects.filter(
+        event=event, status=WaitingListEntry.Status.OFFERED, offer_expires_at__gt=timezone.now()
+    )
+    if except_offer is not None:
+        offers = offers.exclude(pk=except_offer.pk)
+    return offers.aggregate(n=Sum("quantity"))["n"] or 0
 
 
-def _check_capacity(event: Event, tickets: list[TicketRequest]) -> None:
+def seats_left(event: Event, *, offer: WaitingListEntry | None = None) -> int:
+    """Places anyone may book now; with `offer`, the places its holder may book."""
+    return max(event.capacity - seats_taken(event) - seats_held_for_offers(event, except_offer=offer), 0)
+
+
+def _check_capacity(
+    event: Event, tickets: list[TicketRequest], offer: WaitingListEntry | None = None
+) -> None:
     """Raise EventFull unless every ticket fits. Call with the event row locked."""
-    if len(tickets) > seats_left(event):
+    if len(tickets) > seats_left(event, offer=offer):
         raise EventFull()
     wanted = Counter(t.ticket_type.pk for t in tickets)
     limited = {tt.pk: tt for tt in event.ticket_types.filter(pk__in=wanted, capacity__isnull=False)}
@@ -85,13 +105,15 @@ def booking_create(
     answers: dict[BookingFormField, str] | None = None,
     idempotency_key: str,
     booked_from: str = "",
+    waiting_offer: WaitingListEntry | None = None,
 ) -> Booking:
     """Reserve seats and record the booking.
 
     The event row is locked while seats are counted, so two bookers racing for the last seat
     never both get it. A paid booking starts PENDING (its seats held) until
     `booking_confirm_payment`; a free one is confirmed at once. Posting the same form twice
-    (same idempotency key) returns the first booking.
+    (same idempotency key) returns the first booking. With `waiting_offer` the booker may also
+    take the places held for that offer, which is then used up.
 
     Raises BookingError (event cancelled or started, no tickets) or EventFull.
     """
@@ -107,7 +129,14 @@ def booking_create(
         raise BookingError(ERRORS["cancelled"])
     if event.has_started:
         raise BookingError(ERRORS["started"])
-    _check_capacity(event, tickets)
+    offer = _lock_live_offer(waiting_offer, event) if waiting_offer else None
+    if offer and len(tickets) > offer.quantity:
+        raise BookingError(ERRORS["offer_too_many"] % {"quantity": offer.quantity})
+    _check_capacity(event, tickets, offer=offer)
+    if offer:
+        WaitingListEntry.objects.filter(pk=offer.pk).update(
+            status=WaitingListEntry.Status.BOOKED, updated_at=timezone.now()
+        )
 
     subtotal = sum(t.ticket_type.price for t in tickets)
     discount, discount_reason = _member_discount(user=user, organiser=event.organiser, subtotal=subtotal)
@@ -251,3 +280,418 @@ def booking_checkout_event(event_type: str, session: dict) -> None:
         Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).update(
             status=Booking.Status.CANCELLED, cancelled_at=timezone.now(), updated_at=timezone.now()
         )
+
+
+# The booker's own changes: cancel, transfer, leave the waiting list ----------------------------
+#
+# Lock order, everywhere: event rows (ascending pk), then the booking or waiting-list row. Two
+# opposite transfers, or a transfer racing a cancel, therefore queue instead of deadlocking.
+
+
+def _lock_events(*event_ids: int) -> dict[int, Event]:
+    with lock_timeout():
+        events = Event.objects.select_for_update().select_related("organiser").filter(pk__in=set(event_ids))
+        return {event.pk: event for event in events.order_by("pk")}
+
+
+def _lock_booking(booking: Booking) -> Booking:
+    with lock_timeout():
+        return Booking.objects.select_for_update().select_related("event", "organiser").get(pk=booking.pk)
+
+
+@transaction.atomic
+def cancel_booking(*, booking: Booking) -> Booking:
+    """The booker cancels their booking, as the organiser's rules allow it now.
+
+    In one transaction: the refund is recorded by the rules (amount, method, fee), the booking
+    is cancelled, its places go back to the event and are offered to the waiting list. After
+    commit a task pays the refund and emails the booker. Posting it again (a double click, a
+    replay) finds it cancelled and changes nothing. Raises BookingError with the reason the
+    rules refuse, or Busy."""
+    events = _lock_events(booking.event_id)
+    booking = _lock_booking(booking)
+    if booking.is_cancelled and booking.cancelled_by == Booking.CancelledBy.BOOKER:
+        return booking
+    if booking.event_id not in events:
+        raise BookingError(ERRORS["booking_changed"])
+    rules = booking_rules.rules_for_event(event=booking.event)
+    if reason := booking_rules.cancel_blocked_reason(booking=booking, rules=rules):
+        raise BookingError(reason)
+    from bookings import organiser_services
+
+    organiser_services.refund_record(
+        booking=booking, reason=Refund.Reason.BOOKER_CANCELLED, keep_fee=True, rules=rules
+    )
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_by = Booking.CancelledBy.BOOKER
+    booking.cancelled_at = timezone.now()
+    booking.save(update_fields=["status", "cancelled_by", "cancelled_at", "updated_at"])
+    waiting_list_offer_places(event=booking.event)
+    from bookings.tasks import booking_settle_cancellation
+
+    transaction.on_commit(partial(booking_settle_cancellation.delay, booking.pk))
+    return booking
+
+
+def cancel_quote(*, booking: Booking) -> Refund:
+    """What cancelling now would give back: an unsaved Refund (amount, method, fee kept)."""
+    from bookings import organiser_services
+
+    rules = booking_rules.rules_for_event(event=booking.event)
+    amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=True)
+    method = organiser_services.refund_method_for(booking=booking, method=rules.refund_method, amount=amount)
+    return Refund(booking=booking, method=method, amount=amount, fee_kept=fee, currency=booking.currency)
+
+
+@dataclass(frozen=True)
+class TransferQuote:
+    """A move priced by the rules: what the booking will cost, and how the difference is settled."""
+
+    booking: Booking
+    ticket_type: TicketType
+    seats: int
+    new_discount: int
+    new_discount_reason: str
+    new_total: int
+    refund_amount: int
+    refund_method: str
+
+    @property
+    def to_event(self) -> Event:
+        return self.ticket_type.event
+
+    @property
+    def difference(self) -> int:
+        return self.new_total - self.booking.total
+
+    @property
+    def to_pay(self) -> int:
+        return max(self.difference, 0)
+
+
+def transfer_quote(
+    *, booking: Booking, ticket_type: TicketType, rules: BookingRules | None = None
+) -> TransferQuote:
+    """Price moving `booking` to `ticket_type` (all its tickets), or raise BookingError saying why
+    the organiser's rules refuse it. Seats are checked again, under lock, by `transfer_booking`."""
+    rules = rules or booking_rules.rules_for_event(event=booking.event)
+    if reason := booking_rules.transfer_blocked_reason(booking=booking, rules=rules):
+        raise BookingError(reason)
+    targets = booking_rules.transfer_targets_for_event(event=booking.event, rules=rules)
+    if not targets.filter(pk=ticket_type.event_id).exists():
+        raise BookingError(ERRORS["target_not_allowed"])
+    attendees = list(booking.attendees.all())
+    if ticket_type.event_id == booking.event_id and all(
+        a.ticket_type_id == ticket_type.pk for a in attendees
+    ):
+        raise BookingError(ERRORS["same_ticket"])
+    subtotal = ticket_type.price * len(attendees)
+    discount, discount_reason = _member_discount(
+        user=booking.user, organiser=booking.organiser, subtotal=subtotal
+    )
+    new_total = subtotal - discount
+    difference = new_total - booking.total
+    if reason := booking_rules.price_difference_block(rules=rules, difference=difference):
+        raise BookingError(reason)
+    refund_amount, refund_method = 0, BookingRules.RefundMethod.NONE
+    if difference < 0 and rules.price_difference == BookingRules.PriceDifference.SETTLE:
+        from bookings import organiser_services
+
+        refund_method = organiser_services.refund_method_for(
+            booking=booking, method=rules.refund_method, amount=-difference
+        )
+        refund_amount = 0 if refund_method == BookingRules.RefundMethod.NONE else -difference
+    return TransferQuote(
+        booking=booking,
+        ticket_type=ticket_type,
+        seats=len(attendees),
+        new_discount=discount,
+        new_discount_reason=discount_reason,
+        new_total=new_total,
+        refund_amount=refund_amount,
+        refund_method=refund_method,
+    )
+
+
+def _check_room_for_move(booking: Booking, ticket_type: TicketType, seats: int) -> None:
+    """Raise EventFull unless the booking's tickets fit `ticket_type`. Call with the events locked."""
+    if ticket_type.event_id != booking.event_id:
+        _check_capacity(ticket_type.event, [TicketRequest(ticket_type, "")] * seats)
+        return
+    if ticket_type.capacity is None:
+        return  # same event, same seats: only a ticket type's own limit can stand in the way
+    taken = (
+        Attendee.objects.filter(ticket_type=ticket_type, booking__status__in=_HOLDING)
+        .exclude(booking=booking)
+        .count()
+    )
+    if taken + seats > ticket_type.capacity:
+        left = max(ticket_type.capacity - taken, 0)
+        raise EventFull(ERRORS["ticket_full"] % {"left": left, "ticket": ticket_type.name})
+
+
+@transaction.atomic
+def transfer_booking(
+    *, booking: Booking, ticket_type: TicketType, idempotency_key: str, from_event: Event | None = None
+) -> Transfer:
+    """The booker moves their booking (every ticket of it) to `ticket_type`, as the rules allow.
+
+    Both events are locked (ascending pk) and then the booking, so seats are counted once and
+    two moves of the same booking queue. `from_event` is the event the booker saw: if the booking
+    has moved since, nothing happens (BookingError). A move that costs the same or less completes
+    here (a cheaper one records its refund; a task pays it and emails the booker after commit);
+    a dearer one is returned PENDING for `transfer_start_payment`. The same idempotency key
+    returns the first transfer. Raises BookingError, EventFull or Busy.
+    """
+    replay = Transfer.objects.filter(booking=booking, idempotency_key=idempotency_key).first()
+    if replay:
+        return replay
+    from_event_id = from_event.pk if from_event else booking.event_id
+    events = _lock_events(from_event_id, ticket_type.event_id)
+    booking = _lock_booking(booking)
+    replay = Transfer.objects.filter(booking=booking, idempotency_key=idempotency_key).first()
+    if replay:
+        return replay
+    if booking.event_id != from_event_id:
+        raise BookingError(ERRORS["booking_changed"])
+    ticket_type = TicketType.objects.get(pk=ticket_type.pk)
+    ticket_type.event = events[ticket_type.event_id]
+    quote = transfer_quote(booking=booking, ticket_type=ticket_type)
+    _check_room_for_move(booking, ticket_type, quote.seats)
+    transfer = Transfer.objects.create(
+        organiser_id=booking.organiser_id,
+        booking=booking,
+        from_event_id=booking.event_id,
+        to_event=ticket_type.event,
+        to_ticket_type=ticket_type,
+        old_total=booking.total,
+        new_total=quote.new_total,
+        new_discount=quote.new_discount,
+        new_discount_reason=quote.new_discount_reason,
+        idempotency_key=idempotency_key,
+    )
+    if quote.to_pay == 0:
+        _transfer_apply(transfer, booking, quote)
+    return transfer
+
+
+def _transfer_apply(transfer: Transfer, booking: Booking, quote: TransferQuote) -> None:
+    """Move the booking. Call with both events and the booking locked, inside the transaction."""
+    now = timezone.now()
+    from_event = booking.event
+    booking.attendees.update(
+        ticket_type=quote.ticket_type,
+        price=quote.ticket_type.price,
+        attendance=Attendee.Attendance.UNMARKED,
+        updated_at=now,
+    )
+    booking.event = quote.to_event
+    booking.total = booking.total + quote.to_pay - quote.refund_amount
+    booking.discount = quote.new_discount
+    booking.discount_reason = quote.new_discount_reason
+    booking.save(update_fields=["event", "total", "discount", "discount_reason", "updated_at"])
+    transfer.status = Transfer.Status.COMPLETED
+    transfer.completed_at = now
+    transfer.save(update_fields=["status", "completed_at", "updated_at"])
+    if quote.refund_amount:
+        Refund.objects.create(
+            organiser_id=booking.organiser_id,
+            booking=booking,
+            transfer=transfer,
+            reason=Refund.Reason.TRANSFER,
+            method=quote.refund_method,
+            amount=quote.refund_amount,
+            currency=booking.currency,
+        )
+    if from_event.pk != booking.event_id:
+        waiting_list_offer_places(event=from_event)
+    from bookings.tasks import transfer_settle
+
+    transaction.on_commit(partial(transfer_settle.delay, transfer.pk))
+
+
+def transfer_start_payment(*, transfer: Transfer, success_url: str, cancel_url: str):
+    """Take the price difference of a dearer move. Runs outside any transaction (Stripe is
+    slow); the offline gateway pays at once and the move completes here, Stripe's Checkout
+    completes it through its webhook. Raises PaymentError."""
+    booking = transfer.booking
+    checkout = get_gateway().start_checkout(
+        amount=transfer.difference,
+        currency=booking.currency,
+        description=f"Move {booking.reference} to {transfer.to_event.title}",
+        customer_email=booking.booker_email,
+        success_url=success_url,
+        cancel_url=cancel_url,
+        idempotency_key=f"transfer-{transfer.pk}-payment",
+        metadata={"transfer": str(transfer.pk), "organiser": booking.organiser.slug},
+    )
+    if checkout.paid:
+        transfer_complete_payment(transfer=transfer, payment_reference=checkout.payment_reference)
+    return checkout
+
+
+@transaction.atomic
+def transfer_complete_payment(*, transfer: Transfer, payment_reference: str) -> Transfer:
+    """The extra payment for a dearer move is in: make the move. If the booking or the seats
+    changed meanwhile the transfer FAILS and the payment is refunded. Safe to call twice."""
+    transfer = Transfer.objects.get(pk=transfer.pk)
+    events = _lock_events(transfer.from_event_id, transfer.to_event_id)
+    booking = _lock_booking(transfer.booking)
+    transfer = Transfer.objects.select_for_update().select_related("to_ticket_type").get(pk=transfer.pk)
+    if transfer.status != Transfer.Status.PENDING:
+        return transfer
+    transfer.payment_reference = payment_reference
+    ticket_type = transfer.to_ticket_type
+    ticket_type.event = events[transfer.to_event_id]
+    try:
+        if booking.event_id != transfer.from_event_id or booking.total != transfer.old_total:
+            raise BookingError(ERRORS["booking_changed"])
+        quote = transfer_quote(booking=booking, ticket_type=ticket_type)
+        _check_room_for_move(booking, ticket_type, quote.seats)
+    except BookingError as exc:
+        _transfer_fail(transfer, str(exc.message))
+        return transfer
+    transfer.save(update_fields=["payment_reference", "updated_at"])
+    _transfer_apply(transfer, booking, quote)
+    return transfer
+
+
+def _transfer_fail(transfer: Transfer, why: str) -> None:
+    transfer.status = Transfer.Status.FAILED
+    transfer.failure = why[:300]
+    transfer.save(update_fields=["status", "failure", "payment_reference", "updated_at"])
+    Refund.objects.create(
+        organiser_id=transfer.organiser_id,
+        booking_id=transfer.booking_id,
+        transfer=transfer,
+        reason=Refund.Reason.TRANSFER,
+        method=BookingRules.RefundMethod.ORIGINAL,
+        amount=transfer.difference,
+        currency=transfer.booking.currency,
+    )
+    from bookings.tasks import transfer_settle
+
+    transaction.on_commit(partial(transfer_settle.delay, transfer.pk))
+
+
+def transfer_checkout_event(event_type: str, session: dict) -> None:
+    """Stripe told us about a dearer move's Checkout Session. Paid: complete the move. Expired:
+    the transfer simply stays unpaid (nothing was held). Idempotent."""
+    transfer_id = (session.get("metadata") or {}).get("transfer")
+    if not transfer_id or not str(transfer_id).isdigit():
+        return
+    transfer = Transfer.objects.filter(pk=int(transfer_id)).first()
+    if transfer and event_type == "checkout.session.completed" and session.get("payment_status") == "paid":
+        transfer_complete_payment(
+            transfer=transfer, payment_reference=session.get("payment_intent") or session["id"]
+        )
+
+
+# The waiting list -------------------------------------------------------------------------------
+
+OFFER_SALT = "bookings.waiting-list-offer"
+
+
+def offer_token(entry: WaitingListEntry) -> str:
+    return signing.dumps(str(entry.code), salt=OFFER_SALT)
+
+
+def offer_url(entry: WaitingListEntry) -> str:
+    from django.conf import settings
+
+    path = reverse("event_book", args=[entry.event.organiser.slug, entry.event.code])
+    return f"{settings.SITE_URL}{path}?offer={offer_token(entry)}"
+
+
+def offer_for_token(*, event: Event, token: str) -> WaitingListEntry | None:
+    """The live offer a signed link names for `event`, or None (tampered, used, expired)."""
+    try:
+        code = signing.loads(token, salt=OFFER_SALT)
+    except signing.BadSignature:
+        return None
+    entry = WaitingListEntry.objects.filter(code=code, event=event).first()
+    return entry if entry is not None and entry.offer_is_live else None
+
+
+def _lock_live_offer(entry: WaitingListEntry, event: Event) -> WaitingListEntry:
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().filter(pk=entry.pk, event=event).first()
+    if entry is None or not entry.offer_is_live:
+        raise BookingError(ERRORS["offer_invalid"])
+    return entry
+
+
+def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
+    """Offer the places now free on `event` to the people waiting longest. Call inside the
+    transaction, with the event row locked.
+
+    Offers past their time are closed first, so their places pass to the next people. Each new
+    offer holds its places for the rules' waiting_list_offer_hours and is emailed after commit.
+    Strictly first come, first served: a party too big for the places left waits at the front.
+    """
+    now = timezone.now()
+    WaitingListEntry.objects.filter(
+        event=event, status=WaitingListEntry.Status.OFFERED, offer_expires_at__lte=now
+    ).update(status=WaitingListEntry.Status.EXPIRED, updated_at=now)
+    if event.is_cancelled or event.starts_at <= now:
+        return []
+    free = seats_left(event)
+    if not free:
+        return []
+    hours = booking_rules.rules_for_event(event=event).waiting_list_offer_hours
+    offered = []
+    for entry in (
+        WaitingListEntry.objects.filter(event=event)
+        .waiting()
+        .select_for_update()
+        .order_by("created_at", "pk")
+    ):
+        if entry.quantity > free:
+            break
+        entry.status = WaitingListEntry.Status.OFFERED
+        entry.offer_expires_at = now + timedelta(hours=hours)
+        entry.save(update_fields=["status", "offer_expires_at", "updated_at"])
+        free -= entry.quantity
+        offered.append(entry)
+    from bookings.tasks import waiting_list_send_offer
+
+    for entry in offered:
+        transaction.on_commit(partial(waiting_list_send_offer.delay, entry.pk))
+    return offered
+
+
+def waiting_list_offer_due() -> int:
+    """For the periodic task: move on expired offers and offer places freed by a raised
+    capacity, for every upcoming event with people waiting. Returns how many offers were made."""
+    made = 0
+    event_ids = (
+        WaitingListEntry.objects.filter(
+            status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
+            event__status=Event.Status.SCHEDULED,
+            event__starts_at__gt=timezone.now(),
+        )
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    for event_id in list(event_ids):
+        with transaction.atomic():
+            event = _lock_events(event_id)[event_id]
+            made += len(waiting_list_offer_places(event=event))
+    return made
+
+
+@transaction.atomic
+def leave_waiting_list(*, entry: WaitingListEntry) -> WaitingListEntry:
+    """The booker leaves the waiting list. A place held for them passes to the next person.
+    Leaving twice changes nothing."""
+    event = _lock_events(entry.event_id)[entry.event_id]
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
+    if not entry.is_open:
+        return entry
+    was_offered = entry.status == WaitingListEntry.Status.OFFERED
+    entry.status = WaitingListEntry.Status.LEFT
+    entry.save(update_fields=["status", "updated_at"])
+    if was_offered:
+        waiting_list_offer_places(event=event)
+    return entry

@@ -36,17 +36,57 @@ def booking_send_new_links(self, email: str) -> int:
     retry_jitter=True,
     max_retries=8,
 )
-def booking_settle_event_cancellation(self, booking_id: int) -> None:
-    """Refund and email one booking of an event the organiser cancelled (idempotent)."""
+def booking_settle_cancellation(self, booking_id: int) -> None:
+    """Refund and email one cancelled booking, cancelled by the organiser or the booker (idempotent)."""
     from bookings import organiser_services
     from bookings.models import Booking
     from portal.exceptions import Busy, PaymentError
 
     booking = Booking.objects.select_related("event", "organiser").get(pk=booking_id)
     try:
-        organiser_services.booking_settle_event_cancellation(booking=booking)
+        organiser_services.booking_settle_cancellation(booking=booking)
     except (PaymentError, Busy) as exc:
         # The refund stays pending with its error shown in the admin, where it can be retried.
         if self.request.is_eager:
             return  # in-process (the embedded default): don't fail the organiser's request
         raise self.retry(exc=exc, countdown=300, max_retries=5) from exc
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(SMTPException, OSError),
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=8,
+)
+def transfer_settle(self, transfer_id: int) -> None:
+    """Pay a transfer's refund, if any, then email the booker once (idempotent)."""
+    from bookings import emails, organiser_services
+    from bookings.models import Refund
+    from portal.exceptions import Busy, PaymentError
+
+    refund = Refund.objects.filter(transfer_id=transfer_id).first()
+    try:
+        if refund is not None:
+            organiser_services.refund_pay(refund=refund)
+    except (PaymentError, Busy) as exc:
+        if self.request.is_eager:
+            return  # the refund stays pending, with its error, for the organiser's admin to retry
+        raise self.retry(exc=exc, countdown=300, max_retries=5) from exc
+    emails.transfer_send_confirmation(transfer_id=transfer_id)
+
+
+@shared_task(bind=True, autoretry_for=(SMTPException, OSError), retry_backoff=30, max_retries=8)
+def waiting_list_send_offer(self, entry_id: int) -> bool:
+    from bookings import emails
+
+    return emails.waiting_list_send_offer(entry_id=entry_id)
+
+
+@shared_task
+def waiting_list_offer_due() -> int:
+    """Every few minutes: expired offers pass on, raised capacities are offered."""
+    from bookings import services
+
+    return services.waiting_list_offer_due()
