@@ -18,6 +18,7 @@ from bookings.models import (
     Event,
     Refund,
     TicketType,
+    Transfer,
     WaitingListEntry,
 )
 from portal.models import Organiser, OrganiserStaff
@@ -206,6 +207,26 @@ class AccountCreditFactory(TenantFactory):
     currency = factory.SelfAttribute("refund.currency")
 
 
+class TransferFactory(TenantFactory):
+    _parent = "booking"
+
+    class Meta:
+        model = Transfer
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    booking = factory.SubFactory(BookingFactory, organiser=factory.SelfAttribute("..organiser"))
+    from_event = factory.SelfAttribute("booking.event")
+    to_event = factory.SubFactory(EventFactory, organiser=factory.SelfAttribute("..organiser"))
+    to_ticket_type = factory.SubFactory(
+        TicketTypeFactory,
+        event=factory.SelfAttribute("..to_event"),
+        organiser=factory.SelfAttribute("..organiser"),
+    )
+    old_total = factory.SelfAttribute("booking.total")
+    new_total = factory.SelfAttribute("booking.total")
+    idempotency_key = factory.Sequence(lambda n: f"transfer-{n}")
+
+
 # Every tenant-owned model's factory: the scoping tests fail for a model missing here.
 TENANT_FACTORIES = {
     factory_class._meta.model: factory_class
@@ -220,6 +241,7 @@ TENANT_FACTORIES = {
         BookingRulesFactory,
         RefundFactory,
         AccountCreditFactory,
+        TransferFactory,
     ]
 }
 
