@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from portal.models import Organiser, OrganiserStaff, TenantModel
+from portal.ratelimit import rate_limited
 
 
 def staff_organiser_ids(request) -> list[int]:
@@ -231,3 +232,23 @@ class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser
+
+
+_django_admin_login = admin.site.login
+
+
+def rate_limited_admin_login(request, extra_context=None):
+    """Django's admin login has no rate limit (allauth's guard only /accounts/login/): at most
+    10 attempts in 5 minutes per client address and per email, then 429 until the window passes."""
+    if request.method == "POST" and rate_limited(
+        request, "admin-login", request.POST.get("username", "").strip().lower(), limit=10, period=300
+    ):
+        return HttpResponse(
+            "Too many login attempts. Please wait a few minutes and try again.",
+            status=429,
+            content_type="text/plain; charset=utf-8",
+        )
+    return _django_admin_login(request, extra_context)
+
+
+admin.site.login = rate_limited_admin_login
