@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from allauth.account.forms import ResetPasswordForm
+from allauth.account.forms import RequestLoginCodeForm, ResetPasswordForm
+from django import forms
 
 from accounts import services
 
@@ -13,4 +14,25 @@ class BookerResetPasswordForm(ResetPasswordForm):
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
         services.booker_ensure_for_bookings(email=email)
-        return super().clean_email()
+        email = super().clean_email()
+        # A pending (unverified) change of address gets no reset link for the account.
+        self.users = [u for u in self.users if services.email_can_log_in(user=u, email=email)]
+        return email
+
+
+class BookerRequestLoginCodeForm(RequestLoginCodeForm):
+    """No login code for an address the account has not verified yet."""
+
+    def clean_email(self):
+        email = super().clean_email()
+        if email and self._user is not None and not services.email_can_log_in(user=self._user, email=email):
+            self._user = None
+        return email
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )

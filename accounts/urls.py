@@ -1,7 +1,9 @@
 from django.urls import path
 
-from portal.views import coming_soon
+from accounts import views
 
 app_name = "accounts"
-# The Account section replaces this placeholder in its own issue.
-urlpatterns = [path("", coming_soon, {"section": "accounts", "title": "Account"}, name="account")]
+urlpatterns = [
+    path("", views.account, name="account"),
+    path("delete/", views.account_delete, name="account_delete"),
+]

@@ -181,7 +181,8 @@ CELERY_TIMEZONE = "UTC"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # allauth's email login, refusing an address that is still waiting to be verified.
+    "accounts.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -203,7 +204,16 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_FORMS = {"reset_password": "accounts.forms.BookerResetPasswordForm"}
+ACCOUNT_FORMS = {
+    "reset_password": "accounts.forms.BookerResetPasswordForm",
+    "request_login_code": "accounts.forms.BookerRequestLoginCodeForm",
+}
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# One address per account: a new one is verified before it becomes the login; the old one is told.
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_CONFIRMATION_AUTHENTICATED_REDIRECT_URL = "/portal/account/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Booker Portal] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if not DEBUG else "http"
 

@@ -1,0 +1,66 @@
+"""The Account page (person icon): email, password, and deleting the account.
+
+Email and password changes are allauth's own pages (styled by templates/allauth/layouts/); this
+page links to them and holds the delete confirmation, which works with and without htmx."""
+
+from __future__ import annotations
+
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+
+from accounts import services
+from accounts.forms import AccountDeleteForm
+from memberships.models import Membership
+from portal.exceptions import PortalError
+from portal.htmx import wants_fragment
+
+
+@require_GET
+@login_required
+def account(request):
+    user = request.user
+    pending = EmailAddress.objects.filter(user=user, verified=False).exclude(email__iexact=user.email).first()
+    context = {
+        "section": "account",
+        "pending_email": pending.email if pending else "",
+        "email_verified": EmailAddress.objects.filter(
+            user=user, email__iexact=user.email, verified=True
+        ).exists(),
+    }
+    return render(request, "accounts/account_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_delete(request):
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_delete(user=request.user, password=form.cleaned_data["password"])
+        except PortalError as exc:
+            form.add_error(
+                "password" if exc.message == services.ERRORS["wrong_password"] else None, exc.message
+            )
+        else:
+            logout(request)
+            messages.success(request, "Your account has been deleted. Thank you for booking with us.")
+            return HttpResponseClientRedirect("/") if request.htmx else redirect("home")
+    context = {
+        "section": "account",
+        "form": form,
+        "memberships": Membership.objects.for_booker(request.user)
+        .filter(status__in=Membership.CURRENT)
+        .select_related("plan", "organiser"),
+        "has_password": request.user.has_usable_password(),
+    }
+    name = "accounts/account_delete.html"
+    response = render(request, f"{name}#confirm-dialog" if wants_fragment(request) else name, context)
+    if request.htmx and request.method == "POST":
+        # The refused form goes back into the dialog.
+        response = reswap(retarget(response, "#modal"), "innerHTML")
+    return response
