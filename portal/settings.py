@@ -263,6 +263,8 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 # Security: strict by default in production; the embedded demo is plain http on localhost.
 SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: forms and htmx (hx-headers in base.html) take the token from the page.
+CSRF_COOKIE_HTTPONLY = True
 SECURE_COOKIES = env_bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
