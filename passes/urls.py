@@ -1,7 +1,9 @@
 from django.urls import path
 
-from portal.views import coming_soon
+from passes import views
 
 app_name = "passes"
-# The Passes section replaces this placeholder in its own issue.
-urlpatterns = [path("", coming_soon, {"section": "passes", "title": "Passes"}, name="pass_list")]
+urlpatterns = [
+    path("", views.pass_list, name="pass_list"),
+    path("<uuid:code>/", views.pass_detail, name="pass_detail"),
+]

@@ -1,7 +1,9 @@
 from django.urls import path
 
-from portal.views import coming_soon
+from vouchers import views
 
 app_name = "vouchers"
-# The Vouchers section replaces this placeholder in its own issue.
-urlpatterns = [path("", coming_soon, {"section": "vouchers", "title": "Vouchers"}, name="voucher_list")]
+urlpatterns = [
+    path("", views.voucher_list, name="voucher_list"),
+    path("<uuid:public_id>/", views.voucher_detail, name="voucher_detail"),
+]
