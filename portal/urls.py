@@ -25,6 +25,8 @@ urlpatterns = [
     path("portal/account/", include("accounts.urls")),
     path("portal/baseline/", views.portal_baseline, name="portal_baseline"),
     path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+    path("<slug:org_slug>/passes/", include("passes.urls_public")),
+    path("<slug:org_slug>/vouchers/", include("vouchers.urls_public")),
     # Last: any other first path segment is an organiser's public page.
     path("<slug:org_slug>/", views.organiser_page, name="organiser_page"),
     path("<slug:org_slug>/events/<uuid:code>/", booking_views.event_book, name="event_book"),
