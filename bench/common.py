@@ -77,6 +77,13 @@ def manage(*args: str, quiet: bool = True) -> None:
     )
 
 
+def prepare() -> None:
+    """Bring the bench database up to the code's migrations and collect static files (the
+    production static storage needs its manifest)."""
+    manage("migrate", "--noinput")
+    manage("collectstatic", "--noinput")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

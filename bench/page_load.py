@@ -50,7 +50,7 @@ def main() -> int:
     only = {s.strip() for s in os.environ.get("BENCH_ONLY", "").split(",") if s.strip()}
     scenarios = [s for s in SCENARIOS if not only or s[0] in only or s[0] == "baseline"]
     common.setup_django()
-    common.manage("collectstatic", "--noinput")
+    common.prepare()
     size = database_size()
     print(
         f"Page load: {common.SECONDS:g}s per page in {ROUNDS} rounds, {CONCURRENCY} concurrent clients, "
