@@ -28,8 +28,10 @@ from bookings.models import (
     WaitingListEntry,
 )
 from memberships.services import membership_discount_for
+from passes.services import pass_redeem
 from portal.locking import lock_timeout
 from portal.payments import get_gateway
+from vouchers.services import voucher_redeem
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,8 @@ def booking_create(
     idempotency_key: str,
     booked_from: str = "",
     waiting_offer: WaitingListEntry | None = None,
+    pass_=None,
+    voucher_code: str = "",
 ) -> Booking:
     """Reserve seats and record the booking.
 
@@ -113,9 +117,12 @@ def booking_create(
     never both get it. A paid booking starts PENDING (its seats held) until
     `booking_confirm_payment`; a free one is confirmed at once. Posting the same form twice
     (same idempotency key) returns the first booking. With `waiting_offer` the booker may also
-    take the places held for that offer, which is then used up.
+    take the places held for that offer, which is then used up. A paid booking can be paid
+    with uses of `pass_` (one per ticket) or, in part or in full, from the voucher with
+    `voucher_code`, in this transaction: the pass or voucher row is locked after the event row.
 
-    Raises BookingError (event cancelled or started, no tickets) or EventFull.
+    Raises BookingError (event cancelled or started, no tickets), EventFull, PassError or
+    VoucherError.
     """
     if not tickets:
         raise BookingError(ERRORS["no_tickets"])
@@ -176,6 +183,12 @@ def booking_create(
         )
         for field, answer in (answers or {}).items()
     )
+    if booking.total and pass_ is not None:
+        pass_redeem(pass_=pass_, booking=booking)
+        booking.refresh_from_db()
+    elif booking.total and voucher_code:
+        voucher_redeem(code=voucher_code, booking=booking, amount=booking.total)
+        booking.refresh_from_db()
     if booking.status == Booking.Status.CONFIRMED:
         _send_confirmation_on_commit(booking)
     return booking
