@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
 
@@ -63,4 +64,5 @@ def account_delete(request):
     if request.htmx and request.method == "POST":
         # The refused form goes back into the dialog.
         response = reswap(retarget(response, "#modal"), "innerHTML")
+    patch_vary_headers(response, ["HX-Request"])  # a cache never serves the fragment as the page
     return response

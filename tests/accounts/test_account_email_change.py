@@ -1,0 +1,158 @@
+"""Updating the email: the new address is verified before it becomes the login; bookings follow."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import User
+from bookings.models import Booking
+from tests.factories import PASSWORD, BookingFactory
+
+OLD = "booker@example.com"
+NEW = "new.address@example.com"
+
+
+@pytest.fixture
+def verified_booker(booker):
+    EmailAddress.objects.create(user=booker, email=OLD, primary=True, verified=True)
+    return booker
+
+
+def log_in(email=OLD, password=PASSWORD) -> Client:
+    client = Client()
+    client.post(reverse("account_login"), {"login": email, "password": password})
+    return client
+
+
+def is_logged_in(client: Client) -> bool:
+    return client.get(reverse("accounts:account")).status_code == 200
+
+
+def confirmation_link(mailoutbox, to: str) -> str:
+    message = next(m for m in mailoutbox if m.to == [to])
+    return re.search(r"https?://\S+(/accounts/confirm-email/\S+/)", message.body).group(1)
+
+
+def ask_for_change(client: Client, email=NEW):
+    """The change form, then (as allauth asks before changing an address) the password again."""
+    response = client.post(reverse("account_email"), {"email": email, "action_add": ""})
+    if response.status_code == 302 and response.url.startswith(reverse("account_reauthenticate")):
+        response = client.post(response.url, {"password": PASSWORD})
+    return response
+
+
+@pytest.mark.django_db
+def test_asking_for_a_new_address_sends_a_verification_there_and_keeps_the_old_login(
+    verified_booker, mailoutbox
+):
+    client = log_in()
+
+    response = ask_for_change(client)
+
+    assert response.status_code == 302
+    assert mailoutbox[-1].to == [NEW]
+    verified_booker.refresh_from_db()
+    assert verified_booker.email == OLD
+    assert EmailAddress.objects.get(email=NEW).verified is False
+
+
+@pytest.mark.django_db
+def test_an_unverified_address_cannot_log_in(verified_booker, mailoutbox):
+    ask_for_change(log_in())
+
+    assert not is_logged_in(log_in(NEW))  # by password
+    sent = len(mailoutbox)
+    Client().post(reverse("account_request_login_code"), {"email": NEW})
+    assert not any("code" in m.subject.lower() for m in mailoutbox[sent:])  # no login code is sent
+    Client().post(reverse("account_reset_password"), {"email": NEW})
+    assert not any("/accounts/password/reset/key/" in m.body for m in mailoutbox[sent:])  # nor a reset link
+    assert is_logged_in(log_in(OLD))
+
+
+@pytest.mark.django_db
+def test_an_unverified_address_does_not_receive_bookings(verified_booker, organiser, mailoutbox):
+    ask_for_change(log_in())
+    made_with_new = BookingFactory(organiser=organiser, user=None, booker_email=NEW)
+
+    made_with_new.refresh_from_db()
+    assert made_with_new.user is None
+    client = log_in()
+    detail = reverse("bookings:booking_detail", args=[made_with_new.reference])
+    assert client.get(detail).status_code == 404
+
+
+@pytest.mark.django_db
+def test_once_verified_the_new_address_is_the_login_and_gets_its_bookings(
+    verified_booker, organiser, mailoutbox
+):
+    mine = BookingFactory(organiser=organiser, user=verified_booker, booker_email=OLD)
+    client = log_in()
+    ask_for_change(client)
+    made_with_new = BookingFactory(organiser=organiser, user=None, booker_email=NEW)
+
+    response = client.post(confirmation_link(mailoutbox, NEW))
+
+    assert response.status_code == 302
+    user = User.objects.get(pk=verified_booker.pk)
+    assert user.email == NEW
+    assert list(EmailAddress.objects.filter(user=user).values_list("email", "verified", "primary")) == [
+        (NEW, True, True)
+    ]
+    assert set(user.bookings.values_list("pk", flat=True)) == {mine.pk, made_with_new.pk}
+    assert is_logged_in(log_in(NEW))
+    assert not is_logged_in(log_in(OLD))
+
+
+@pytest.mark.django_db
+def test_the_old_address_is_told_about_the_change(verified_booker, mailoutbox):
+    client = log_in()
+    ask_for_change(client)
+
+    client.post(confirmation_link(mailoutbox, NEW))
+
+    notice = mailoutbox[-1]
+    assert notice.to == [OLD]
+    assert NEW in notice.body
+
+
+@pytest.mark.django_db
+def test_confirming_lands_back_on_the_account_page(verified_booker, mailoutbox):
+    client = log_in()
+    ask_for_change(client)
+
+    response = client.post(confirmation_link(mailoutbox, NEW))
+
+    assert response.url == reverse("accounts:account")
+
+
+@pytest.mark.django_db
+def test_changing_the_address_asks_for_the_password_first(verified_booker, mailoutbox):
+    client = log_in()
+
+    response = client.post(reverse("account_email"), {"email": NEW, "action_add": ""})
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert not EmailAddress.objects.filter(email=NEW).exists()
+    client.post(response.url, {"password": "not-it"})
+    assert not EmailAddress.objects.filter(email=NEW).exists()
+    client.post(response.url, {"password": PASSWORD})  # carries on with the change asked for
+    assert EmailAddress.objects.filter(user=verified_booker, email=NEW, verified=False).exists()
+
+
+@pytest.mark.django_db
+def test_a_booker_without_a_password_can_change_the_address(client, booker, mailoutbox):
+    booker.set_unusable_password()
+    booker.save()
+    client.force_login(booker)  # they log in with a code: there is no password to ask for
+
+    response = client.post(reverse("account_email"), {"email": NEW, "action_add": ""})
+
+    assert response.status_code == 302
+    assert EmailAddress.objects.filter(user=booker, email=NEW, verified=False).exists()
+    assert Booking.objects.filter(user=booker).count() == 0
