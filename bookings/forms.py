@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from bookings.models import BookingFormField
 from bookings.services import TicketRequest
+from passes.forms import add_pass_and_voucher_fields
 from portal.money import format_money
 
 MAX_TICKETS_PER_BOOKING = 20
@@ -99,6 +100,7 @@ class BookingDetailsForm(forms.Form):
             )
         for field in self.form_fields:
             self.fields[f"question_{field.pk}"] = question_field(field)
+        add_pass_and_voucher_fields(self, ticket_slots=ticket_slots, user=self.user)
 
     def attendee_rows(self):
         return [
@@ -113,6 +115,8 @@ class BookingDetailsForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("use_pass") and cleaned.get("voucher_code"):
+            self.add_error("voucher_code", _("Pay with a pass or a voucher, not both."))
         if cleaned.get("create_account"):
             email, password = cleaned.get("booker_email"), cleaned.get("password")
             if not password:
