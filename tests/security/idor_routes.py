@@ -23,10 +23,22 @@ from dataclasses import dataclass, field
 from django.core import mail
 from django.db.models import QuerySet
 
-from bookings.models import Attendee, Booking, BookingFormResponse
+from bookings.models import Attendee, Booking, BookingFormResponse, Refund, Transfer, WaitingListEntry
 from memberships.models import Membership, MembershipInvoice
-from tests.factories import AttendeeFactory, BookingFormResponseFactory, OrganiserFactory
+from passes.models import Pass, PassRedemption
+from tests.factories import (
+    AttendeeFactory,
+    BookingFormResponseFactory,
+    BookingRulesFactory,
+    EventFactory,
+    OrganiserFactory,
+    TicketTypeFactory,
+    WaitingListEntryFactory,
+)
 from tests.memberships.factories import MembershipFactory, MembershipInvoiceFactory
+from tests.passes.factories import PassFactory, PassRedemptionFactory
+from tests.vouchers.factories import VoucherFactory, VoucherRedemptionFactory
+from vouchers.models import Voucher, VoucherRedemption
 
 
 @dataclass
@@ -50,6 +62,9 @@ PUBLIC_ROUTES: dict[str, str] = {
         "a membership plan an organiser offers publicly, by its random UUID; joining subscribes the "
         "logged-in booker only"
     ),
+    "passes_public:pass_type_list": "an organiser's public list of passes for sale, by its public slug",
+    "passes_public:pass_buy": "buying a pass type an organiser sells publicly, by its random UUID",
+    "vouchers_public:voucher_buy": "an organiser's public gift-voucher shop, by its public slug",
     "account_confirm_email": "allauth's email confirmation key: the key is the capability (HMAC-signed)",
     "account_reset_password_from_key": "allauth's password reset key: the key is the capability",
 }
@@ -101,6 +116,66 @@ def _(owner):
     return Target(kwargs={"reference": booking.reference}, snapshot=_booking_rows(booking))
 
 
+def _others_changeable_booking(owner) -> Booking:
+    # Rules that allow every change, so only the ownership check can refuse our booker.
+    booking = _others_booking(owner)
+    BookingRulesFactory(organiser=booking.organiser, event=None)
+    return booking
+
+
+def _changeable_rows(booking: Booking) -> Callable[[], object]:
+    return rows(
+        Booking.objects.filter(pk=booking.pk),
+        Attendee.objects.filter(booking=booking),
+        Refund.objects.filter(booking=booking),
+        Transfer.objects.filter(booking=booking),
+    )
+
+
+@idor_route("bookings:booking_manage")
+def _(owner):
+    booking = _others_changeable_booking(owner)
+    return Target(kwargs={"reference": booking.reference}, snapshot=_changeable_rows(booking))
+
+
+@idor_route("bookings:booking_cancel")
+def _(owner):
+    booking = _others_changeable_booking(owner)
+    return Target(kwargs={"reference": booking.reference}, snapshot=_changeable_rows(booking))
+
+
+@idor_route("bookings:booking_transfer")
+def _(owner):
+    booking = _others_changeable_booking(owner)
+    ticket_type = TicketTypeFactory(event=EventFactory(organiser=booking.organiser), price=0)
+    return Target(
+        kwargs={"reference": booking.reference},
+        snapshot=_changeable_rows(booking),
+        post_data={
+            "event": str(ticket_type.event.code),
+            "ticket": str(ticket_type.pk),
+            "from": str(booking.event.code),
+            "idempotency_key": "idor",
+        },
+    )
+
+
+def _others_waiting_entry(owner) -> WaitingListEntry:
+    return WaitingListEntryFactory(user=owner, email=owner.email)
+
+
+@idor_route("bookings:waiting_detail")
+def _(owner):
+    entry = _others_waiting_entry(owner)
+    return Target(kwargs={"code": entry.code}, snapshot=rows(WaitingListEntry.objects.filter(pk=entry.pk)))
+
+
+@idor_route("bookings:waiting_leave")
+def _(owner):
+    entry = _others_waiting_entry(owner)
+    return Target(kwargs={"code": entry.code}, snapshot=rows(WaitingListEntry.objects.filter(pk=entry.pk)))
+
+
 # Memberships
 
 
@@ -144,3 +219,31 @@ def _(owner):
 def _(owner):
     membership, _invoice = _others_membership(owner)
     return Target(kwargs={"code": membership.code}, snapshot=_membership_rows(membership))
+
+
+# Passes
+
+
+@idor_route("passes:pass_detail")
+def _(owner):
+    pass_ = PassFactory(user=owner, buyer_email=owner.email)
+    PassRedemptionFactory(booker_pass=pass_)
+    return Target(
+        kwargs={"code": pass_.code},
+        snapshot=rows(Pass.objects.filter(pk=pass_.pk), PassRedemption.objects.filter(booker_pass=pass_)),
+    )
+
+
+# Vouchers
+
+
+@idor_route("vouchers:voucher_detail")
+def _(owner):
+    voucher = VoucherFactory(buyer=owner, recipient_email=owner.email)
+    VoucherRedemptionFactory(voucher=voucher)
+    return Target(
+        kwargs={"public_id": voucher.public_id},
+        snapshot=rows(
+            Voucher.objects.filter(pk=voucher.pk), VoucherRedemption.objects.filter(voucher=voucher)
+        ),
+    )
