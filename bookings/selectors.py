@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from bookings import links
-from bookings.models import Booking, Event, TicketType
+from bookings.models import Attendee, Booking, Event, TicketType, Transfer, WaitingListEntry
+from portal.models import Organiser
+
+TAB_PAGE_SIZE = 20
 
 
 def event_list_public(*, organiser):
@@ -32,7 +37,12 @@ def booking_get_for_viewer(*, request, reference):
     session was granted by a signed link. Anything else is a 404."""
     booking = (
         Booking.objects.select_related("event", "organiser")
-        .prefetch_related("attendees__ticket_type", "responses")
+        .prefetch_related(
+            "attendees__ticket_type",
+            "responses",
+            "refunds",
+            Prefetch("transfers", queryset=Transfer.objects.select_related("from_event", "to_event")),
+        )
         .filter(reference=reference)
         .first()
     )
@@ -44,3 +54,71 @@ def booking_get_for_viewer(*, request, reference):
     if links.is_granted(request.session, booking):
         return booking
     raise Http404
+
+
+def _attendees():
+    return Prefetch("attendees", queryset=Attendee.objects.select_related("ticket_type").order_by("pk"))
+
+
+def booking_tab_for_booker(*, user, tab: str, organiser: Organiser | None = None, page: str | int = 1):
+    """One page of a booker's Events tab: upcoming, cancelled or past bookings, or waiting-list
+    places. A fixed number of queries whatever the booker holds: one count, one page, one for the
+    attendees of the page."""
+    now = timezone.now()
+    if tab == "waiting":
+        rows = WaitingListEntry.objects.filter(
+            user=user,
+            status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
+            event__status=Event.Status.SCHEDULED,
+            event__ends_at__gt=now,
+        ).select_related("event", "organiser")
+        order = ["event__starts_at", "pk"]
+    else:
+        rows = (
+            Booking.objects.filter(user=user)
+            .select_related("event", "organiser")
+            .prefetch_related(_attendees())
+        )
+        if tab == "cancelled":
+            # Bookings the booker or the organiser cancelled; not abandoned, never-paid checkouts.
+            rows = rows.filter(status=Booking.Status.CANCELLED).exclude(cancelled_by="")
+            order = ["-cancelled_at", "-pk"]
+        elif tab == "past":
+            rows = rows.filter(event__ends_at__lte=now).filter(
+                Q(status=Booking.Status.CONFIRMED) | Q(cancelled_by=Booking.CancelledBy.ORGANISER)
+            )
+            order = ["-event__starts_at", "-pk"]
+        else:
+            rows = rows.filter(
+                status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING],
+                event__status=Event.Status.SCHEDULED,
+                event__ends_at__gt=now,
+            )
+            order = ["event__starts_at", "pk"]
+    if organiser is not None:
+        rows = rows.filter(organiser=organiser)
+    return Paginator(rows.order_by(*order), TAB_PAGE_SIZE).get_page(page)
+
+
+def organisers_of_booker(*, user):
+    """Organisers the booker has bookings or waiting-list places with, for the filter."""
+    return Organiser.objects.filter(
+        Q(pk__in=Booking.objects.filter(user=user).values("organiser_id"))
+        | Q(pk__in=WaitingListEntry.objects.filter(user=user).values("organiser_id"))
+    ).order_by("name")
+
+
+def attendance_label(attendee: Attendee, organiser: Organiser) -> str:
+    """What the Past tab says about one attendee (DESIGN: an unmarked past attendee attended)."""
+    if not organiser.attendance_tracking:
+        return "Booked"
+    if attendee.attendance == Attendee.Attendance.ABSENT:
+        return "Did not attend"
+    return "Attended"
+
+
+def waiting_entry_for_booker(*, user, code) -> WaitingListEntry:
+    """A booker's own waiting-list place; anyone else's is a 404."""
+    return get_object_or_404(
+        WaitingListEntry.objects.select_related("event", "organiser").filter(user=user), code=code
+    )

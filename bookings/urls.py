@@ -8,4 +8,9 @@ urlpatterns = [
     path("link/new/", views.booking_link_request, name="booking_link_request"),
     path("link/<str:token>/", views.booking_link, name="booking_link"),
     path("bookings/<str:reference>/", views.booking_detail, name="booking_detail"),
+    path("bookings/<str:reference>/manage/", views.booking_manage, name="booking_manage"),
+    path("bookings/<str:reference>/cancel/", views.booking_cancel, name="booking_cancel"),
+    path("bookings/<str:reference>/transfer/", views.booking_transfer, name="booking_transfer"),
+    path("waiting/<uuid:code>/", views.waiting_detail, name="waiting_detail"),
+    path("waiting/<uuid:code>/leave/", views.waiting_leave, name="waiting_leave"),
 ]

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -8,10 +10,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, reswap, retarget
 
 from bookings import forms, links, rules, selectors, services
+from bookings.exceptions import ERRORS, BookingError
+from bookings.models import Booking, TicketType
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
+from portal.htmx import wants_fragment
 from portal.models import Organiser
 from portal.ratelimit import rate_limited
 
@@ -24,23 +30,47 @@ def event_list(request):
     tab = request.GET.get("tab", "upcoming")
     if tab not in dict(TABS):
         tab = "upcoming"
-    organiser = Organiser.objects.filter(slug=request.GET.get("organiser", "")).first()
-    return render(
-        request,
-        "bookings/event_list.html",
-        {"tabs": TABS, "tab": tab, "organiser": organiser, "section": "events"},
+    organisers = list(selectors.organisers_of_booker(user=request.user))
+    organiser = next((o for o in organisers if o.slug == request.GET.get("organiser")), None)
+    page = selectors.booking_tab_for_booker(
+        user=request.user, tab=tab, organiser=organiser, page=request.GET.get("page", 1)
     )
+    if tab == "past":
+        for booking in page:
+            for attendee in booking.attendees.all():
+                attendee.status_label = selectors.attendance_label(attendee, booking.organiser)
+    context = {
+        "tabs": TABS,
+        "tab": tab,
+        "tab_label": dict(TABS)[tab],
+        "organiser": organiser,
+        "organisers": organisers,
+        "page": page,
+        "section": "events",
+    }
+    template = "bookings/event_list.html"
+    return render(request, f"{template}#tab-panel" if wants_fragment(request) else template, context)
 
 
 @require_http_methods(["GET", "POST"])
 def event_book(request, org_slug: str, code):
     organiser = get_object_or_404(Organiser, slug=org_slug)
     event = selectors.event_get_public(organiser=organiser, code=code)
-    context = {"organiser": organiser, "event": event, "seats_left": services.seats_left(event)}
+    source = request.POST if request.method == "POST" else request.GET
+    # A waiting-list offer's signed link: its holder may also book the places held for them.
+    offer_token = source.get("offer", "")[:200]
+    offer = services.offer_for_token(event=event, token=offer_token) if offer_token else None
+    context = {
+        "organiser": organiser,
+        "event": event,
+        "seats_left": services.seats_left(event, offer=offer),
+        "offer": offer,
+        "offer_token": offer_token if offer else "",
+        "offer_gone": bool(offer_token) and offer is None,
+    }
     if event.is_cancelled or event.has_started:
         return render(request, "bookings/event_book.html", context)
 
-    source = request.POST if request.method == "POST" else request.GET
     quantities = forms.TicketQuantitiesForm(
         source if any(k.startswith("qty_") for k in source) else None,
         event=event,
@@ -61,7 +91,7 @@ def event_book(request, org_slug: str, code):
     context["details"] = details
     if request.method == "POST" and details.is_valid():
         try:
-            booking = _place_booking(request, event, details)
+            booking = _place_booking(request, event, details, offer)
         except PortalError as error:
             details.add_error(None, error.message)
         else:
@@ -74,7 +104,7 @@ def _known_booker(request) -> dict:
     return {"name": user.name, "email": user.email} if user.is_authenticated else {}
 
 
-def _place_booking(request, event, details):
+def _place_booking(request, event, details, offer=None):
     data = details.cleaned_data
     booking = services.booking_place(
         event=event,
@@ -87,6 +117,7 @@ def _place_booking(request, event, details):
         idempotency_key=data["idempotency_key"],
         booked_from=reverse("organiser_page", args=[event.organiser.slug]),
         new_account_password=data["password"] if data.get("create_account") else None,
+        waiting_offer=offer,
     )
     if booking.user and not request.user.is_authenticated:
         login(request, booking.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -177,3 +208,191 @@ def booking_link_request(request):
         messages.success(request, f"If we have bookings for {email}, a new link is on its way.")
         return redirect("bookings:booking_link_request")
     return _private(render(request, "bookings/link_request.html", {"form": form}))
+
+
+# Manage a booking: transfer, cancel; leave a waiting list ---------------------------------------
+#
+# Each step renders a dialog: into #modal for htmx, as a page of its own without JavaScript.
+# Ownership is always `booking_get_for_viewer` (the booker's account, or one booking granted by
+# a signed link) or the booker's own waiting-list place: anything else is a 404.
+
+CLOSE_MODAL = '<div id="modal" hx-swap-oob="true"></div>'
+
+
+def _dialog(request, template: str, context: dict):
+    context.setdefault("section", "events" if request.user.is_authenticated else None)
+    name = f"{template}#dialog" if wants_fragment(request) else template
+    # A refusal is a 409 for the page; htmx swaps only 2xx, so its dialog gets a 200.
+    status = 409 if context.get("error") and not request.htmx else 200
+    response = _private(render(request, name, context, status=status))
+    if request.htmx and request.method == "POST":
+        response = reswap(retarget(response, "#modal"), "innerHTML")
+    return response
+
+
+def _done(request, url: str):
+    """After a change: htmx reloads the page it came from (lists change), plain POSTs redirect."""
+    if request.htmx:
+        return HttpResponseClientRefresh() if request.htmx.current_url else HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@require_GET
+def booking_manage(request, reference: str):
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference)
+    booking_rules = rules.rules_for_event(event=booking.event)
+    context = {
+        "booking": booking,
+        "event": booking.event,
+        "organiser": booking.organiser,
+        "transfer_blocked": rules.transfer_blocked_reason(booking=booking, rules=booking_rules),
+        "cancel_blocked": rules.cancel_blocked_reason(booking=booking, rules=booking_rules),
+    }
+    return _dialog(request, "bookings/booking_manage.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def booking_cancel(request, reference: str):
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference)
+    context = {"booking": booking, "event": booking.event, "organiser": booking.organiser}
+    if request.method == "POST":
+        try:
+            services.cancel_booking(booking=booking)
+        except PortalError as error:
+            context["error"] = error.message
+        else:
+            messages.success(
+                request, f"Booking {booking.reference} is cancelled. We've emailed you the details."
+            )
+            return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
+    blocked = rules.cancel_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
+    context["blocked"] = context.get("error") or blocked
+    context["refund"] = None if blocked else services.cancel_quote(booking=booking)
+    return _dialog(request, "bookings/booking_cancel.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def booking_transfer(request, reference: str):
+    """Three steps on one URL: choose an event, choose a ticket, review; then POST to confirm."""
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference)
+    booking_rules = rules.rules_for_event(event=booking.event)
+    source = request.POST if request.method == "POST" else request.GET
+    context = {
+        "booking": booking,
+        "event": booking.event,
+        "organiser": booking.organiser,
+        "blocked": rules.transfer_blocked_reason(booking=booking, rules=booking_rules),
+        "step": 1,
+    }
+    if context["blocked"]:
+        return _dialog(request, "bookings/booking_transfer.html", context)
+    targets = rules.transfer_targets_for_event(event=booking.event, rules=booking_rules)
+    target = targets.filter(code=source.get("event")).first() if _is_uuid(source.get("event")) else None
+    if target is None:
+        context["targets"] = [(event, services.seats_left(event)) for event in targets[:50]]
+        return _dialog(request, "bookings/booking_transfer.html", context)
+    context.update(step=2, target=target)
+    ticket_type = _ticket_type_of(target, source.get("ticket"))
+    if ticket_type is None:
+        context["ticket_types"] = _ticket_choices(booking, target, booking_rules)
+        return _dialog(request, "bookings/booking_transfer.html", context)
+    context.update(step=3, ticket_type=ticket_type)
+    try:
+        context["quote"] = services.transfer_quote(
+            booking=booking, ticket_type=ticket_type, rules=booking_rules
+        )
+        if request.method == "POST":
+            return _transfer_confirm(request, booking, ticket_type, source)
+    except PortalError as error:
+        context["error"] = error.message
+    context["idempotency_key"] = uuid.uuid4().hex
+    return _dialog(request, "bookings/booking_transfer.html", context)
+
+
+def _transfer_confirm(request, booking, ticket_type, source):
+    from_event = booking.event if source.get("from") == str(booking.event.code) else None
+    if from_event is None:
+        raise BookingError(ERRORS["booking_changed"])
+    transfer = services.transfer_booking(
+        booking=booking,
+        ticket_type=ticket_type,
+        idempotency_key=(source.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
+        from_event=from_event,
+    )
+    detail_url = reverse("bookings:booking_detail", args=[booking.reference])
+    if transfer.status == transfer.Status.PENDING:
+        checkout = services.transfer_start_payment(
+            transfer=transfer,
+            success_url=settings.SITE_URL + detail_url,
+            cancel_url=settings.SITE_URL + request.path,
+        )
+        if checkout.redirect_url:
+            if request.htmx:
+                return HttpResponseClientRedirect(checkout.redirect_url)
+            return redirect(checkout.redirect_url)
+        transfer.refresh_from_db()
+    if transfer.status == transfer.Status.FAILED:
+        raise PortalError(transfer.failure)
+    messages.success(
+        request, f"Done: your booking is now for {transfer.to_event.title}. We've emailed you the details."
+    )
+    return _done(request, detail_url)
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _ticket_type_of(event, value):
+    if not str(value or "").isdigit():
+        return None
+    ticket_type = TicketType.objects.filter(event=event, pk=int(value)).first()
+    if ticket_type is not None:
+        ticket_type.event = event
+    return ticket_type
+
+
+def _ticket_choices(booking: Booking, target, booking_rules):
+    """The target's ticket types, each with its price for this booking, or why it can't be had."""
+    seats = len(booking.attendees.all())
+    left = services.seats_left(target) if target.pk != booking.event_id else seats
+    choices = []
+    for ticket_type in target.ticket_types.order_by("position", "pk"):
+        ticket_type.event = target
+        try:
+            quote = services.transfer_quote(booking=booking, ticket_type=ticket_type, rules=booking_rules)
+            why = (
+                ""
+                if left >= seats
+                else str(ERRORS["ticket_full"] % {"left": left, "ticket": ticket_type.name})
+            )
+        except PortalError as error:
+            quote, why = None, error.message
+        choices.append((ticket_type, quote, why))
+    return choices
+
+
+@require_GET
+@login_required
+def waiting_detail(request, code):
+    entry = selectors.waiting_entry_for_booker(user=request.user, code=code)
+    context = {"entry": entry, "event": entry.event, "organiser": entry.organiser, "section": "events"}
+    if entry.offer_is_live:
+        context["offer_url"] = services.offer_url(entry)
+    return _private(render(request, "bookings/waiting_detail.html", context))
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def waiting_leave(request, code):
+    entry = selectors.waiting_entry_for_booker(user=request.user, code=code)
+    if request.method == "POST":
+        services.leave_waiting_list(entry=entry)
+        messages.success(request, f"You've left the waiting list for {entry.event.title}.")
+        return _done(request, reverse("bookings:event_list") + "?tab=waiting")
+    context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}
+    return _dialog(request, "bookings/waiting_leave.html", context)

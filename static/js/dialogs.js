@@ -1,0 +1,74 @@
+// Dialogs that htmx loads into #modal open as real modal dialogs: the page behind is inert, focus
+// moves into the dialog and stays there, Escape closes it, and focus returns to whatever opened
+// it. Without JavaScript the same dialogs render as pages of their own (with the `open` attribute).
+(function () {
+  "use strict";
+  let opener = null;
+
+  function modal() {
+    return document.getElementById("modal");
+  }
+
+  function closeModal() {
+    const box = modal();
+    if (box) box.innerHTML = "";
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const target = event.detail.target;
+    const box = modal();
+    // Steps inside a dialog keep the element that opened the first one.
+    if (target === box && !(box && box.contains(document.activeElement))) {
+      opener = document.activeElement;
+    }
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target !== modal()) return;
+    const dialog = modal().querySelector("dialog");
+    if (!dialog) return;
+    if (dialog.open) dialog.close();
+    dialog.showModal();
+    const first = dialog.querySelector("[autofocus], h2, button, a[href], input, select, textarea");
+    if (first) {
+      if (first.tagName === "H2") first.setAttribute("tabindex", "-1");
+      first.focus();
+    }
+    dialog.addEventListener("cancel", function (cancel) {
+      cancel.preventDefault();
+      closeModal();
+    });
+  });
+
+  // When the modal empties (closed, or replaced out of band after a change), focus goes back.
+  document.addEventListener("DOMContentLoaded", function () {
+    const box = modal();
+    if (!box) return;
+    new MutationObserver(function () {
+      if (!box.querySelector("dialog") && opener && document.contains(opener)) {
+        opener.focus();
+        opener = null;
+      }
+    }).observe(box, { childList: true });
+  });
+
+  // A failed request says so instead of failing silently.
+  document.addEventListener("htmx:responseError", function (event) {
+    showError(event.detail.xhr.status >= 500
+      ? "Sorry, something went wrong on our side. Please try again."
+      : "That didn't work. Please reload the page and try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showError("We couldn't reach Booker Portal. Check your connection and try again.");
+  });
+
+  function showError(text) {
+    const messages = document.getElementById("messages");
+    if (!messages) return;
+    const note = document.createElement("p");
+    note.className = "message message--error";
+    note.setAttribute("role", "alert");
+    note.textContent = text;
+    messages.replaceChildren(note);
+  }
+})();
