@@ -20,6 +20,7 @@ from portal.locking import lock_timeout
 from portal.models import Organiser
 from portal.money import format_money
 from portal.payments import get_gateway
+from vouchers.services import voucher_issue_for_credit
 
 
 class OrganiserError(PortalError):
@@ -245,6 +246,8 @@ def refund_pay(*, refund: Refund) -> Refund:
                     "currency": refund.currency,
                 },
             )
+            # The credit is spendable as a voucher (its code is emailed after commit).
+            voucher_issue_for_credit(refund=refund)
         refund.status = Refund.Status.SUCCEEDED
         refund.gateway_reference = reference
         refund.last_error = ""
