@@ -20,6 +20,7 @@ from portal.exceptions import PortalError
 from portal.htmx import wants_fragment
 from portal.models import Organiser
 from portal.ratelimit import rate_limited
+from vouchers import services as vouchers
 
 TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), ("waiting", "Waiting list")]
 
@@ -106,6 +107,11 @@ def _known_booker(request) -> dict:
 
 def _place_booking(request, event, details, offer=None):
     data = details.cleaned_data
+    voucher_code = data.get("voucher_code") or ""
+    if voucher_code and rate_limited(
+        request, "voucher-code", data["booker_email"], limit=vouchers.CODE_ATTEMPTS_PER_HOUR, period=3600
+    ):
+        raise vouchers.VoucherError(vouchers.ERRORS["too_many_attempts"])
     booking = services.booking_place(
         event=event,
         booker_name=data["booker_name"],
@@ -118,6 +124,8 @@ def _place_booking(request, event, details, offer=None):
         booked_from=reverse("organiser_page", args=[event.organiser.slug]),
         new_account_password=data["password"] if data.get("create_account") else None,
         waiting_offer=offer,
+        pass_=data.get("use_pass"),
+        voucher_code=voucher_code,
     )
     if booking.user and not request.user.is_authenticated:
         login(request, booking.user, backend="django.contrib.auth.backends.ModelBackend")

@@ -25,6 +25,9 @@ from vouchers.models import Voucher, VoucherRedemption, normalise_code
 
 # Bought vouchers and account credit last a year; organisers choose for the ones they issue.
 VALIDITY = timedelta(days=365)
+# Codes a client (IP) or a booker email may try per hour at booking: guessing 80 bits is hopeless,
+# and this keeps it so.
+CODE_ATTEMPTS_PER_HOUR = 10
 # Bought vouchers: whole currency units between these (2500 is 25.00).
 MIN_VALUE, MAX_VALUE = 500, 50000
 
