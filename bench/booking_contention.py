@@ -117,7 +117,7 @@ def main() -> int:
     booked_at: list[float] = []
     lock = threading.Lock()
     try:
-        with common.gunicorn() as (host, port):
+        with common.gunicorn() as (host, port, _master):
             cookies, token = common.csrf(host, port, f"{path}?qty_{ticket.pk}=1")
             go = threading.Barrier(CLIENTS + 1)
             full = threading.Event()

@@ -111,7 +111,8 @@ def _stop_by_pidfile(pidfile: Path, process: subprocess.Popen, name: str, timeou
 
 @contextmanager
 def gunicorn(workers: int = WORKERS, **env: str):
-    """Serve the portal with production settings; yields (host, port). Stopped by its pid file."""
+    """Serve the portal with production settings; yields (host, port, master pid). Stopped by its
+    pid file."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     port = free_port()
     pidfile = RUN_DIR / f"gunicorn-{port}.pid"
@@ -152,7 +153,7 @@ def gunicorn(workers: int = WORKERS, **env: str):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer /healthz in 60s:\n{log_path.read_text()}")
             time.sleep(0.3)
-        yield "127.0.0.1", port
+        yield "127.0.0.1", port, int(pidfile.read_text().strip())
     finally:
         _stop_by_pidfile(pidfile, process, "gunicorn")
         log.close()
@@ -277,6 +278,45 @@ def load(host, port, path, cookies, *, seconds: float, concurrency: int) -> dict
         "failures": failures,
         "bytes": sizes[-1] if sizes else 0,
     }
+
+
+# CPU time, which other people's load on a shared machine does not inflate the way it does wall time.
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds used so far by these processes (gone ones count as 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / CLOCK_TICKS
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def database_backends() -> list[int]:
+    """Postgres server processes serving the bench database (they run on this machine)."""
+    import psycopg
+
+    with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://", 1)) as conn:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return [row[0] for row in rows]
 
 
 # Figures ----------------------------------------------------------------------------------------

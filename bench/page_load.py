@@ -20,20 +20,20 @@ import time
 from bench import common
 
 CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))
-ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
-# (name, booker, path)
+# (name, booker, path): "upcoming 20" is the Events page's Upcoming tab for bench-20 (20 upcoming bookings)
 SCENARIOS = [
     ("baseline", 20, "/portal/baseline/"),
-    ("events upcoming, 5 bookings", 5, "/portal/events/?tab=upcoming"),
-    ("events upcoming, 20 bookings", 20, "/portal/events/?tab=upcoming"),
-    ("events upcoming, 500 bookings", 500, "/portal/events/?tab=upcoming"),
-    ("events past, 20 bookings", 20, "/portal/events/?tab=past"),
-    ("events past, 500 bookings", 500, "/portal/events/?tab=past"),
-    ("events cancelled, 20", 20, "/portal/events/?tab=cancelled"),
-    ("events waiting list, 20", 20, "/portal/events/?tab=waiting"),
-    ("passes, 20", 20, "/portal/passes/"),
-    ("memberships, 20", 20, "/portal/memberships/"),
+    ("upcoming 5", 5, "/portal/events/?tab=upcoming"),
+    ("upcoming 20", 20, "/portal/events/?tab=upcoming"),
+    ("upcoming 500", 500, "/portal/events/?tab=upcoming"),
+    ("past 20", 20, "/portal/events/?tab=past"),
+    ("past 500", 500, "/portal/events/?tab=past"),
+    ("cancelled 20", 20, "/portal/events/?tab=cancelled"),
+    ("waiting 20", 20, "/portal/events/?tab=waiting"),
+    ("passes 20", 20, "/portal/passes/"),
+    ("memberships 20", 20, "/portal/memberships/"),
 ]
 
 
@@ -57,9 +57,10 @@ def main() -> int:
         f"gunicorn {common.WORKERS} sync workers; database: {size}"
     )
     results = {
-        name: {"latencies": [], "failures": [], "elapsed": 0.0, "bytes": 0} for name, _, _ in scenarios
+        name: {"latencies": [], "failures": [], "elapsed": 0.0, "bytes": 0, "app_cpu": 0.0, "db_cpu": 0.0}
+        for name, _, _ in scenarios
     }
-    with common.gunicorn() as (host, port):
+    with common.gunicorn() as (host, port, master):
         from portal.management.commands.seed_scale import BENCH_PASSWORD, bench_email
 
         sessions = {
@@ -67,8 +68,11 @@ def main() -> int:
         }
         for _name, booker, path in scenarios:  # warm each worker's caches and connections
             common.load(host, port, path, sessions[booker], seconds=1, concurrency=CONCURRENCY)
+        workers = common.children(master)
+        backends = common.database_backends()
         for _ in range(ROUNDS):
             for name, booker, path in scenarios:
+                app_cpu, db_cpu = common.cpu_seconds(workers), common.cpu_seconds(backends)
                 run = common.load(
                     host,
                     port,
@@ -78,21 +82,34 @@ def main() -> int:
                     concurrency=CONCURRENCY,
                 )
                 result = results[name]
+                result["app_cpu"] += common.cpu_seconds(workers) - app_cpu
+                result["db_cpu"] += common.cpu_seconds(backends) - db_cpu
                 result["latencies"] += run["latencies"]
                 result["failures"] += run["failures"]
                 result["elapsed"] += run["elapsed"]
                 result["bytes"] = run["bytes"]
+
+    def cpu_ms(result) -> float:
+        """Server CPU per request (gunicorn workers + Postgres backends): what throughput would be
+        on an idle machine, unlike wall time, which other people's load inflates."""
+        return (result["app_cpu"] + result["db_cpu"]) * 1000 / max(len(result["latencies"]), 1)
+
     base_rps = len(results["baseline"]["latencies"]) / results["baseline"]["elapsed"]
+    base_cpu = cpu_ms(results["baseline"])
     rows, figures = [], {}
     for name, _, path in scenarios:
         result = results[name]
         rps = len(result["latencies"]) / result["elapsed"]
         p = {q: common.percentile(result["latencies"], q) * 1000 for q in (50, 95, 99)}
+        n = max(len(result["latencies"]), 1)
         figures[name] = {
             "path": path,
             "rps": rps,
             **{f"p{q}_ms": v for q, v in p.items()},
             "ratio": rps / base_rps,
+            "app_cpu_ms": result["app_cpu"] * 1000 / n,
+            "db_cpu_ms": result["db_cpu"] * 1000 / n,
+            "cpu_ratio": base_cpu / cpu_ms(result) if cpu_ms(result) else float("nan"),
             "failures": len(result["failures"]),
             "bytes": result["bytes"],
         }
@@ -105,14 +122,34 @@ def main() -> int:
                 f"{p[95]:.1f}",
                 f"{p[99]:.1f}",
                 f"{rps / base_rps:.0%}",
+                f"{figures[name]['app_cpu_ms']:.1f} + {figures[name]['db_cpu_ms']:.1f}",
+                f"{figures[name]['cpu_ratio']:.0%}",
                 f"{result['bytes'] / 1024:.1f}",
                 len(result["failures"]),
             ]
         )
     print(
         common.table(
-            ["page", "path", "req/s", "p50 ms", "p95 ms", "p99 ms", "of baseline", "KiB", "errors"], rows
+            [
+                "page",
+                "path",
+                "req/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "of baseline",
+                "CPU ms/req app + db",
+                "of baseline by CPU",
+                "KiB",
+                "errors",
+            ],
+            rows,
         )
+    )
+    print(
+        "req/s and latency are wall-clock on a shared machine; 'of baseline by CPU' is the baseline's server "
+        "CPU per request over this page's (gunicorn workers + Postgres backends), which others' load does "
+        "not skew."
     )
     print(common.machine())
     if os.environ.get("BENCH_JSON"):
