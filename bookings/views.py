@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, reswap, retarget
 
 from bookings import forms, links, rules, selectors, services
-from bookings.exceptions import ERRORS, BookingError
+from bookings.exceptions import ERRORS
 from bookings.models import Booking, TicketType
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
@@ -292,6 +292,9 @@ def booking_transfer(request, reference: str):
         "blocked": rules.transfer_blocked_reason(booking=booking, rules=booking_rules),
         "step": 1,
     }
+    if request.method == "POST" and source.get("from") != str(booking.event.code):
+        context["blocked"] = ERRORS["booking_changed"]
+        context["error"] = context["blocked"]
     if context["blocked"]:
         return _dialog(request, "bookings/booking_transfer.html", context)
     targets = rules.transfer_targets_for_event(event=booking.event, rules=booking_rules)
@@ -318,14 +321,11 @@ def booking_transfer(request, reference: str):
 
 
 def _transfer_confirm(request, booking, ticket_type, source):
-    from_event = booking.event if source.get("from") == str(booking.event.code) else None
-    if from_event is None:
-        raise BookingError(ERRORS["booking_changed"])
     transfer = services.transfer_booking(
         booking=booking,
         ticket_type=ticket_type,
         idempotency_key=(source.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
-        from_event=from_event,
+        from_event=booking.event,  # checked against the form's "from" above, and again under lock
     )
     detail_url = reverse("bookings:booking_detail", args=[booking.reference])
     if transfer.status == transfer.Status.PENDING:
