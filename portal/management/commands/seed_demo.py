@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
 from memberships.demo import seed_memberships
+from passes.demo import seed_passes_and_vouchers
 from portal.models import Organiser, OrganiserStaff
 
 DEMO_BOOKER = ("demo@example.com", "portal-demo-2026", "Demo Booker")
@@ -34,6 +35,7 @@ class Command(BaseCommand):
         )
         self.riverside_bookings(riverside, booker)
         seed_memberships(riverside, booker)
+        seed_passes_and_vouchers(riverside, booker)
         self.little_explorers_bookings(self.little_explorers(), booker)
 
         self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in with:"))
