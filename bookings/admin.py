@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from bookings import organiser_services
+from bookings import services as booking_services
 from bookings.models import (
     AccountCredit,
     Attendee,
@@ -31,6 +32,7 @@ from bookings.models import (
     Event,
     Refund,
     TicketType,
+    Transfer,
     WaitingListEntry,
 )
 from portal.admin import (
@@ -308,6 +310,12 @@ class EventAdmin(OrganiserScopedAdmin):
 
     # Cancelling: an action for many events, and a button on one event's page -----------------
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "capacity" in form.changed_data:
+            # A raised capacity goes to the people waiting at once, not at the next periodic run.
+            booking_services.waiting_list_offer_places_now(event=obj)
+
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
@@ -431,6 +439,30 @@ class RefundInline(OrganiserScopedTabularInline):
         return False
 
 
+class TransferInline(OrganiserScopedTabularInline):
+    model = Transfer
+    fk_name = "booking"
+    fields = [
+        "created_at",
+        "from_event",
+        "to_event",
+        "to_ticket_type",
+        "old_total",
+        "new_total",
+        "status",
+        "failure",
+    ]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("transfers by the booker")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Booking)
 class BookingAdmin(OrganiserScopedAdmin):
     list_display = ["reference", "booker_name", "booker_email", "event", "status", "cancelled_by", "amount"]
@@ -458,7 +490,7 @@ class BookingAdmin(OrganiserScopedAdmin):
         (_("Payment"), {"fields": ("amount", "payment_method", "payment_reference")}),
         (_("History"), {"fields": ("booked_from", "created_at")}),
     )
-    inlines = [AttendeeInline, ResponseInline, RefundInline]
+    inlines = [AttendeeInline, ResponseInline, RefundInline, TransferInline]
 
     def has_add_permission(self, request, *args):
         return False

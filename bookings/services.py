@@ -687,10 +687,15 @@ def waiting_list_offer_due() -> int:
         .distinct()
     )
     for event_id in list(event_ids):
-        with transaction.atomic():
-            event = _lock_events(event_id)[event_id]
-            made += len(waiting_list_offer_places(event=event))
+        made += len(waiting_list_offer_places_now(event=Event(pk=event_id)))
     return made
+
+
+@transaction.atomic
+def waiting_list_offer_places_now(*, event: Event) -> list[WaitingListEntry]:
+    """`waiting_list_offer_places` in a transaction of its own, e.g. after a capacity change."""
+    event = _lock_events(event.pk)[event.pk]
+    return waiting_list_offer_places(event=event)
 
 
 @transaction.atomic

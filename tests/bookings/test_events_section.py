@@ -18,6 +18,7 @@ from tests.factories import (
     BookingRulesFactory,
     EventFactory,
     TicketTypeFactory,
+    UserFactory,
     WaitingListEntryFactory,
 )
 
@@ -456,3 +457,32 @@ def test_a_held_place_can_be_booked_through_its_link_but_not_by_a_stranger(clien
     assert Booking.objects.get(event=full).attendees.get().ticket_type == ticket_type
     entry.refresh_from_db()
     assert entry.status == WaitingListEntry.Status.BOOKED
+
+
+@pytest.mark.django_db
+def test_raising_capacity_in_the_admin_offers_the_new_places_at_once(
+    client_as_staff, organiser, mailoutbox, django_capture_on_commit_callbacks
+):
+    full = event_at(organiser, 4, capacity=1, title="Sold Out Flow")
+    booking_of(UserFactory(), full)
+    entry = WaitingListEntryFactory(event=full, email="next@example.com")
+    change_url = reverse("admin:bookings_event_change", args=[full.pk])
+    data = {
+        "title": full.title,
+        "description": "",
+        "venue": "",
+        "starts_at_0": timezone.localtime(full.starts_at).strftime("%Y-%m-%d"),
+        "starts_at_1": timezone.localtime(full.starts_at).strftime("%H:%M:%S"),
+        "ends_at_0": timezone.localtime(full.ends_at).strftime("%Y-%m-%d"),
+        "ends_at_1": timezone.localtime(full.ends_at).strftime("%H:%M:%S"),
+        "capacity": 2,
+    }
+    for inline in client_as_staff.get(change_url).context["inline_admin_formsets"]:
+        prefix = inline.formset.prefix
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as_staff.post(change_url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    entry.refresh_from_db()
+    assert entry.status == WaitingListEntry.Status.OFFERED
+    assert [m.to for m in mailoutbox] == [["next@example.com"]]
