@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from bookings.models import Attendee, Booking, BookingFormResponse, WaitingListEntry
 from memberships.models import Membership
+from passes.models import Pass, PassRedemption
 from tests.factories import (
     AttendeeFactory,
     BookingFactory,
@@ -22,6 +23,9 @@ from tests.factories import (
     TicketTypeFactory,
 )
 from tests.memberships.factories import MembershipFactory, MembershipInvoiceFactory, MembershipPlanFactory
+from tests.passes.factories import PassFactory, PassRedemptionFactory, PassTypeFactory
+from tests.vouchers.factories import VoucherFactory, VoucherRedemptionFactory
+from vouchers.models import Voucher, VoucherRedemption
 
 MAX_QUERIES = 12
 SMALL, LARGE = 5, 200
@@ -164,4 +168,57 @@ def test_a_booking_detail_queries_do_not_grow_with_attendees_and_answers(
         assert BookingFormResponse.objects.filter(booking=booking).count() == total
 
     url = reverse("bookings:booking_detail", args=[booking.reference])
+    assert_constant(client_as_booker, url, grow, django_assert_max_num_queries)
+
+
+def test_the_passes_page_queries_do_not_grow_with_passes(
+    client_as_booker, booker, django_assert_max_num_queries
+):
+    organisers = [OrganiserFactory(), OrganiserFactory(plan="premium")]
+
+    def grow(total):
+        while Pass.objects.filter(user=booker).count() < total:
+            n = Pass.objects.filter(user=booker).count()
+            ended = {} if n % 2 else {"valid_until": timezone.now() - timedelta(days=1)}  # inactive
+            PassFactory(pass_type=PassTypeFactory(organiser=organisers[n % 2]), user=booker, **ended)
+
+    assert_constant(client_as_booker, reverse("passes:pass_list"), grow, django_assert_max_num_queries)
+
+
+def test_a_pass_detail_queries_do_not_grow_with_its_uses(
+    client_as_booker, booker, django_assert_max_num_queries
+):
+    booker_pass = PassFactory(user=booker, uses_included=LARGE, uses_left=LARGE)
+
+    def grow(total):
+        while PassRedemption.objects.filter(booker_pass=booker_pass).count() < total:
+            PassRedemptionFactory(booker_pass=booker_pass, booking__user=booker)
+
+    url = reverse("passes:pass_detail", args=[booker_pass.code])
+    assert_constant(client_as_booker, url, grow, django_assert_max_num_queries)
+
+
+def test_the_vouchers_page_queries_do_not_grow_with_vouchers(
+    client_as_booker, booker, django_assert_max_num_queries
+):
+    organisers = [OrganiserFactory(), OrganiserFactory(plan="premium")]
+
+    def grow(total):
+        while Voucher.objects.filter(buyer=booker).count() < total:
+            n = Voucher.objects.filter(buyer=booker).count()
+            VoucherFactory(organiser=organisers[n % 2], buyer=booker, source=Voucher.Source.BOUGHT)
+
+    assert_constant(client_as_booker, reverse("vouchers:voucher_list"), grow, django_assert_max_num_queries)
+
+
+def test_a_voucher_detail_queries_do_not_grow_with_its_uses(
+    client_as_booker, booker, django_assert_max_num_queries
+):
+    voucher = VoucherFactory(buyer=booker, source=Voucher.Source.BOUGHT, value=100_000)
+
+    def grow(total):
+        while VoucherRedemption.objects.filter(voucher=voucher).count() < total:
+            VoucherRedemptionFactory(voucher=voucher, amount=100)
+
+    url = reverse("vouchers:voucher_detail", args=[voucher.public_id])
     assert_constant(client_as_booker, url, grow, django_assert_max_num_queries)
