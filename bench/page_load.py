@@ -34,6 +34,7 @@ SCENARIOS = [
     ("waiting 20", 20, "/portal/events/?tab=waiting"),
     ("passes 20", 20, "/portal/passes/"),
     ("memberships 20", 20, "/portal/memberships/"),
+    ("vouchers 20", 20, "/portal/vouchers/"),
 ]
 
 

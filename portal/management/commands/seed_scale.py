@@ -10,7 +10,8 @@ counts what is there and only tops up to the numbers asked for, and never shrink
 It also makes the bench bookers the page-load benchmark logs in as (same data at any scale):
 `bench-5@bench.example`, `bench-20@...`, `bench-500@...` (password BENCH_PASSWORD), each with N
 upcoming and N past bookings of two attendees, two cancelled bookings, a waiting-list place, and
-an active and an ended membership, at two bench organisers of their own.
+an active and an ended membership, two passes and a gift voucher, at two bench organisers
+of their own.
 
 Needs Postgres.
 """
@@ -90,6 +91,7 @@ class Command(BaseCommand):
         self.bookers(options["bookers"])
         self.bookings(options["bookings"])
         self.bench_bookers()
+        self.bench_passes_and_vouchers()
         with connection.cursor() as cursor:
             for model in (Organiser, User, Event, TicketType, Booking, Attendee):
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
@@ -345,6 +347,51 @@ class Command(BaseCommand):
                     card_last4="4242",
                 )
             self.say(f"{email}: {size} upcoming + {size} past + 2 cancelled bookings, 2 memberships")
+
+    @transaction.atomic
+    def bench_passes_and_vouchers(self) -> None:
+        """Two passes (one with uses left, one used up) and a gift voucher for each bench booker."""
+        from passes.models import Pass, PassType
+        from vouchers.models import Voucher
+
+        riverside = Organiser.objects.get(slug="bench-riverside")
+        pass_type, _ = PassType.objects.get_or_create(
+            organiser=riverside, name="Bench five-class pass", defaults={"price": 6000, "uses_included": 5}
+        )
+        now = timezone.now()
+        for size in BENCH_SIZES:
+            user = User.objects.get(email=bench_email(size))
+            if Pass.objects.filter(user=user).exists():
+                continue
+            for uses_left in (3, 0):
+                Pass.objects.create(
+                    organiser=riverside,
+                    pass_type=pass_type,
+                    user=user,
+                    buyer_email=user.email,
+                    status=Pass.Status.ACTIVE,
+                    uses_included=5,
+                    uses_left=uses_left,
+                    valid_from=now - timedelta(days=30),
+                    valid_until=now + timedelta(days=60),
+                    price=6000,
+                    currency=riverside.currency,
+                    paid_at=now - timedelta(days=30),
+                )
+            Voucher.objects.create(
+                organiser=riverside,
+                source=Voucher.Source.BOUGHT,
+                status=Voucher.Status.ACTIVE,
+                value=5000,
+                balance=3500,
+                currency=riverside.currency,
+                buyer=user,
+                buyer_email=user.email,
+                recipient_name="A Friend",
+                recipient_email=f"friend-{size}@bench.example",
+                paid_at=now,
+            )
+            self.say(f"{user.email}: 2 passes, 1 voucher")
 
     def bench_organiser(self, slug, name, plan, attendance=False) -> Organiser:
         organiser, _ = Organiser.objects.get_or_create(
