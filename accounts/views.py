@@ -19,6 +19,7 @@ from accounts.forms import AccountDeleteForm
 from memberships.models import Membership
 from portal.exceptions import PortalError
 from portal.htmx import wants_fragment
+from portal.ratelimit import rate_limited
 
 
 @require_GET
@@ -41,16 +42,20 @@ def account(request):
 def account_delete(request):
     form = AccountDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            services.account_delete(user=request.user, password=form.cleaned_data["password"])
-        except PortalError as exc:
-            form.add_error(
-                "password" if exc.message == services.ERRORS["wrong_password"] else None, exc.message
-            )
+        if rate_limited(request, "account-delete", str(request.user.pk), limit=5, period=900):
+            # A session left open must not become a way to guess the password.
+            form.add_error(None, "Too many attempts. Please wait a few minutes and try again.")
         else:
-            logout(request)
-            messages.success(request, "Your account has been deleted. Thank you for booking with us.")
-            return HttpResponseClientRedirect("/") if request.htmx else redirect("home")
+            try:
+                services.account_delete(user=request.user, password=form.cleaned_data["password"])
+            except services.WrongPassword as exc:
+                form.add_error("password", exc.message)
+            except PortalError as exc:
+                form.add_error(None, exc.message)
+            else:
+                logout(request)
+                messages.success(request, "Your account has been deleted. Thank you for booking with us.")
+                return HttpResponseClientRedirect("/") if request.htmx else redirect("home")
     context = {
         "section": "account",
         "form": form,

@@ -154,3 +154,14 @@ def test_a_second_delete_from_the_old_session_changes_nothing(client_as_booker, 
 
     assert response.status_code == 302 and reverse("account_login") in response.url
     assert list(Booking.objects.values_list("booker_name", "booker_email", "link_secret")) == (snapshot)
+
+
+@pytest.mark.django_db
+def test_guessing_the_password_is_stopped_after_a_few_attempts(client_as_booker, booker):
+    for _ in range(5):
+        client_as_booker.post(DELETE, {"password": "a-guess"})
+
+    response = client_as_booker.post(DELETE, {"password": PASSWORD})
+
+    assert "Too many attempts" in response.content.decode()
+    assert User.objects.filter(pk=booker.pk).exists()
