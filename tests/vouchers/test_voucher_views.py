@@ -136,3 +136,17 @@ def test_a_wrong_code_is_refused_on_the_form_and_guessing_is_rate_limited(client
     assert "Too many voucher codes tried" in response.content.decode()
     assert not Booking.objects.exists()
     assert Voucher.objects.get(pk=voucher.pk).balance == voucher.value
+
+
+def test_order_details_show_what_the_voucher_paid(client, organiser):
+    event = EventFactory(organiser=organiser)
+    ticket = TicketTypeFactory(event=event, price=1250)
+    voucher = VoucherFactory(organiser=organiser, value=1000)
+    book_with_code(client, event, ticket, voucher.code, "shown")
+
+    html = client.get(
+        reverse("bookings:booking_detail", args=[Booking.objects.get().reference])
+    ).content.decode()
+
+    assert f"Gift voucher ending {voucher.code[-4:]}" in html and "-£10.00" in html
+    assert voucher.code not in html  # the code is money: the booking page shows only its end
