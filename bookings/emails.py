@@ -1,34 +1,19 @@
-"""Emails to bookers. Each send is claimed first so a retried or duplicated task sends once."""
+"""Emails to bookers, each sent once however often its task runs (`portal.emails.send_once`)."""
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 
 from bookings import links
 from bookings.models import Booking, Refund, Transfer, WaitingListEntry
-from portal.emails import send_templated_email
+from portal.emails import send_once, send_templated_email
 from portal.money import format_money
 
 
 def booking_send_confirmation(*, booking_id: int) -> bool:
-    """Send the confirmation with a View booking link, at most once per booking.
+    """Send the confirmation with a View booking link, once per booking (see `send_once`)."""
 
-    The claim (confirmation_sent_at) is a conditional update: a second task finds it taken and
-    stops. If sending fails the claim is released so the task's retry can send it.
-    """
-    now = timezone.now()
-    claimed = Booking.objects.filter(
-        pk=booking_id, status=Booking.Status.CONFIRMED, confirmation_sent_at__isnull=True
-    ).update(confirmation_sent_at=now)
-    if not claimed:
-        return False
-    booking = (
-        Booking.objects.select_related("event", "organiser")
-        .prefetch_related("attendees__ticket_type")
-        .get(pk=booking_id)
-    )
-    try:
+    def send(booking: Booking) -> None:
         send_templated_email(
             template_prefix="bookings/email/booking_confirmation",
             to=[booking.booker_email],
@@ -41,11 +26,13 @@ def booking_send_confirmation(*, booking_id: int) -> bool:
                 "view_url": links.view_booking_url(booking),
             },
         )
-    except Exception:
-        with transaction.atomic():
-            Booking.objects.filter(pk=booking_id, confirmation_sent_at=now).update(confirmation_sent_at=None)
-        raise
-    return True
+
+    confirmed = (
+        Booking.objects.filter(status=Booking.Status.CONFIRMED)
+        .select_related("event", "organiser")
+        .prefetch_related("attendees__ticket_type")
+    )
+    return send_once(rows=confirmed, pk=booking_id, sent_field="confirmation_sent_at", send=send)
 
 
 def booking_send_new_links(*, email: str) -> int:
@@ -68,20 +55,12 @@ def booking_send_new_links(*, email: str) -> int:
 
 
 def transfer_send_confirmation(*, transfer_id: int) -> bool:
-    """Tell the booker their booking moved, with a fresh View booking link. Once per transfer,
-    claimed like the confirmation; a failed transfer is not announced (the booker saw why)."""
-    now = timezone.now()
-    claimed = Transfer.objects.filter(
-        pk=transfer_id, status=Transfer.Status.COMPLETED, email_sent_at__isnull=True
-    ).update(email_sent_at=now)
-    if not claimed:
-        return False
-    transfer = Transfer.objects.select_related(
-        "booking__organiser", "booking__event", "from_event", "to_event", "to_ticket_type"
-    ).get(pk=transfer_id)
-    booking = transfer.booking
-    refund = Refund.objects.filter(transfer=transfer).first()
-    try:
+    """Tell the booker their booking moved, with a fresh View booking link; once per transfer.
+    A failed transfer is not announced: the booker saw why on the page."""
+
+    def send(transfer: Transfer) -> None:
+        booking = transfer.booking
+        refund = Refund.objects.filter(transfer=transfer).first()
         send_templated_email(
             template_prefix="bookings/email/booking_transferred",
             to=[booking.booker_email],
@@ -96,26 +75,19 @@ def transfer_send_confirmation(*, transfer_id: int) -> bool:
                 "view_url": links.view_booking_url(booking),
             },
         )
-    except Exception:
-        with transaction.atomic():
-            Transfer.objects.filter(pk=transfer_id, email_sent_at=now).update(email_sent_at=None)
-        raise
-    return True
+
+    completed = Transfer.objects.filter(status=Transfer.Status.COMPLETED).select_related(
+        "booking__organiser", "booking__event", "from_event", "to_event", "to_ticket_type"
+    )
+    return send_once(rows=completed, pk=transfer_id, sent_field="email_sent_at", send=send)
 
 
 def waiting_list_send_offer(*, entry_id: int) -> bool:
     """Email a waiting-list offer's signed booking link, once per offer."""
     from bookings.services import offer_url
 
-    now = timezone.now()
-    claimed = WaitingListEntry.objects.filter(
-        pk=entry_id, status=WaitingListEntry.Status.OFFERED, offer_sent_at__isnull=True
-    ).update(offer_sent_at=now)
-    if not claimed:
-        return False
-    entry = WaitingListEntry.objects.select_related("event__organiser").get(pk=entry_id)
-    organiser = entry.event.organiser
-    try:
+    def send(entry: WaitingListEntry) -> None:
+        organiser = entry.event.organiser
         send_templated_email(
             template_prefix="bookings/email/waiting_offer",
             to=[entry.email],
@@ -127,8 +99,8 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
                 "offer_url": offer_url(entry),
             },
         )
-    except Exception:
-        with transaction.atomic():
-            WaitingListEntry.objects.filter(pk=entry_id, offer_sent_at=now).update(offer_sent_at=None)
-        raise
-    return True
+
+    offered = WaitingListEntry.objects.filter(status=WaitingListEntry.Status.OFFERED).select_related(
+        "event__organiser"
+    )
+    return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings import rules as booking_rules
 from bookings.models import AccountCredit, Attendee, Booking, BookingRules, Event, Refund, Transfer
-from portal.emails import send_templated_email
+from portal.emails import send_once, send_templated_email
 from portal.exceptions import PaymentError, PortalError
 from portal.locking import lock_timeout
 from portal.models import Organiser
@@ -122,21 +122,18 @@ _CANCELLATION_EMAIL = {
 
 def booking_send_cancelled(*, booking: Booking, refund: Refund | None) -> bool:
     """Email the booker that their booking is cancelled (by the organiser's event cancellation
-    or by themselves). Sends at most once per booking; returns False when it had been sent already."""
-    with transaction.atomic():
-        # The row lock makes a second worker wait and then see the email was sent.
-        booking = Booking.objects.select_related("event", "organiser").select_for_update().get(pk=booking.pk)
-        if booking.cancellation_sent_at is not None:
-            return False
+    or by themselves). Sends once per booking; returns False when it had been sent already."""
+
+    def send(cancelled: Booking) -> None:
         send_templated_email(
-            template_prefix=_CANCELLATION_EMAIL[booking.cancelled_by],
-            to=[booking.booker_email],
-            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
-            context=_cancelled_context(booking, refund),
+            template_prefix=_CANCELLATION_EMAIL[cancelled.cancelled_by],
+            to=[cancelled.booker_email],
+            reply_to=[cancelled.organiser.contact_email] if cancelled.organiser.contact_email else None,
+            context=_cancelled_context(cancelled, refund),
         )
-        booking.cancellation_sent_at = timezone.now()
-        booking.save(update_fields=["cancellation_sent_at", "updated_at"])
-    return True
+
+    cancelled = Booking.objects.filter(status=Booking.Status.CANCELLED).select_related("event", "organiser")
+    return send_once(rows=cancelled, pk=booking.pk, sent_field="cancellation_sent_at", send=send)
 
 
 def _cancelled_context(booking: Booking, refund: Refund | None) -> dict:

@@ -6,10 +6,15 @@ from smtplib import SMTPException
 
 from celery import shared_task
 
+from portal.emails import SendInProgress
+
+# Worth retrying: the mail server failed, or another worker is sending the same email right now.
+RETRY_ON = (SMTPException, OSError, SendInProgress)
+
 
 @shared_task(
     bind=True,
-    autoretry_for=(SMTPException, OSError),
+    autoretry_for=RETRY_ON,
     retry_backoff=30,
     retry_backoff_max=1800,
     retry_jitter=True,
@@ -21,7 +26,7 @@ def booking_send_confirmation(self, booking_id: int) -> bool:
     return emails.booking_send_confirmation(booking_id=booking_id)
 
 
-@shared_task(bind=True, autoretry_for=(SMTPException, OSError), retry_backoff=30, max_retries=5)
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=5)
 def booking_send_new_links(self, email: str) -> int:
     from bookings import emails
 
@@ -30,7 +35,7 @@ def booking_send_new_links(self, email: str) -> int:
 
 @shared_task(
     bind=True,
-    autoretry_for=(SMTPException, OSError),
+    autoretry_for=RETRY_ON,
     retry_backoff=60,
     retry_backoff_max=3600,
     retry_jitter=True,
@@ -54,7 +59,7 @@ def booking_settle_cancellation(self, booking_id: int) -> None:
 
 @shared_task(
     bind=True,
-    autoretry_for=(SMTPException, OSError),
+    autoretry_for=RETRY_ON,
     retry_backoff=60,
     retry_backoff_max=3600,
     retry_jitter=True,
@@ -77,7 +82,7 @@ def transfer_settle(self, transfer_id: int) -> None:
     emails.transfer_send_confirmation(transfer_id=transfer_id)
 
 
-@shared_task(bind=True, autoretry_for=(SMTPException, OSError), retry_backoff=30, max_retries=8)
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
 def waiting_list_send_offer(self, entry_id: int) -> bool:
     from bookings import emails
 

@@ -7,10 +7,16 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+# Deleted accounts leave placeholder addresses (RFC 2606's reserved .invalid), never mailed.
+DELETED_DOMAIN = "@invalid"
+
 
 def send_templated_email(
     *, template_prefix: str, to: list[str], context: dict, reply_to: list[str] | None = None
 ) -> None:
+    to = [address for address in to if not address.lower().endswith(DELETED_DOMAIN)]
+    if not to:
+        return  # every recipient deleted their account: nobody to tell
     context = {"site_url": settings.SITE_URL, **context}
     subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
     message = EmailMultiAlternatives(
@@ -22,3 +28,32 @@ def send_templated_email(
     )
     message.attach_alternative(render_to_string(f"{template_prefix}.html", context), "text/html")
     message.send()
+
+
+class SendInProgress(Exception):
+    """Another worker is sending this very email right now; retry later (tasks autoretry it)."""
+
+
+def send_once(*, rows, pk: int, sent_field: str, send) -> bool:
+    """Send the email for one row exactly once, however often the task runs.
+
+    `rows` is the queryset of rows that still qualify (e.g. confirmed bookings); `send(row)`
+    sends; `sent_field` is stamped afterwards. A lock held by this worker's connection (not a
+    row lock, not a transaction) keeps two workers from sending at once, and dies with a killed
+    worker, whose redelivered task then finds the email unsent and sends it. Returns False when
+    there is nothing to send (sent already, or the row no longer qualifies); raises
+    SendInProgress while another worker holds the lock, and whatever `send` raises (nothing is
+    stamped, so a retry sends)."""
+    from django.utils import timezone
+
+    from portal.locking import held_by_this_connection
+
+    with held_by_this_connection(f"{rows.model._meta.label_lower}.{sent_field}.{pk}") as ours:
+        if not ours:
+            raise SendInProgress(f"{rows.model._meta.label} {pk} {sent_field}")
+        row = rows.filter(pk=pk, **{f"{sent_field}__isnull": True}).first()
+        if row is None:
+            return False
+        send(row)
+        rows.model.objects.filter(pk=pk).update(**{sent_field: timezone.now()})
+    return True

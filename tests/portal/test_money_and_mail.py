@@ -34,3 +34,12 @@ def test_the_embedded_mail_backend_writes_one_file_per_message(tmp_path, capsys)
     assert len(files) == 2
     assert "Subject 0" in files[0].read_text() + files[1].read_text()
     assert "Subject 1" in capsys.readouterr().out
+
+
+def test_placeholder_addresses_of_deleted_accounts_are_never_mailed(mailoutbox, settings):
+    from portal.emails import send_templated_email
+
+    send_templated_email(
+        template_prefix="bookings/email/booking_links", to=["deleted-1a2b@invalid"], context={"bookings": []}
+    )
+    assert mailoutbox == []
