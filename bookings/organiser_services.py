@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -195,12 +195,30 @@ def refund_method_for(*, booking: Booking, method: str, amount: int) -> str:
     return method
 
 
-def _refunded_payment(refund: Refund) -> str:
-    # A transfer that failed after its extra payment gives back that payment, not the booking's.
+def _payments_to_refund(refund: Refund) -> list[tuple[str, int]]:
+    """Which card payments give `refund.amount` back, and how much each: never more than a
+    payment took. A failed transfer gives back its own extra payment. Otherwise the extra payments
+    of dearer moves are refunded first (newest first), then the booking's original payment."""
     transfer = refund.transfer
     if transfer is not None and transfer.status == Transfer.Status.FAILED:
-        return transfer.payment_reference
-    return refund.booking.payment_reference
+        return [(transfer.payment_reference, refund.amount)]
+    booking = refund.booking
+    extras = (
+        Transfer.objects.filter(
+            booking=booking, status=Transfer.Status.COMPLETED, new_total__gt=F("old_total")
+        )
+        .exclude(payment_reference="")
+        .order_by("-completed_at", "-pk")
+    )
+    left, payments = refund.amount, []
+    for extra in extras:
+        if left and refund.transfer_id != extra.pk:
+            taken = min(left, extra.difference)
+            payments.append((extra.payment_reference, taken))
+            left -= taken
+    if left:
+        payments.append((booking.payment_reference, left))
+    return payments
 
 
 def refund_pay(*, refund: Refund) -> Refund:
@@ -218,11 +236,17 @@ def refund_pay(*, refund: Refund) -> Refund:
     reference = ""
     if refund.amount and refund.method == BookingRules.RefundMethod.ORIGINAL:
         try:
-            reference = get_gateway().refund(
-                payment_reference=_refunded_payment(refund),
-                amount=refund.amount,
-                idempotency_key=refund.idempotency_key,
-            )
+            references = [
+                get_gateway().refund(
+                    payment_reference=payment_reference,
+                    amount=amount,
+                    # The first keeps the refund's own key, so refunds recorded before this split
+                    # are never paid twice on retry.
+                    idempotency_key=refund.idempotency_key + (f"-{n}" if n else ""),
+                )
+                for n, (payment_reference, amount) in enumerate(_payments_to_refund(refund))
+            ]
+            reference = " ".join(references)[:120]
         except PaymentError as exc:
             Refund.objects.filter(pk=refund.pk).update(
                 last_error=str(exc.message)[:300], updated_at=timezone.now()

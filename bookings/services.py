@@ -561,6 +561,9 @@ def transfer_complete_payment(*, transfer: Transfer, payment_reference: str) -> 
             raise BookingError(ERRORS["booking_changed"])
         quote = transfer_quote(booking=booking, ticket_type=ticket_type)
         _check_room_for_move(booking, ticket_type, quote.seats)
+    except EventFull:
+        _transfer_fail(transfer, str(ERRORS["transfer_seats_gone"]))
+        return transfer
     except BookingError as exc:
         _transfer_fail(transfer, str(exc.message))
         return transfer

@@ -423,11 +423,6 @@ def test_when_the_seats_went_while_paying_the_move_fails_and_the_extra_payment_i
     assert mailoutbox == []  # a failed move is not announced as a move
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transfer_complete_payment stores EventFull's generic message ('You can join the waiting "
-    "list') as the failure, not ERRORS['transfer_seats_gone'] (the payment is being refunded)",
-)
 def test_a_move_that_failed_while_paying_tells_the_booker_their_payment_is_refunded(
     event, ticket, other_event, dearer, after_commit
 ):
@@ -478,11 +473,6 @@ def test_a_dearer_move_paid_after_the_booker_cancelled_refunds_the_payment(
     assert booking.is_cancelled and booking.event == event
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a dearer move paid separately, a cancellation refunds the whole total to the "
-    "booking's first payment, which never held that much (Stripe refuses; nothing is refunded)",
-)
 def test_cancelling_after_a_dearer_move_refunds_each_payment_no_more_than_it_took(
     event, ticket, dearer, after_commit
 ):
