@@ -36,7 +36,12 @@ def booking_get_for_viewer(*, request, reference):
     """The one ownership check: the logged-in booker's own booking, or the one booking this
     session was granted by a signed link. Anything else is a 404."""
     booking = (
-        Booking.objects.select_related("event", "organiser")
+        Booking.objects.select_related(
+            "event",
+            "organiser",
+            "voucher_redemption__voucher",
+            "pass_redemption__booker_pass__pass_type",
+        )
         .prefetch_related(
             "attendees__ticket_type",
             "responses",
