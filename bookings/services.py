@@ -126,6 +126,12 @@ def booking_create(
     """
     if not tickets:
         raise BookingError(ERRORS["no_tickets"])
+    # Already sold out? Say so at once rather than queue for the event lock behind the bookers
+    # who got the seats (when a popular class opens, most requests end here). Checked again below.
+    # (A waiting-list offer's holder always goes on, to be told exactly what is wrong with it.)
+    already = Booking.objects.filter(organiser_id=event.organiser_id, idempotency_key=idempotency_key)
+    if waiting_offer is None and len(tickets) > seats_left(event) and not already.exists():
+        raise EventFull()
     with lock_timeout():
         event = Event.objects.select_for_update().get(pk=event.pk)
     # Checked under the lock, so a double submit racing itself waits and then finds the first.
