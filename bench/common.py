@@ -285,16 +285,22 @@ def load(host, port, path, cookies, *, seconds: float, concurrency: int) -> dict
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU seconds used so far by these processes (gone ones count as 0)."""
-    total = 0
+def cpu_seconds(pids) -> dict[int, float]:
+    """User + system CPU seconds used so far by each of these processes (gone ones are left out)."""
+    used = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLOCK_TICKS
+        used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+    return used
+
+
+def cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds used between two snapshots; a process that started in between counts whole
+    (a database connection closed by CONN_MAX_AGE and opened again has a new backend)."""
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
 
 
 def children(pid: int) -> list[int]:

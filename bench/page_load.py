@@ -69,11 +69,10 @@ def main() -> int:
         }
         for _name, booker, path in scenarios:  # warm each worker's caches and connections
             common.load(host, port, path, sessions[booker], seconds=1, concurrency=CONCURRENCY)
-        workers = common.children(master)
-        backends = common.database_backends()
         for _ in range(ROUNDS):
             for name, booker, path in scenarios:
-                app_cpu, db_cpu = common.cpu_seconds(workers), common.cpu_seconds(backends)
+                app_cpu = common.cpu_seconds(common.children(master))
+                db_cpu = common.cpu_seconds(common.database_backends())
                 run = common.load(
                     host,
                     port,
@@ -83,8 +82,8 @@ def main() -> int:
                     concurrency=CONCURRENCY,
                 )
                 result = results[name]
-                result["app_cpu"] += common.cpu_seconds(workers) - app_cpu
-                result["db_cpu"] += common.cpu_seconds(backends) - db_cpu
+                result["app_cpu"] += common.cpu_used(app_cpu, common.cpu_seconds(common.children(master)))
+                result["db_cpu"] += common.cpu_used(db_cpu, common.cpu_seconds(common.database_backends()))
                 result["latencies"] += run["latencies"]
                 result["failures"] += run["failures"]
                 result["elapsed"] += run["elapsed"]
