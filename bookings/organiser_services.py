@@ -82,9 +82,10 @@ def event_cancel(*, event: Event) -> list[int]:
             booking.cancelled_at = now
             booking.save(update_fields=["status", "cancelled_by", "cancelled_at", "updated_at"])
             if was_confirmed:
-                refund_record(
+                refund = refund_record(
                     booking=booking, reason=Refund.Reason.EVENT_CANCELLED, keep_fee=False, rules=rules
                 )
+                give_back_pass_and_voucher(booking=booking, refund=refund, fee_left=0)
 
         unsettled = list(
             Refund.objects.for_organiser(event.organiser_id)
@@ -181,6 +182,19 @@ def refund_record(
         fee_kept=fee,
         currency=booking.currency,
     )
+
+
+def give_back_pass_and_voucher(*, booking: Booking, refund: Refund, fee_left: int) -> tuple[int, int]:
+    """Return what a cancelled booking spent from a pass (its uses) and a gift voucher (its
+    money, less `fee_left`: the part of the cancellation fee the card refund could not cover),
+    unless the rules give nothing back. Once only; returns (uses, amount) given back. Call it in
+    the cancelling transaction, after the event and booking locks (then the pass/voucher lock)."""
+    if refund.method == BookingRules.RefundMethod.NONE:
+        return 0, 0
+    from passes.services import pass_return_use
+    from vouchers.services import voucher_return
+
+    return pass_return_use(booking=booking), voucher_return(booking=booking, keep=fee_left)
 
 
 def refund_method_for(*, booking: Booking, method: str, amount: int) -> str:

@@ -338,8 +338,11 @@ def cancel_booking(*, booking: Booking) -> Booking:
         raise BookingError(reason)
     from bookings import organiser_services
 
-    organiser_services.refund_record(
+    refund = organiser_services.refund_record(
         booking=booking, reason=Refund.Reason.BOOKER_CANCELLED, keep_fee=True, rules=rules
+    )
+    organiser_services.give_back_pass_and_voucher(
+        booking=booking, refund=refund, fee_left=rules.cancellation_fee - refund.fee_kept
     )
     booking.status = Booking.Status.CANCELLED
     booking.cancelled_by = Booking.CancelledBy.BOOKER
@@ -352,14 +355,35 @@ def cancel_booking(*, booking: Booking) -> Booking:
     return booking
 
 
-def cancel_quote(*, booking: Booking) -> Refund:
-    """What cancelling now would give back: an unsaved Refund (amount, method, fee kept)."""
+@dataclass(frozen=True)
+class CancelQuote:
+    """What cancelling now gives back: the card refund (an unsaved Refund: amount, method, fee
+    kept), the pass uses and the gift-voucher money that go back."""
+
+    refund: Refund
+    pass_uses_back: int = 0
+    voucher_back: int = 0
+
+
+def cancel_quote(*, booking: Booking) -> CancelQuote:
     from bookings import organiser_services
 
     rules = booking_rules.rules_for_event(event=booking.event)
     amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=True)
     method = organiser_services.refund_method_for(booking=booking, method=rules.refund_method, amount=amount)
-    return Refund(booking=booking, method=method, amount=amount, fee_kept=fee, currency=booking.currency)
+    refund = Refund(booking=booking, method=method, amount=amount, fee_kept=fee, currency=booking.currency)
+    if method == BookingRules.RefundMethod.NONE:
+        return CancelQuote(refund=refund)
+    spent_pass = getattr(booking, "pass_redemption", None)
+    spent_voucher = getattr(booking, "voucher_redemption", None)
+    fee_left = rules.cancellation_fee - fee
+    return CancelQuote(
+        refund=refund,
+        pass_uses_back=spent_pass.uses if spent_pass and not spent_pass.returned_at else 0,
+        voucher_back=max(spent_voucher.amount - fee_left, 0)
+        if spent_voucher and not spent_voucher.returned_at
+        else 0,
+    )
 
 
 @dataclass(frozen=True)

@@ -275,7 +275,7 @@ def booking_cancel(request, reference: str):
             return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
     blocked = rules.cancel_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
     context["blocked"] = context.get("error") or blocked
-    context["refund"] = None if blocked else services.cancel_quote(booking=booking)
+    context["quote"] = None if blocked else services.cancel_quote(booking=booking)
     return _dialog(request, "bookings/booking_cancel.html", context)
 
 

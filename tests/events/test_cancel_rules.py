@@ -57,7 +57,7 @@ def test_the_confirm_dialog_quotes_exactly_what_the_cancellation_then_gives_back
     rules(event, refund_method=BookingRules.RefundMethod.ORIGINAL, cancellation_fee=250)
     booking = paid_booking(ticket)
 
-    quote = services.cancel_quote(booking=booking)
+    quote = services.cancel_quote(booking=booking).refund
     assert quote.pk is None  # a quote is never saved
     after_commit(services.cancel_booking, booking=booking)
 
@@ -69,7 +69,7 @@ def test_the_confirm_dialog_quotes_exactly_what_the_cancellation_then_gives_back
 def test_refunds_as_account_credit_when_the_rules_say_so(event, ticket, after_commit, mailoutbox):
     rules(event, refund_method=BookingRules.RefundMethod.CREDIT, cancellation_fee=500)
     booking = paid_booking(ticket)
-    quote = services.cancel_quote(booking=booking)
+    quote = services.cancel_quote(booking=booking).refund
     assert (quote.method, quote.amount, quote.fee_kept) == ("credit", 1500, 500)
 
     after_commit(services.cancel_booking, booking=booking)
@@ -93,7 +93,7 @@ def test_refunds_as_account_credit_when_the_rules_say_so(event, ticket, after_co
 def test_no_refund_when_the_rules_give_none(event, ticket, after_commit, mailoutbox):
     rules(event, refund_method=BookingRules.RefundMethod.NONE)
     booking = paid_booking(ticket)
-    quote = services.cancel_quote(booking=booking)
+    quote = services.cancel_quote(booking=booking).refund
     assert (quote.method, quote.amount, quote.fee_kept) == ("none", 0, 0)
 
     after_commit(services.cancel_booking, booking=booking)
@@ -111,7 +111,7 @@ def test_a_refund_to_the_original_payment_becomes_credit_when_there_was_no_card_
 ):
     rules(event, refund_method=BookingRules.RefundMethod.ORIGINAL)
     booking = paid_booking(ticket, payment_method=Booking.PaymentMethod.PASS, payment_reference="")
-    assert services.cancel_quote(booking=booking).method == "credit"
+    assert services.cancel_quote(booking=booking).refund.method == "credit"
 
     after_commit(services.cancel_booking, booking=booking)
 
