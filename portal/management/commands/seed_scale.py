@@ -188,7 +188,7 @@ class Command(BaseCommand):
                         "is_active": "true",
                         "date_joined": "now()",
                     },
-                    "generate_series(%s, %s) g",
+                    "generate_series(%s::bigint, %s::bigint) g",
                     [start, end - 1],
                 )
             self.say(f"bookers: {end:,}/{wanted:,}")
@@ -243,7 +243,7 @@ class Command(BaseCommand):
                         "link_secret": "substr(md5(g::text || random()::text), 1, 22)",
                         "confirmation_sent_at": "now()",
                     },
-                    "generate_series(%s, %s) g "
+                    "generate_series(%s::bigint, %s::bigint) g "
                     "JOIN seed_events e ON e.n = 1 + (g * 7919) %% %s "
                     "JOIN seed_users u ON u.n = 1 + g %% %s",
                     [start, end - 1, n_events, n_users],
