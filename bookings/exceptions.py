@@ -26,6 +26,9 @@ ERRORS = {
     "event_cancelled": _("The organiser cancelled this event."),
     "event_started": _("This event has already started."),
     "transfers_off": _("%(organiser)s doesn't allow transfers for this event."),
+    "transfer_pass_voucher": _(
+        "Bookings paid with a pass or gift voucher can't be moved here: please ask %(organiser)s."
+    ),
     "transfers_closed": _("Transfers close %(hours)s hours before the event."),
     "cancellations_off": _("%(organiser)s doesn't allow cancellations for this event."),
     "cancellations_closed": _("Cancellations close %(hours)s hours before the event."),

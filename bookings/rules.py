@@ -78,9 +78,20 @@ def transfer_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) 
         return reason
     if not rules.transfers_allowed:
         return ERRORS["transfers_off"] % {"organiser": booking.organiser.name}
+    if _paid_with_pass_or_voucher(booking):
+        return ERRORS["transfer_pass_voucher"] % {"organiser": booking.organiser.name}
     if now > booking.event.starts_at - timedelta(hours=rules.transfer_cutoff_hours):
         return ERRORS["transfers_closed"] % {"hours": rules.transfer_cutoff_hours}
     return ""
+
+
+def _paid_with_pass_or_voucher(booking: Booking) -> bool:
+    # Pricing a move of uses or voucher money is the organiser's call, not a price difference.
+    return (
+        booking.payment_method in {Booking.PaymentMethod.PASS, Booking.PaymentMethod.VOUCHER}
+        or hasattr(booking, "pass_redemption")
+        or hasattr(booking, "voucher_redemption")
+    )
 
 
 def cancel_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) -> str:

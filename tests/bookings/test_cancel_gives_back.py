@@ -93,3 +93,15 @@ def test_an_organiser_cancelled_event_gives_the_whole_voucher_amount_back(ticket
 
     voucher.refresh_from_db()
     assert voucher.balance == 5000
+
+
+def test_a_booking_paid_with_a_voucher_or_pass_is_not_offered_a_transfer(ticket, booker, standard):
+    rules(standard)
+    voucher = VoucherFactory(organiser=standard, value=5000, balance=5000)
+    booking = book(ticket, booker, voucher_code=voucher.code)
+    from bookings import rules as booking_rules
+
+    reason = booking_rules.transfer_blocked_reason(
+        booking=booking, rules=booking_rules.rules_for_event(event=booking.event)
+    )
+    assert reason == "Bookings paid with a pass or gift voucher can't be moved here: please ask Riverside."

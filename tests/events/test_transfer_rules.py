@@ -325,13 +325,14 @@ def test_settle_with_no_refund_method_gives_nothing_back(event, ticket, cheaper,
     assert booking.total == 2000
 
 
-def test_a_cheaper_move_of_a_pass_booking_is_refunded_as_credit(event, ticket, cheaper, after_commit):
+def test_a_pass_booking_is_not_moved_online(event, ticket, cheaper, after_commit):
     rules(event, refund_method=BookingRules.RefundMethod.ORIGINAL)
     booking = paid_booking(ticket, payment_method=Booking.PaymentMethod.PASS, payment_reference="")
 
-    moved = transfer(after_commit, booking, cheaper)
+    with pytest.raises(BookingError, match="paid with a pass or gift voucher"):
+        transfer(after_commit, booking, cheaper)
 
-    assert Refund.objects.get(transfer=moved).method == "credit"
+    assert not Transfer.objects.filter(booking=booking).exists()
 
 
 def test_a_booking_moved_twice_gets_two_transfer_refunds(event, ticket, other_event, after_commit):
