@@ -216,3 +216,23 @@ def test_a_cancel_refused_by_the_rules_changes_no_seats(event, ticket, after_com
     with pytest.raises(BookingError):
         after_commit(services.cancel_booking, booking=booking)
     assert services.seats_left(event) == 9
+
+
+def test_cancelling_after_a_cheaper_move_gives_back_only_what_is_left(event, ticket, organiser, after_commit):
+    rules(event, refund_method=BookingRules.RefundMethod.ORIGINAL)
+    cheaper_event = EventFactory(organiser=organiser)
+    rules(cheaper_event, refund_method=BookingRules.RefundMethod.ORIGINAL)
+    booking = paid_booking(ticket)  # £20.00
+    after_commit(
+        services.transfer_booking,
+        booking=booking,
+        ticket_type=TicketTypeFactory(event=cheaper_event, price=1200),
+        idempotency_key="cheaper",
+    )
+    booking.refresh_from_db()
+
+    after_commit(services.cancel_booking, booking=booking)
+
+    amounts = dict(Refund.objects.filter(booking=booking).values_list("reason", "amount"))
+    assert amounts == {Refund.Reason.TRANSFER: 800, Refund.Reason.BOOKER_CANCELLED: 1200}
+    assert sum(amounts.values()) == 2000  # never more than was paid
