@@ -43,3 +43,13 @@ def membership_advance_due() -> int:
     from memberships import services
 
     return services.membership_advance_due()
+
+
+@shared_task
+def membership_reconcile(fix: bool = False) -> list[dict]:
+    """Nightly (celery beat): compare Stripe memberships with Stripe and report mismatches, as
+    warnings in the log and as the task's result. Changes nothing unless fix=True (see
+    memberships/reconcile.py for why reporting is the default)."""
+    from memberships import reconcile
+
+    return [m.as_dict() for m in reconcile.membership_reconcile(fix=fix)]
