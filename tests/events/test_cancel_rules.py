@@ -236,3 +236,35 @@ def test_cancelling_after_a_cheaper_move_gives_back_only_what_is_left(event, tic
     amounts = dict(Refund.objects.filter(booking=booking).values_list("reason", "amount"))
     assert amounts == {Refund.Reason.TRANSFER: 800, Refund.Reason.BOOKER_CANCELLED: 1200}
     assert sum(amounts.values()) == 2000  # never more than was paid
+
+
+def test_a_refund_the_gateway_refuses_stays_pending_and_a_retry_pays_it_once(
+    event, ticket, after_commit, mailoutbox
+):
+    from unittest import mock
+
+    from bookings import organiser_services
+    from portal.exceptions import PaymentError
+    from portal.payments import OfflineGateway
+
+    rules(event)
+    booking = paid_booking(ticket)
+    with mock.patch.object(
+        OfflineGateway, "refund", autospec=True, side_effect=PaymentError("Card declined")
+    ):
+        after_commit(services.cancel_booking, booking=booking)
+
+    booking.refresh_from_db()
+    refund = Refund.objects.get(booking=booking)
+    assert booking.is_cancelled  # the cancellation stands
+    assert (refund.status, refund.last_error) == (Refund.Status.PENDING, "Card declined")
+    assert mailoutbox == []  # the email waits for the money
+
+    with mock.patch.object(OfflineGateway, "refund", autospec=True, return_value="re_retry") as paid:
+        organiser_services.booking_settle_cancellation(booking=booking)
+        organiser_services.booking_settle_cancellation(booking=booking)  # the task, run twice
+
+    assert paid.call_count == 1
+    refund.refresh_from_db()
+    assert (refund.status, refund.gateway_reference) == (Refund.Status.SUCCEEDED, "re_retry")
+    assert len(mailoutbox) == 1
