@@ -187,10 +187,10 @@ def test_the_events_page_makes_the_same_few_queries_for_5_or_200_bookings(
             )
 
     add(5)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(7):
         assert client_as_booker.get(EVENTS, {"tab": tab}).status_code == 200
     add(195)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(7):
         response = client_as_booker.get(EVENTS, {"tab": tab})
     assert len(references(response)) == (0 if tab == "waiting" else 20)  # paginated
 
