@@ -211,3 +211,80 @@ def test_a_move_into_an_event_and_a_cancel_on_it_at_once_do_not_deadlock(organis
     assert saved == "saved"
     assert isinstance(moved, Transfer) and moved.status == "completed", moved
     assert isinstance(cancelled, Booking) and cancelled.is_cancelled, cancelled
+
+
+def test_the_same_transfer_confirm_posted_ten_times_at_once_moves_once(organiser, mailoutbox):
+    source = EventFactory(organiser=organiser, capacity=5)
+    target = EventFactory(organiser=organiser, capacity=5, starts_at=in_days(9))
+    rules(source)
+    to_ticket = TicketTypeFactory(event=target, price=1000)
+    booking = paid_booking(TicketTypeFactory(event=source, price=1000))
+
+    outcomes = race(
+        [lambda: services.transfer_booking(booking=booking, ticket_type=to_ticket, idempotency_key="once")]
+        * 10
+    )
+
+    assert all(isinstance(o, Transfer) for o in outcomes), outcomes
+    assert len({o.pk for o in outcomes}) == 1
+    assert Transfer.objects.count() == 1
+    assert Attendee.objects.filter(booking__event=target).count() == 1
+    assert len(mailoutbox) == 1
+
+
+def test_a_dearer_moves_payment_reported_five_times_at_once_completes_it_once(organiser, mailoutbox):
+    source = EventFactory(organiser=organiser, capacity=5)
+    target = EventFactory(organiser=organiser, capacity=5, starts_at=in_days(9))
+    rules(source)
+    booking = paid_booking(TicketTypeFactory(event=source, price=1000))
+    pending = services.transfer_booking(
+        booking=booking, ticket_type=TicketTypeFactory(event=target, price=1800), idempotency_key="up"
+    )
+    assert pending.status == Transfer.Status.PENDING
+
+    outcomes = race(
+        [lambda: services.transfer_complete_payment(transfer=pending, payment_reference="pi_up")] * 5
+    )
+
+    assert all(isinstance(o, Transfer) and o.status == "completed" for o in outcomes), outcomes
+    booking.refresh_from_db()
+    assert (booking.event, booking.total) == (target, 1800)
+    assert not Refund.objects.exists()  # the payment was not mistaken for a failed move's
+    assert len(mailoutbox) == 1
+
+
+def test_an_offer_holder_booking_while_leaving_does_one_or_the_other(organiser, mailoutbox):
+    from tests.factories import WaitingListEntryFactory
+
+    event = EventFactory(organiser=organiser, capacity=1)
+    rules(event)
+    ticket = TicketTypeFactory(event=event, price=0)
+    taken = paid_booking(ticket)
+    holder, next_in_line = WaitingListEntryFactory(event=event), WaitingListEntryFactory(event=event)
+    services.cancel_booking(booking=taken)
+    holder.refresh_from_db()
+    assert holder.status == "offered"
+
+    booked, left = race(
+        [
+            lambda: services.booking_create(
+                event=event,
+                booker_name="Holder",
+                booker_email=holder.email,
+                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Holder")],
+                idempotency_key="holder",
+                waiting_offer=holder,
+            ),
+            lambda: services.leave_waiting_list(entry=holder),
+        ]
+    )
+
+    holder.refresh_from_db()
+    next_in_line.refresh_from_db()
+    assert Attendee.objects.filter(booking__event=event, booking__status="confirmed").count() <= 1
+    if isinstance(booked, Booking):  # booked first: leaving afterwards changes nothing
+        assert (holder.status, next_in_line.status) == ("booked", "waiting")
+    else:  # left first: the place went to the next person, and the holder's link is dead
+        assert isinstance(booked, BookingError), booked
+        assert (holder.status, next_in_line.status) == ("left", "offered")
+    assert isinstance(left, type(holder))
