@@ -67,20 +67,20 @@ def setup_django() -> None:
     django.setup()
 
 
-def manage(*args: str, quiet: bool = True) -> None:
+def manage(*args: str, quiet: bool = True, database_url: str = DATABASE_URL) -> None:
     subprocess.run(
         [PYTHON, "manage.py", *args],
         cwd=ROOT,
-        env=production_env(),
+        env=production_env(DATABASE_URL=database_url),
         check=True,
         stdout=subprocess.DEVNULL if quiet else None,
     )
 
 
-def prepare() -> None:
+def prepare(database_url: str = DATABASE_URL) -> None:
     """Bring the bench database up to the code's migrations and collect static files (the
     production static storage needs its manifest)."""
-    manage("migrate", "--noinput")
+    manage("migrate", "--noinput", database_url=database_url)
     manage("collectstatic", "--noinput")
 
 
@@ -314,11 +314,15 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def database_backends() -> list[int]:
-    """Postgres server processes serving the bench database (they run on this machine)."""
+def connect(database_url: str = DATABASE_URL, **kwargs):
     import psycopg
 
-    with psycopg.connect(DATABASE_URL.replace("postgres://", "postgresql://", 1)) as conn:
+    return psycopg.connect(database_url.replace("postgres://", "postgresql://", 1), **kwargs)
+
+
+def database_backends(database_url: str = DATABASE_URL) -> list[int]:
+    """Postgres server processes serving the bench database (they run on this machine)."""
+    with connect(database_url) as conn:
         rows = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ).fetchall()
