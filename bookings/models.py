@@ -7,6 +7,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -363,6 +364,7 @@ class BookingRules(TenantModel):
     )
     waiting_list_offer_hours = models.PositiveIntegerField(
         default=24,
+        validators=[MinValueValidator(1)],
         help_text=_("When a place frees up, the next person waiting has this many hours to book it."),
     )
 

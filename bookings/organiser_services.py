@@ -267,7 +267,7 @@ def refund_pay(*, refund: Refund) -> Refund:
             )
             raise
     with transaction.atomic():
-        refund = Refund.objects.select_related("booking").select_for_update().get(pk=refund.pk)
+        refund = Refund.objects.select_related("booking").select_for_update(of=("self",)).get(pk=refund.pk)
         if refund.status == Refund.Status.SUCCEEDED:  # another worker got there first
             return refund
         if refund.amount and refund.method == BookingRules.RefundMethod.CREDIT:

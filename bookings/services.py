@@ -309,13 +309,21 @@ def booking_checkout_event(event_type: str, session: dict) -> None:
 
 def _lock_events(*event_ids: int) -> dict[int, Event]:
     with lock_timeout():
-        events = Event.objects.select_for_update().select_related("organiser").filter(pk__in=set(event_ids))
+        events = (
+            Event.objects.select_for_update(of=("self",))
+            .select_related("organiser")
+            .filter(pk__in=set(event_ids))
+        )
         return {event.pk: event for event in events.order_by("pk")}
 
 
 def _lock_booking(booking: Booking) -> Booking:
     with lock_timeout():
-        return Booking.objects.select_for_update().select_related("event", "organiser").get(pk=booking.pk)
+        return (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("event", "organiser")
+            .get(pk=booking.pk)
+        )
 
 
 @transaction.atomic
@@ -580,7 +588,9 @@ def transfer_complete_payment(*, transfer: Transfer, payment_reference: str) -> 
     transfer = Transfer.objects.get(pk=transfer.pk)
     events = _lock_events(transfer.from_event_id, transfer.to_event_id)
     booking = _lock_booking(transfer.booking)
-    transfer = Transfer.objects.select_for_update().select_related("to_ticket_type").get(pk=transfer.pk)
+    transfer = (
+        Transfer.objects.select_for_update(of=("self",)).select_related("to_ticket_type").get(pk=transfer.pk)
+    )
     if transfer.status != Transfer.Status.PENDING:
         return transfer
     transfer.payment_reference = payment_reference

@@ -59,7 +59,7 @@ class VoucherPurchase:
 
 def _lock(voucher: Voucher) -> Voucher:
     with lock_timeout():
-        return Voucher.objects.select_for_update().select_related("organiser").get(pk=voucher.pk)
+        return Voucher.objects.select_for_update(of=("self",)).select_related("organiser").get(pk=voucher.pk)
 
 
 def _email_on_commit(voucher: Voucher) -> None:

@@ -172,14 +172,6 @@ def test_a_cancellation_email_going_out_while_the_cancel_is_replayed_does_not_de
     assert len(mailoutbox) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_lock_events locks the organiser row with each event (select_related('organiser') + "
-    "select_for_update), row by row: a move locks event 1, the organiser, then event 2, while a "
-    "cancel on event 2 locks event 2 then the organiser; Postgres detects a deadlock and one "
-    "booker gets an OperationalError. Fix: select_for_update(of=('self',)) in _lock_events and "
-    "_lock_booking (and refund_pay), so only the rows the services mean to lock are locked",
-)
 def test_a_move_into_an_event_and_a_cancel_on_it_at_once_do_not_deadlock(organiser, mailoutbox):
     first = EventFactory(organiser=organiser, capacity=5)  # the lower pk: locked first
     second = EventFactory(organiser=organiser, capacity=5, starts_at=in_days(9))
