@@ -55,14 +55,18 @@ def booking_send_new_links(*, email: str) -> int:
 
 
 def transfer_send_confirmation(*, transfer_id: int) -> bool:
-    """Tell the booker their booking moved, with a fresh View booking link; once per transfer.
-    A failed transfer is not announced: the booker saw why on the page."""
+    """Tell the booker their booking moved, with a fresh View booking link; or, when the move
+    failed after they paid for it (the seats went meanwhile), that the payment is coming back.
+    Once per transfer."""
 
     def send(transfer: Transfer) -> None:
         booking = transfer.booking
         refund = Refund.objects.filter(transfer=transfer).first()
+        moved = transfer.status == Transfer.Status.COMPLETED
         send_templated_email(
-            template_prefix="bookings/email/booking_transferred",
+            template_prefix="bookings/email/booking_transferred"
+            if moved
+            else "bookings/email/transfer_failed",
             to=[booking.booker_email],
             reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
             context={
@@ -76,10 +80,10 @@ def transfer_send_confirmation(*, transfer_id: int) -> bool:
             },
         )
 
-    completed = Transfer.objects.filter(status=Transfer.Status.COMPLETED).select_related(
-        "booking__organiser", "booking__event", "from_event", "to_event", "to_ticket_type"
-    )
-    return send_once(rows=completed, pk=transfer_id, sent_field="email_sent_at", send=send)
+    settled = Transfer.objects.filter(
+        status__in=[Transfer.Status.COMPLETED, Transfer.Status.FAILED]
+    ).select_related("booking__organiser", "booking__event", "from_event", "to_event", "to_ticket_type")
+    return send_once(rows=settled, pk=transfer_id, sent_field="email_sent_at", send=send)
 
 
 def waiting_list_send_offer(*, entry_id: int) -> bool:

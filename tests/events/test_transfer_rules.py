@@ -421,7 +421,10 @@ def test_when_the_seats_went_while_paying_the_move_fails_and_the_extra_payment_i
     assert refund_call.call_args.kwargs["payment_reference"] == "pi_extra"  # not the booking's payment
     booking.refresh_from_db()
     assert (booking.event, booking.total) == (event, 2000)
-    assert mailoutbox == []  # a failed move is not announced as a move
+    # Not announced as a move: the booker is told it failed and that the payment is coming back.
+    (email,) = mailoutbox
+    assert email.subject.startswith("Not moved:")
+    assert "We are refunding" in email.body
 
 
 def test_a_move_that_failed_while_paying_tells_the_booker_their_payment_is_refunded(
