@@ -32,9 +32,19 @@ def event_get_public(*, organiser, code):
     )
 
 
-def booking_get_for_viewer(*, request, reference):
+def booking_get_for_viewer(*, request, reference, with_history: bool = False):
     """The one ownership check: the logged-in booker's own booking, or the one booking this
-    session was granted by a signed link. Anything else is a 404."""
+    session was granted by a signed link. Anything else is a 404. `with_history` also fetches
+    the form responses, refunds and transfers (the Options page shows them; dialogs don't)."""
+    extra = (
+        [
+            "responses",
+            "refunds",
+            Prefetch("transfers", queryset=Transfer.objects.select_related("from_event", "to_event")),
+        ]
+        if with_history
+        else []
+    )
     booking = (
         Booking.objects.select_related(
             "event",
@@ -43,10 +53,7 @@ def booking_get_for_viewer(*, request, reference):
             "pass_redemption__booker_pass__pass_type",
         )
         .prefetch_related(
-            "attendees__ticket_type",
-            "responses",
-            "refunds",
-            Prefetch("transfers", queryset=Transfer.objects.select_related("from_event", "to_event")),
+            Prefetch("attendees", queryset=Attendee.objects.select_related("ticket_type")), *extra
         )
         .filter(reference=reference)
         .first()

@@ -64,6 +64,27 @@ def seats_left(event: Event, *, offer: WaitingListEntry | None = None) -> int:
     return max(event.capacity - seats_taken(event) - seats_held_for_offers(event, except_offer=offer), 0)
 
 
+def seats_left_by_event(events) -> dict[int, int]:
+    """`seats_left` for many events in two queries (lists of events, not one per row)."""
+    events = list(events)
+    ids = [event.pk for event in events]
+    taken = dict(
+        Attendee.objects.filter(booking__event_id__in=ids, booking__status__in=_HOLDING)
+        .values_list("booking__event_id")
+        .annotate(n=Count("pk"))
+    )
+    held = dict(
+        WaitingListEntry.objects.filter(
+            event_id__in=ids, status=WaitingListEntry.Status.OFFERED, offer_expires_at__gt=timezone.now()
+        )
+        .values_list("event_id")
+        .annotate(n=Sum("quantity"))
+    )
+    return {
+        event.pk: max(event.capacity - taken.get(event.pk, 0) - held.get(event.pk, 0), 0) for event in events
+    }
+
+
 def _check_capacity(
     event: Event, tickets: list[TicketRequest], offer: WaitingListEntry | None = None
 ) -> None:

@@ -178,7 +178,7 @@ def _private(response):
 
 @require_GET
 def booking_detail(request, reference: str):
-    booking = selectors.booking_get_for_viewer(request=request, reference=reference)
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference, with_history=True)
     return _private(
         render(
             request,
@@ -223,8 +223,6 @@ def booking_link_request(request):
 # Each step renders a dialog: into #modal for htmx, as a page of its own without JavaScript.
 # Ownership is always `booking_get_for_viewer` (the booker's account, or one booking granted by
 # a signed link) or the booker's own waiting-list place: anything else is a 404.
-
-CLOSE_MODAL = '<div id="modal" hx-swap-oob="true"></div>'
 
 
 def _dialog(request, template: str, context: dict):
@@ -300,7 +298,9 @@ def booking_transfer(request, reference: str):
     targets = rules.transfer_targets_for_event(event=booking.event, rules=booking_rules)
     target = targets.filter(code=source.get("event")).first() if _is_uuid(source.get("event")) else None
     if target is None:
-        context["targets"] = [(event, services.seats_left(event)) for event in targets[:50]]
+        shown = list(targets[:50])
+        left = services.seats_left_by_event(shown)
+        context["targets"] = [(event, left[event.pk]) for event in shown]
         return _dialog(request, "bookings/booking_transfer.html", context)
     context.update(step=2, target=target)
     ticket_type = _ticket_type_of(target, source.get("ticket"))

@@ -486,3 +486,17 @@ def test_raising_capacity_in_the_admin_offers_the_new_places_at_once(
     entry.refresh_from_db()
     assert entry.status == WaitingListEntry.Status.OFFERED
     assert [m.to for m in mailoutbox] == [["next@example.com"]]
+
+
+@pytest.mark.django_db
+def test_choosing_an_event_to_move_to_costs_the_same_queries_for_2_or_20_events(
+    client_as_booker, move, organiser, django_assert_max_num_queries
+):
+    booking, *_ = move
+    with django_assert_max_num_queries(12):
+        first = client_as_booker.get(transfer_url(booking))
+    for days in range(13, 31):
+        event_at(organiser, days)
+    with django_assert_max_num_queries(12):
+        more = client_as_booker.get(transfer_url(booking))
+    assert first.content.decode().count('class="meta"') < more.content.decode().count('class="meta"')
