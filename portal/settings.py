@@ -162,6 +162,10 @@ DATABASES = {"default": env_database("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60 if not DEBUG else 0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if USING_POSTGRES:
+    # Cost random reads as on SSD / cached data: with the default 4.0 the planner seq-scans every
+    # event to join a busy booker's bookings (10 ms at a million bookings, 1.5 ms with this).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c random_page_cost=1.1")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
