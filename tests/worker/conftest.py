@@ -19,6 +19,15 @@ from portal.celery import app as celery_app
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture(autouse=True)
+def _joining_results_allowed():
+    """Eager tasks run by other tests' threads (the race tests) flip Celery's process-wide
+    "inside a task, don't join" flag and can leave it set; these tests wait for real results."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+
+
 @pytest.fixture
 def celery_client():
     """A Celery client of its own with a result backend, to wait for what the worker returns
