@@ -11,7 +11,7 @@ sink by the booking reference in the subject) and that the database marks each o
 The bookings and event are deleted afterwards.
 
 Env: BENCH_EMAILS (2000; the issue's figure is 10000), BENCH_WORKER_CONCURRENCY (CPU count;
-"solo" for a single process), BENCH_DATABASE_URL, BENCH_REDIS_URL.
+"solo" for a single process), BENCH_WORKER_ARGS (more celery worker options), BENCH_DATABASE_URL, BENCH_REDIS_URL.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from bench import common
 
 EMAILS = int(os.environ.get("BENCH_EMAILS", "2000"))
 CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", str(os.cpu_count() or 2))
+EXTRA_WORKER_ARGS = os.environ.get("BENCH_WORKER_ARGS", "").split()  # e.g. "--prefetch-multiplier=8"
 SUBJECT_REFERENCE = re.compile(r"\(([A-Z0-9]{6,12})\)\s*$")
 
 
@@ -131,6 +132,7 @@ def start_worker(smtp_port: int):
             "--without-gossip",
             "--without-mingle",
             "--without-heartbeat",
+            *EXTRA_WORKER_ARGS,
         ],
         cwd=common.ROOT,
         env=common.production_env(EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(smtp_port), EMAIL_USE_TLS="false"),
@@ -206,7 +208,8 @@ def main() -> int:
     ok = not missing and not doubled and not strangers and not sink.unparsed and marked == EMAILS
     print(
         f"Email fan-out: {EMAILS:,} confirmation emails by one Celery worker "
-        f"({'solo pool' if CONCURRENCY == 'solo' else f'prefork, concurrency {CONCURRENCY}'}) "
+        f"({'solo pool' if CONCURRENCY == 'solo' else f'prefork, concurrency {CONCURRENCY}'}"
+        f"{' ' + ' '.join(EXTRA_WORKER_ARGS) if EXTRA_WORKER_ARGS else ''}) "
         "to a local aiosmtpd sink (SMTP backend, a connection per message)"
     )
     print(
