@@ -10,6 +10,15 @@ from portal.emails import SendInProgress
 
 # Worth retrying: the mail server failed, or another worker is sending the same email right now.
 RETRY_ON = (SMTPException, OSError, SendInProgress)
+# Tasks that pay money back and then email: slower retries, as a payment provider may be down.
+SETTLING = {
+    "bind": True,
+    "autoretry_for": RETRY_ON,
+    "retry_backoff": 60,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 @shared_task(
@@ -33,14 +42,7 @@ def booking_send_new_links(self, email: str) -> int:
     return emails.booking_send_new_links(email=email)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=RETRY_ON,
-    retry_backoff=60,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**SETTLING)
 def booking_settle_cancellation(self, booking_id: int) -> None:
     """Refund and email one cancelled booking, cancelled by the organiser or the booker (idempotent)."""
     from bookings import organiser_services
@@ -57,14 +59,7 @@ def booking_settle_cancellation(self, booking_id: int) -> None:
         raise self.retry(exc=exc, countdown=300, max_retries=5) from exc
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=RETRY_ON,
-    retry_backoff=60,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**SETTLING)
 def transfer_settle(self, transfer_id: int) -> None:
     """Pay a transfer's refund, if any, then email the booker once (idempotent)."""
     from bookings import emails, organiser_services
@@ -76,8 +71,9 @@ def transfer_settle(self, transfer_id: int) -> None:
         if refund is not None:
             organiser_services.refund_pay(refund=refund)
     except (PaymentError, Busy) as exc:
+        # The refund stays pending with its error shown in the admin, where it can be retried.
         if self.request.is_eager:
-            return  # the refund stays pending, with its error, for the organiser's admin to retry
+            return
         raise self.retry(exc=exc, countdown=300, max_retries=5) from exc
     emails.transfer_send_confirmation(transfer_id=transfer_id)
 
