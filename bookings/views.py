@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -25,6 +26,28 @@ from vouchers import services as vouchers
 TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), ("waiting", "Waiting list")]
 
 
+def _cards_key(user, tab: str, organiser, page) -> str | None:
+    """The cache key of a page of booking cards (issue 12: rendering 20 cards is most of the
+    page's cost). It changes whenever anything a card shows changes: which rows are on the page,
+    and the updated_at of each booking, its event, its organiser, its attendees and their ticket
+    types (every writer sets updated_at, also in queryset.update()). Waiting-list cards show a live
+    offer window, so that tab is not cached. Entries live ten minutes: a burst of visits is what
+    they are for, and a deleted account's names must not linger in the cache."""
+    if tab == "waiting":
+        return None
+    parts = [str(user.pk), tab, organiser.slug if organiser else ""]
+    for booking in page:
+        parts.append(
+            f"{booking.pk}.{booking.updated_at.timestamp()}.{booking.event.updated_at.timestamp()}"
+            f".{booking.organiser.updated_at.timestamp()}"
+        )
+        parts.extend(
+            f"{a.pk}.{a.updated_at.timestamp()}.{a.ticket_type.updated_at.timestamp()}"
+            for a in booking.attendees.all()
+        )
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
+
+
 @require_GET
 @login_required
 def event_list(request):
@@ -41,6 +64,7 @@ def event_list(request):
             for attendee in booking.attendees.all():
                 attendee.status_label = selectors.attendance_label(attendee, booking.organiser)
     context = {
+        "cards_key": _cards_key(request.user, tab, organiser, page),
         "tabs": TABS,
         "tab": tab,
         "tab_label": dict(TABS)[tab],
