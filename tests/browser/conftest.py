@@ -232,7 +232,8 @@ def no_horizontal_scroll(page) -> bool:
 
 
 def assert_accessible(page, what: str = "") -> None:
-    """axe-core finds no serious or critical violation on the page as it is now."""
+    """axe-core finds no serious or critical violation on the page as it is now (it needs
+    JavaScript: in a context without it, axe's promise never settles)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
@@ -245,3 +246,19 @@ def assert_accessible(page, what: str = "") -> None:
 def assert_fits(page) -> None:
     """Nothing runs off the side of the screen (no sideways scrolling)."""
     assert no_horizontal_scroll(page), f"{page.url} scrolls sideways at {page.viewport_size}"
+
+
+def wait_until(page, expression: str, timeout_ms: int = 10_000) -> None:
+    """Poll a JavaScript expression until it is true. (page.wait_for_function evaluates strings
+    with eval(), which the portal's Content-Security-Policy refuses.)"""
+    for _ in range(timeout_ms // 20):
+        if page.evaluate(expression):
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError(f"still not true after {timeout_ms} ms: {expression}")
+
+
+def settled(page) -> None:
+    """Wait until htmx has finished swapping and settling (it wires up new links on settle,
+    20 ms after the swap: a click before that would be a plain link's)."""
+    wait_until(page, "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")

@@ -7,7 +7,7 @@ Nothing here changes the demo data (a held request is answered by the test, neve
 from __future__ import annotations
 
 from bookings.models import Booking
-from tests.browser.conftest import assert_accessible, assert_fits
+from tests.browser.conftest import assert_accessible, assert_fits, wait_until
 
 
 def cards(page) -> set[str]:
@@ -82,7 +82,7 @@ def test_the_organiser_filter_narrows_the_list_and_keeps_the_tab(new_page, demo_
     page.goto(demo_server.at("/portal/events/?tab=past"))
     page.get_by_label("Organiser").select_option(label="Little Explorers")
     page.wait_for_url("**/portal/events/?tab=past&organiser=little-explorers")
-    page.wait_for_function("!document.getElementById('booking-RYDEMO02')")
+    wait_until(page, "!document.getElementById('booking-RYDEMO02')")
     assert cards(page) == {"booking-LEDEMO02"}
     tab(page, "Upcoming").click()
     page.wait_for_url("**/portal/events/?tab=upcoming&organiser=little-explorers")
