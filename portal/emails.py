@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from smtplib import SMTPServerDisconnected
+
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 
 # Deleted accounts leave placeholder addresses (RFC 2606's reserved .invalid), never mailed.
@@ -27,7 +29,39 @@ def send_templated_email(
         reply_to=reply_to,
     )
     message.attach_alternative(render_to_string(f"{template_prefix}.html", context), "text/html")
-    message.send()
+    _send(message)
+
+
+# One SMTP connection per process, kept open between messages: a worker sending a burst of
+# confirmations would otherwise spend most of each send on connecting and the TLS handshake.
+_smtp = {}
+
+
+def _send(message: EmailMultiAlternatives) -> None:
+    if not settings.EMAIL_BACKEND.endswith("smtp.EmailBackend"):
+        message.send()  # file, console and test backends: nothing worth keeping open
+        return
+    try:
+        _send_on_kept_connection(message)
+    except SMTPServerDisconnected:
+        _send_on_kept_connection(message)  # it hung up while we were idle: once more, afresh
+
+
+def _send_on_kept_connection(message: EmailMultiAlternatives) -> None:
+    connection = _smtp.get(settings.EMAIL_BACKEND)
+    if connection is None:
+        connection = _smtp[settings.EMAIL_BACKEND] = get_connection()
+    try:
+        connection.open()  # a no-op while it is open
+        connection.send_messages([message])
+    except Exception:
+        # A dropped or broken connection: forget it, so the next attempt connects afresh.
+        _smtp.pop(settings.EMAIL_BACKEND, None)
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001, S110 - it is already broken; closing is a courtesy
+            pass
+        raise
 
 
 class SendInProgress(Exception):

@@ -43,3 +43,35 @@ def test_placeholder_addresses_of_deleted_accounts_are_never_mailed(mailoutbox, 
         template_prefix="bookings/email/booking_links", to=["deleted-1a2b@invalid"], context={"bookings": []}
     )
     assert mailoutbox == []
+
+
+def test_a_burst_of_emails_shares_one_smtp_connection_and_survives_a_dropped_one(settings):
+    import socket
+
+    from portal import emails
+    from tests.smtp import RecordingSMTP
+
+    server = RecordingSMTP()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", server.port, False
+    emails._smtp.clear()
+    try:
+
+        def send(n):
+            emails.send_templated_email(
+                template_prefix="bookings/email/booking_links",
+                to=[f"b{n}@example.com"],
+                context={"bookings": []},
+            )
+
+        for n in range(3):
+            send(n)
+        assert (len(server.messages), len(server.connections)) == (3, 1)
+
+        for conn in server.connections:  # the mail server hangs up on an idle connection
+            conn.shutdown(socket.SHUT_RDWR)
+        send(3)
+        assert (len(server.messages), len(server.connections)) == (4, 2)
+    finally:
+        emails._smtp.clear()
+        server.stop()
