@@ -50,13 +50,16 @@ def refund_amounts(*, rules: BookingRules, total: int, keep_fee: bool) -> tuple[
     return total - fee, fee
 
 
-def booking_form_fields_for_event(*, event: Event):
+def booking_form_fields_for_event(*, event: Event) -> list[BookingFormField]:
     """The questions the booking form asks for `event`: its own fields if it has any, else the
     organiser's defaults (an event's fields replace the defaults; they are not added to them)."""
-    own = BookingFormField.objects.for_organiser(event.organiser_id).filter(event=event)
-    if own.exists():
-        return own
-    return BookingFormField.objects.for_organiser(event.organiser_id).filter(event__isnull=True)
+    fields = list(
+        BookingFormField.objects.for_organiser(event.organiser_id).filter(
+            Q(event=event) | Q(event__isnull=True)
+        )
+    )
+    own = [field for field in fields if field.event_id]
+    return own or fields
 
 
 def _common_block(booking: Booking, now) -> str:

@@ -91,8 +91,10 @@ def _check_capacity(
     """Raise EventFull unless every ticket fits. Call with the event row locked."""
     if len(tickets) > seats_left(event, offer=offer):
         raise EventFull()
+    if any(t.ticket_type.event_id != event.pk for t in tickets):
+        raise BookingError(ERRORS["no_tickets"])
     wanted = Counter(t.ticket_type.pk for t in tickets)
-    limited = {tt.pk: tt for tt in event.ticket_types.filter(pk__in=wanted, capacity__isnull=False)}
+    limited = {t.ticket_type.pk: t.ticket_type for t in tickets if t.ticket_type.capacity is not None}
     if not limited:
         return
     taken = dict(
@@ -154,7 +156,7 @@ def booking_create(
     if waiting_offer is None and len(tickets) > seats_left(event) and not already.exists():
         raise EventFull()
     with lock_timeout():
-        event = Event.objects.select_for_update().get(pk=event.pk)
+        event = Event.objects.select_for_update(of=("self",)).select_related("organiser").get(pk=event.pk)
     # Checked under the lock, so a double submit racing itself waits and then finds the first.
     existing = Booking.objects.for_organiser(event.organiser).filter(idempotency_key=idempotency_key).first()
     if existing:
@@ -191,7 +193,11 @@ def booking_create(
         booked_from=booked_from,
         idempotency_key=idempotency_key,
     )
-    booking.full_clean(exclude=["user"])
+    # Field checks only: the foreign keys were just loaded, and uniqueness is the database's job
+    # (checking it here would cost four queries per booking under the event lock).
+    booking.full_clean(
+        exclude=["user", "organiser", "event"], validate_unique=False, validate_constraints=False
+    )
     booking.save()
     Attendee.objects.bulk_create(
         Attendee(
