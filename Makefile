@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint worker beat bench clean
+.PHONY: install run test lint worker beat bench screenshots clean
 
 $(INSTALLED): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ beat: install
 bench: install
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.run_all
+
+# PNGs of the main pages (desktop 1280x800, phone 375x812) from the demo, into docs/screenshots/.
+screenshots: install
+	SCREENSHOTS=1 $(BIN)/pytest tests/browser/test_screenshots.py -q
 
 clean:
 	rm -rf $(VENV) db.sqlite3 var *.egg-info
