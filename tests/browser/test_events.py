@@ -7,7 +7,7 @@ Nothing here changes the demo data (a held request is answered by the test, neve
 from __future__ import annotations
 
 from bookings.models import Booking
-from tests.browser.conftest import assert_accessible, assert_fits, wait_until
+from tests.browser.conftest import assert_accessible, assert_fits, settled, wait_until
 
 
 def cards(page) -> set[str]:
@@ -141,12 +141,25 @@ def test_waiting_list_options_show_the_event_and_the_place(new_page, demo_server
     page.wait_for_url("**/portal/events/?tab=waiting")
 
 
+def wait_for(held: list, page, timeout_ms: int = 10_000) -> None:
+    """Until the routed request has reached the test (which then answers it)."""
+    for _ in range(timeout_ms // 20):
+        if held:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError("the request never left the browser")
+
+
 def open_cancel_dialog(page, demo_server, reference="RYDEMO01"):
     page.goto(demo_server.at("/portal/events/"))
     page.locator(f"#booking-{reference}").get_by_role("link", name="Manage").click()
-    page.get_by_role("dialog", name="Manage your booking").get_by_role("link", name="Cancel ticket").click()
+    manage = page.get_by_role("dialog", name="Manage your booking")
+    manage.wait_for()
+    settled(page)
+    manage.get_by_role("link", name="Cancel ticket").click()
     dialog = page.get_by_role("dialog", name="Cancel your booking?")
     dialog.wait_for()
+    settled(page)
     return dialog
 
 
@@ -158,8 +171,7 @@ def test_a_request_in_flight_disables_its_button_and_a_server_error_says_so(new_
 
     button = dialog.get_by_role("button", name="Cancel booking")
     button.click()
-    while not held:
-        page.wait_for_timeout(20)
+    wait_for(held, page)
     assert button.is_disabled()  # a second click cannot send it again
 
     held[0].fulfill(status=500, body="Server Error")
@@ -189,14 +201,14 @@ def test_switching_tabs_shows_a_loading_indicator(new_page, demo_server):
     assert not indicator.is_visible()
 
     tab(page, "Past").click()
-    while not held:
-        page.wait_for_timeout(20)
+    wait_for(held, page)
     page.wait_for_timeout(250)  # the indicator fades in over 200 ms
     assert indicator.is_visible()
     held[0].continue_()
     page.wait_for_url("**/portal/events/?tab=past")
     page.locator("#booking-RYDEMO02").wait_for()
-    assert not page.locator("nav.tabs .htmx-indicator").is_visible()
+    settled(page)  # (while htmx settles, the new indicator briefly carries the old one's classes)
+    page.locator("nav.tabs .htmx-indicator").wait_for(state="hidden")
 
 
 def test_the_events_pages_have_no_serious_accessibility_problems(new_page, demo_server, viewport):

@@ -142,7 +142,10 @@ def test_keep_booking_closes_the_dialog_and_changes_nothing(new_page, demo_serve
     page = new_page()
     page.goto(demo_server.at("/portal/events/"))
     manage(page, booking, True).get_by_role("link", name="Cancel ticket").click()
-    page.get_by_role("dialog", name="Cancel your booking?").get_by_role("link", name="Keep booking").click()
+    dialog = page.get_by_role("dialog", name="Cancel your booking?")
+    dialog.wait_for()
+    settled(page)
+    dialog.get_by_role("link", name="Keep booking").click()
     assert page.locator("#modal dialog").count() == 0
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
@@ -275,9 +278,11 @@ def test_the_page_reloaded_after_a_change_says_what_happened(new_page, demo_serv
     page = new_page()
     page.goto(demo_server.at("/portal/events/"))
     manage(page, booking, True).get_by_role("link", name="Cancel ticket").click()
+    dialog = page.get_by_role("dialog", name="Cancel your booking?")
+    dialog.wait_for()
+    settled(page)
     with page.expect_navigation():
-        page.get_by_role("dialog", name="Cancel your booking?").get_by_role(
-            "button", name="Cancel booking"
-        ).click()
+        dialog.get_by_role("button", name="Cancel booking").click()
+    assert page.url.endswith("/portal/events/")  # htmx's reload, not the no-JavaScript redirect
     assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELLED
     assert f"Booking {booking.reference} is cancelled" in page.locator("#messages").inner_text()
