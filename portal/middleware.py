@@ -12,7 +12,7 @@ class HtmxMessagesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if not getattr(request, "htmx", False) or "HX-Redirect" in response:
+        if not getattr(request, "htmx", False) or "HX-Redirect" in response or "HX-Refresh" in response:
             return response
         if 300 <= response.status_code < 400 or not response.get("Content-Type", "").startswith("text/html"):
             return response

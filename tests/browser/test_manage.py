@@ -267,12 +267,6 @@ def test_the_booking_page_opens_the_same_dialogs(new_page, demo_server, fresh_bo
     assert_fits(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="portal.middleware.HtmxMessagesMiddleware renders (and so consumes) the pending messages "
-    "into the HX-Refresh response, whose body htmx discards; the reloaded page has none. "
-    "It skips HX-Redirect responses but not HX-Refresh ones.",
-)
 def test_the_page_reloaded_after_a_change_says_what_happened(new_page, demo_server, fresh_booking):
     booking = fresh_booking()
     page = new_page()
