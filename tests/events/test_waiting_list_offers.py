@@ -260,3 +260,32 @@ def test_an_offer_must_last_at_least_an_hour(organiser):
 
     with pytest.raises(ValidationError):
         BookingRulesFactory.build(organiser=organiser, event=None, waiting_list_offer_hours=0).full_clean()
+
+
+def test_seats_left_agrees_with_its_parts_in_every_state(organiser):
+    """seats_left is one SQL statement on the hot path; it must say what its ORM parts say."""
+    from bookings.models import Booking
+    from tests.factories import AttendeeFactory, BookingFactory
+
+    event = EventFactory(organiser=organiser, capacity=10)
+    for status in [Booking.Status.CONFIRMED, Booking.Status.PENDING, Booking.Status.CANCELLED]:
+        AttendeeFactory.create_batch(2, booking=BookingFactory(event=event, status=status))
+    AttendeeFactory(booking=BookingFactory(event=EventFactory(organiser=organiser)))  # another event
+    live = WaitingListEntryFactory(
+        event=event,
+        quantity=3,
+        status=WaitingListEntry.Status.OFFERED,
+        offer_expires_at=timezone.now() + timedelta(hours=2),
+    )
+    WaitingListEntryFactory(
+        event=event,
+        quantity=5,
+        status=WaitingListEntry.Status.OFFERED,
+        offer_expires_at=timezone.now() - timedelta(hours=1),
+    )
+    WaitingListEntryFactory(event=event, quantity=5)
+
+    assert services.seats_taken(event) == 4
+    assert services.seats_held_for_offers(event) == 3
+    assert services.seats_left(event) == 10 - 4 - 3
+    assert services.seats_left(event, offer=live) == 10 - 4
