@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from bookings import links
-from bookings.models import Booking, Refund, Transfer, WaitingListEntry
+from bookings.models import Attendee, Booking, Refund, Transfer, WaitingListEntry
 from portal.emails import send_once, send_templated_email
 from portal.money import format_money
 
@@ -30,7 +31,7 @@ def booking_send_confirmation(*, booking_id: int) -> bool:
     confirmed = (
         Booking.objects.filter(status=Booking.Status.CONFIRMED)
         .select_related("event", "organiser")
-        .prefetch_related("attendees__ticket_type")
+        .prefetch_related(Prefetch("attendees", queryset=Attendee.objects.select_related("ticket_type")))
     )
     return send_once(rows=confirmed, pk=booking_id, sent_field="confirmation_sent_at", send=send)
 
