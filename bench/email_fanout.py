@@ -210,7 +210,7 @@ def main() -> int:
         f"Email fan-out: {EMAILS:,} confirmation emails by one Celery worker "
         f"({'solo pool' if CONCURRENCY == 'solo' else f'prefork, concurrency {CONCURRENCY}'}"
         f"{' ' + ' '.join(EXTRA_WORKER_ARGS) if EXTRA_WORKER_ARGS else ''}) "
-        "to a local aiosmtpd sink (SMTP backend, a connection per message)"
+        "to a local aiosmtpd sink (SMTP backend, one connection kept per worker process)"
     )
     print(
         common.table(
