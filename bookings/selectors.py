@@ -24,10 +24,12 @@ def event_list_public(*, organiser):
     )
 
 
-def event_get_public(*, organiser, code):
-    """An organiser's event by its public code, with ticket types; another organiser's is a 404."""
+def event_get_public(*, org_slug: str, code):
+    """An organiser's event by the organiser's slug and the event's public code, with its organiser
+    and ticket types, in one lookup; another organiser's event (or an unknown slug) is a 404."""
     return get_object_or_404(
-        Event.objects.for_organiser(organiser).select_related("organiser").prefetch_related("ticket_types"),
+        Event.objects.select_related("organiser").prefetch_related("ticket_types"),
+        organiser__slug=org_slug,
         code=code,
     )
 

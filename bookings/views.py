@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -19,7 +19,6 @@ from bookings.models import Booking, TicketType
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
 from portal.htmx import wants_fragment
-from portal.models import Organiser
 from portal.ratelimit import rate_limited
 from vouchers import services as vouchers
 
@@ -79,8 +78,8 @@ def event_list(request):
 
 @require_http_methods(["GET", "POST"])
 def event_book(request, org_slug: str, code):
-    organiser = get_object_or_404(Organiser, slug=org_slug)
-    event = selectors.event_get_public(organiser=organiser, code=code)
+    event = selectors.event_get_public(org_slug=org_slug, code=code)
+    organiser = event.organiser
     source = request.POST if request.method == "POST" else request.GET
     # A waiting-list offer's signed link: its holder may also book the places held for them.
     offer_token = source.get("offer", "")[:200]
@@ -173,8 +172,8 @@ def _after_booking(request, booking):
 
 @require_http_methods(["GET", "POST"])
 def waiting_list_join(request, org_slug: str, code):
-    organiser = get_object_or_404(Organiser, slug=org_slug)
-    event = selectors.event_get_public(organiser=organiser, code=code)
+    event = selectors.event_get_public(org_slug=org_slug, code=code)
+    organiser = event.organiser
     form = forms.WaitingListForm(request.POST or None, initial=_known_booker(request))
     if request.method == "POST" and form.is_valid():
         try:
