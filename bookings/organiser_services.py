@@ -14,13 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings import rules as booking_rules
 from bookings.models import AccountCredit, Attendee, Booking, BookingRules, Event, Refund, Transfer
+from passes.services import pass_return_use
 from portal.emails import send_once, send_templated_email
 from portal.exceptions import PaymentError, PortalError
 from portal.locking import lock_timeout
 from portal.models import Organiser
 from portal.money import format_money
 from portal.payments import get_gateway
-from vouchers.services import voucher_issue_for_credit
+from vouchers.services import voucher_issue_for_credit, voucher_return
 
 
 class OrganiserError(PortalError):
@@ -191,9 +192,6 @@ def give_back_pass_and_voucher(*, booking: Booking, refund: Refund, fee_left: in
     the cancelling transaction, after the event and booking locks (then the pass/voucher lock)."""
     if refund.method == BookingRules.RefundMethod.NONE:
         return 0, 0
-    from passes.services import pass_return_use
-    from vouchers.services import voucher_return
-
     return pass_return_use(booking=booking), voucher_return(booking=booking, keep=fee_left)
 
 

@@ -13,6 +13,7 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from bookings import organiser_services
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import (
@@ -174,8 +175,7 @@ def booking_create(
     already = Booking.objects.filter(organiser_id=event.organiser_id, idempotency_key=idempotency_key)
     if waiting_offer is None and len(tickets) > seats_left(event) and not already.exists():
         raise EventFull()
-    with lock_timeout():
-        event = Event.objects.select_for_update(of=("self",)).select_related("organiser").get(pk=event.pk)
+    event = _lock_events(event.pk)[event.pk]
     # Checked under the lock, so a double submit racing itself waits and then finds the first.
     existing = Booking.objects.for_organiser(event.organiser).filter(idempotency_key=idempotency_key).first()
     if existing:
@@ -292,8 +292,7 @@ def waiting_list_join(
 ) -> WaitingListEntry:
     """Join the waiting list of a full event. Raises BookingError if already waiting or
     if the event still has places."""
-    with lock_timeout():
-        event = Event.objects.select_for_update().get(pk=event.pk)
+    event = _lock_events(event.pk)[event.pk]
     if event.is_cancelled or event.has_started:
         raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
     if seats_left(event) >= quantity:
@@ -390,8 +389,6 @@ def cancel_booking(*, booking: Booking) -> Booking:
     rules = booking_rules.rules_for_event(event=booking.event)
     if reason := booking_rules.cancel_blocked_reason(booking=booking, rules=rules):
         raise BookingError(reason)
-    from bookings import organiser_services
-
     refund = organiser_services.refund_record(
         booking=booking, reason=Refund.Reason.BOOKER_CANCELLED, keep_fee=True, rules=rules
     )
@@ -420,8 +417,6 @@ class CancelQuote:
 
 
 def cancel_quote(*, booking: Booking) -> CancelQuote:
-    from bookings import organiser_services
-
     rules = booking_rules.rules_for_event(event=booking.event)
     amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=True)
     method = organiser_services.refund_method_for(booking=booking, method=rules.refund_method, amount=amount)
@@ -492,8 +487,6 @@ def transfer_quote(
         raise BookingError(reason)
     refund_amount, refund_method = 0, BookingRules.RefundMethod.NONE
     if difference < 0 and rules.price_difference == BookingRules.PriceDifference.SETTLE:
-        from bookings import organiser_services
-
         refund_method = organiser_services.refund_method_for(
             booking=booking, method=rules.refund_method, amount=-difference
         )
