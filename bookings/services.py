@@ -503,6 +503,26 @@ def transfer_quote(
     )
 
 
+def transfer_ticket_choices(*, booking: Booking, target: Event, rules: BookingRules):
+    """Step 2 of a move: each ticket type of `target` with its quote for this booking, or the
+    booker-readable reason it can't be had (the rules, or too few places left)."""
+    seats = len(booking.attendees.all())
+    left = seats_left(target) if target.pk != booking.event_id else seats
+    choices = []
+    for ticket_type in target.ticket_types.order_by("position", "pk"):
+        ticket_type.event = target
+        try:
+            quote = transfer_quote(booking=booking, ticket_type=ticket_type, rules=rules)
+        except BookingError as error:
+            choices.append((ticket_type, None, error.message))
+            continue
+        full = (
+            "" if left >= seats else str(ERRORS["ticket_full"] % {"left": left, "ticket": ticket_type.name})
+        )
+        choices.append((ticket_type, quote, full))
+    return choices
+
+
 def _check_room_for_move(booking: Booking, ticket_type: TicketType, seats: int) -> None:
     """Raise EventFull unless the booking's tickets fit `ticket_type`. Call with the events locked."""
     if ticket_type.event_id != booking.event_id:

@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 
 from bookings import forms, links, rules, selectors, services
 from bookings.exceptions import ERRORS
-from bookings.models import Booking, TicketType
+from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
 from portal.htmx import wants_fragment
@@ -328,7 +328,9 @@ def booking_transfer(request, reference: str):
     context.update(step=2, target=target)
     ticket_type = _ticket_type_of(target, source.get("ticket"))
     if ticket_type is None:
-        context["ticket_types"] = _ticket_choices(booking, target, booking_rules)
+        context["ticket_types"] = services.transfer_ticket_choices(
+            booking=booking, target=target, rules=booking_rules
+        )
         return _dialog(request, "bookings/booking_transfer.html", context)
     context.update(step=3, ticket_type=ticket_type)
     try:
@@ -385,26 +387,6 @@ def _ticket_type_of(event, value):
     if ticket_type is not None:
         ticket_type.event = event
     return ticket_type
-
-
-def _ticket_choices(booking: Booking, target, booking_rules):
-    """The target's ticket types, each with its price for this booking, or why it can't be had."""
-    seats = len(booking.attendees.all())
-    left = services.seats_left(target) if target.pk != booking.event_id else seats
-    choices = []
-    for ticket_type in target.ticket_types.order_by("position", "pk"):
-        ticket_type.event = target
-        try:
-            quote = services.transfer_quote(booking=booking, ticket_type=ticket_type, rules=booking_rules)
-            why = (
-                ""
-                if left >= seats
-                else str(ERRORS["ticket_full"] % {"left": left, "ticket": ticket_type.name})
-            )
-        except PortalError as error:
-            quote, why = None, error.message
-        choices.append((ticket_type, quote, why))
-    return choices
 
 
 @require_GET
