@@ -75,8 +75,8 @@ def _attendees():
 
 
 def booking_tab_for_booker(*, user, tab: str, organiser: Organiser | None = None, page: str | int = 1):
-    """One page of a booker's Events tab: upcoming, cancelled or past bookings, or waiting-list
-    places. A fixed number of queries whatever the booker holds: one count, one page, one for the
+    """One page of a booker's Events tab: upcoming, cancelled or past bookings (past attendees
+    carry their `status_label`), or waiting-list places. A fixed number of queries whatever the booker holds: one count, one page, one for the
     attendees of the page."""
     now = timezone.now()
     if tab == "waiting":
@@ -111,7 +111,12 @@ def booking_tab_for_booker(*, user, tab: str, organiser: Organiser | None = None
             order = ["event__starts_at", "pk"]
     if organiser is not None:
         rows = rows.filter(organiser=organiser)
-    return Paginator(rows.order_by(*order), TAB_PAGE_SIZE).get_page(page)
+    page = Paginator(rows.order_by(*order), TAB_PAGE_SIZE).get_page(page)
+    if tab == "past":
+        for booking in page:
+            for attendee in booking.attendees.all():
+                attendee.status_label = attendance_label(attendee, booking.organiser)
+    return page
 
 
 def organisers_of_booker(*, user):

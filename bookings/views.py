@@ -58,10 +58,6 @@ def event_list(request):
     page = selectors.booking_tab_for_booker(
         user=request.user, tab=tab, organiser=organiser, page=request.GET.get("page", 1)
     )
-    if tab == "past":
-        for booking in page:
-            for attendee in booking.attendees.all():
-                attendee.status_label = selectors.attendance_label(attendee, booking.organiser)
     context = {
         "cards_key": _cards_key(request.user, tab, organiser, page),
         "tabs": TABS,
