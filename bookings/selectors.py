@@ -76,8 +76,8 @@ def _attendees():
 
 def booking_tab_for_booker(*, user, tab: str, organiser: Organiser | None = None, page: str | int = 1):
     """One page of a booker's Events tab: upcoming, cancelled or past bookings (past attendees
-    carry their `status_label`), or waiting-list places. A fixed number of queries whatever the booker holds: one count, one page, one for the
-    attendees of the page."""
+    carry their `status_label`), or waiting-list places. A fixed number of queries whatever the
+    booker holds: one count, one page, one for the attendees of the page."""
     now = timezone.now()
     if tab == "waiting":
         rows = WaitingListEntry.objects.filter(
