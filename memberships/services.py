@@ -54,7 +54,11 @@ def local_date(moment: datetime | None, organiser) -> str:
 
 
 def _lock(membership: Membership) -> Membership:
-    return Membership.objects.select_for_update(of=("self",)).select_related("plan", "organiser").get(pk=membership.pk)
+    return (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("plan", "organiser")
+        .get(pk=membership.pk)
+    )
 
 
 # Subscribing --------------------------------------------------------------------------------

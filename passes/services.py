@@ -54,7 +54,11 @@ def _day(moment, organiser) -> str:
 
 def _lock(pass_: Pass) -> Pass:
     with lock_timeout():
-        return Pass.objects.select_for_update(of=("self",)).select_related("pass_type", "organiser").get(pk=pass_.pk)
+        return (
+            Pass.objects.select_for_update(of=("self",))
+            .select_related("pass_type", "organiser")
+            .get(pk=pass_.pk)
+        )
 
 
 # Buying ---------------------------------------------------------------------------------------
