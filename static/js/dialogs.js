@@ -40,6 +40,16 @@
     });
   });
 
+  // <a href="..." data-close-modal>: inside the modal it closes it; anywhere else (the page of its
+  // own a dialog is without JavaScript) it is an ordinary link. The CSP runs no hx-on or onclick=.
+  document.addEventListener("click", function (event) {
+    const closer = event.target.closest("[data-close-modal]");
+    const box = modal();
+    if (!closer || !box || !box.contains(closer)) return;
+    event.preventDefault();
+    closeModal();
+  });
+
   // When the modal empties (closed, or replaced out of band after a change), focus goes back.
   document.addEventListener("DOMContentLoaded", function () {
     const box = modal();
