@@ -8,9 +8,8 @@ import pytest
 from django.conf import settings
 
 from tests.factories import OrganiserFactory, OrganiserStaffFactory, UserFactory
-from tests.race_repeat import pytest_generate_tests  # noqa: F401  (race tests run RACE_REPEAT times)
+from tests.race_repeat import IN_CI, pytest_generate_tests  # noqa: F401  (race tests run RACE_REPEAT times)
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # Playwright's sync API runs an event loop in the test thread; live_server tests need this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.db import connection
 
@@ -12,6 +9,7 @@ from bookings import services
 from bookings.exceptions import EventFull
 from bookings.models import Attendee, Booking
 from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
+from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -21,11 +19,9 @@ def test_twenty_bookers_for_the_last_three_seats_exactly_three_win(organiser):
     ticket = TicketTypeFactory(event=event, price=0)
     for _ in range(7):
         AttendeeFactory(booking__event=event, booking__status="confirmed", ticket_type=ticket)
-    start = threading.Barrier(20)
 
     def book(n: int) -> str:
         try:
-            start.wait()
             services.booking_create(
                 event=event,
                 booker_name=f"Racer {n}",
@@ -36,11 +32,8 @@ def test_twenty_bookers_for_the_last_three_seats_exactly_three_win(organiser):
             return "booked"
         except EventFull:
             return "full"
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        outcomes = list(pool.map(book, range(20)))
+    outcomes = at_once(20, book)
 
     assert outcomes.count("booked") == 3
     assert outcomes.count("full") == 17

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from bookings import organiser_services, services
 from bookings.exceptions import ERRORS, BookingError, EventFull
@@ -17,6 +16,7 @@ from bookings.models import Attendee, Booking, Refund, Transfer
 from portal.models import Organiser
 from tests.events.conftest import in_days, paid_booking, rules
 from tests.factories import EventFactory, TicketTypeFactory
+from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -24,19 +24,14 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def race(jobs):
     """Run every job at the same moment, each in its own thread with its own connection;
     returns what each returned, or the exception it raised."""
-    start = threading.Barrier(len(jobs))
 
-    def run(job):
+    def run(index):
         try:
-            start.wait()
-            return job()
+            return jobs[index]()
         except Exception as exc:  # noqa: BLE001 - the outcome is what we assert on
             return exc
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        return list(pool.map(run, jobs))
+    return at_once(len(jobs), run)
 
 
 def test_thirty_transfers_into_four_free_seats_move_exactly_four_and_lose_none(organiser, mailoutbox):

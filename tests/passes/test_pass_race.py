@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 from django.db import connection
 
@@ -14,6 +11,7 @@ from passes.models import PassRedemption
 from passes.services import PassError
 from tests.factories import EventFactory, TicketTypeFactory
 from tests.passes.factories import PassFactory
+from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -22,11 +20,9 @@ def test_ten_bookings_for_a_pass_with_one_use_left_exactly_one_spends_it(organis
     pass_ = PassFactory(organiser=organiser, user=booker, uses_included=5, uses_left=1)
     # Ten different events, so the event row locks don't queue the bookings: only the pass lock does.
     tickets = [TicketTypeFactory(event=EventFactory(organiser=organiser), price=1200) for _ in range(10)]
-    start = threading.Barrier(10)
 
     def book(n: int) -> str:
         try:
-            start.wait()
             services.booking_create(
                 event=tickets[n].event,
                 booker_name="Bea Booker",
@@ -39,11 +35,8 @@ def test_ten_bookings_for_a_pass_with_one_use_left_exactly_one_spends_it(organis
             return "booked"
         except PassError as exc:
             return str(exc)
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        outcomes = list(pool.map(book, range(10)))
+    outcomes = at_once(10, book)
 
     assert outcomes.count("booked") == 1
     assert outcomes.count(f"Your {pass_.pass_type.name} pass has no uses left.") == 9

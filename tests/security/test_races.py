@@ -3,9 +3,7 @@ together by a barrier. Nothing oversells, nothing doubles, and contention never 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -16,6 +14,7 @@ from django.urls import reverse
 from bookings import services
 from bookings.models import Attendee, Booking
 from tests.factories import EventFactory, TicketTypeFactory
+from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -56,26 +55,20 @@ def outcome(response) -> str:
 def race(url: str, forms: list[dict], threads: int) -> list[tuple[str, str]]:
     """POST every form, spread over `threads` threads that start together; (outcome, Location)
     for each form, in the order given."""
-    start = threading.Barrier(threads)
     indexed = list(enumerate(forms))
     shares = [indexed[i::threads] for i in range(threads)]
     results: dict[int, tuple[str, str]] = {}
 
-    def run(share: list[tuple[int, dict]]) -> None:
-        try:
-            client = Client()
-            start.wait()
-            for index, data in share:
-                try:
-                    response = client.post(url, data)
-                    results[index] = (outcome(response), response.get("Location", ""))
-                except Exception as exc:  # the test client re-raises a view's exception: a 500
-                    results[index] = (f"500 {type(exc).__name__}: {exc}", "")
-        finally:
-            connection.close()
+    def run(thread: int) -> None:
+        client = Client()
+        for index, data in shares[thread]:
+            try:
+                response = client.post(url, data)
+                results[index] = (outcome(response), response.get("Location", ""))
+            except Exception as exc:  # the test client re-raises a view's exception: a 500
+                results[index] = (f"500 {type(exc).__name__}: {exc}", "")
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        list(pool.map(run, shares))
+    at_once(threads, run)
     return [results[index] for index in range(len(forms))]
 
 

@@ -12,11 +12,9 @@ import ast
 import inspect
 import json
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import stripe
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -31,6 +29,7 @@ from portal.payments import StripeGateway, SubscriptionState
 from tests.factories import BookingFactory, RefundFactory
 from tests.memberships.factories import MembershipFactory, MembershipPlanFactory
 from tests.memberships.stripe_helpers import WEBHOOK_SECRET, RecordingHTTPClient, event, sign
+from tests.races import at_once
 
 # Calls that create something at Stripe without a key, and why that is safe: a Billing Portal
 # session is a short-lived sign-in link that changes nothing; a stable key would hand a booker
@@ -208,21 +207,6 @@ def test_cancelling_a_membership_twice_sends_stripe_one_key(flaky_stripe, organi
 # --- Webhooks duplicated in parallel (Postgres) -----------------------------------------------------
 
 WEBHOOK = reverse("stripe_webhook")
-
-
-def at_once(count, work):
-    """Run work(i) in `count` threads, each with its own database connection, released together."""
-    barrier = threading.Barrier(count)
-
-    def run(index):
-        try:
-            barrier.wait(timeout=30)
-            return work(index)
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=count) as pool:
-        return list(pool.map(run, range(count)))
 
 
 def post_event(payload: str) -> int:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
-from django.db import connection
 
 from bookings import services
 from bookings.models import Booking
 from tests.factories import EventFactory, TicketTypeFactory
+from tests.races import at_once
 from tests.vouchers.factories import VoucherFactory
 from vouchers.models import VoucherRedemption
 from vouchers.services import VoucherError
@@ -21,11 +18,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def test_ten_bookings_for_a_voucher_that_covers_one_exactly_one_is_paid_by_it(organiser):
     voucher = VoucherFactory(organiser=organiser, value=1500, balance=1200)
     tickets = [TicketTypeFactory(event=EventFactory(organiser=organiser), price=1200) for _ in range(10)]
-    start = threading.Barrier(10)
 
     def book(n: int) -> str:
         try:
-            start.wait()
             services.booking_create(
                 event=tickets[n].event,
                 booker_name=f"Racer {n}",
@@ -37,11 +32,8 @@ def test_ten_bookings_for_a_voucher_that_covers_one_exactly_one_is_paid_by_it(or
             return "booked"
         except VoucherError as exc:
             return str(exc)
-        finally:
-            connection.close()
 
-    with ThreadPoolExecutor(max_workers=10) as pool:
-        outcomes = list(pool.map(book, range(10)))
+    outcomes = at_once(10, book)
 
     assert outcomes.count("booked") == 1
     assert outcomes.count("This voucher has been used up.") == 9
