@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
-from portal.emails import SendInProgress
+from portal.emails import EMAIL_RETRY_ON as RETRY_ON
 
-# Worth retrying: the mail server failed, or another worker is sending the same email right now.
-RETRY_ON = (SMTPException, OSError, SendInProgress)
 # Tasks that pay money back and then email: slower retries, as a payment provider may be down.
 SETTLING = {
     "bind": True,

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from smtplib import SMTPException
-
 from celery import shared_task
 
+from portal.emails import EMAIL_RETRY_ON
 from portal.exceptions import PaymentError
 
 
@@ -25,7 +24,7 @@ def stripe_event_process(self, event_id: int) -> None:
 
 @shared_task(
     bind=True,
-    autoretry_for=(SMTPException, OSError),
+    autoretry_for=EMAIL_RETRY_ON,
     retry_backoff=30,
     retry_backoff_max=1800,
     retry_jitter=True,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from smtplib import SMTPServerDisconnected
+from smtplib import SMTPException, SMTPServerDisconnected
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -66,6 +66,10 @@ def _send_on_kept_connection(message: EmailMultiAlternatives) -> None:
 
 class SendInProgress(Exception):
     """Another worker is sending this very email right now; retry later (tasks autoretry it)."""
+
+
+# What an email task retries on: the mail server failed, or another worker is sending it now.
+EMAIL_RETRY_ON = (SMTPException, OSError, SendInProgress)
 
 
 def send_once(*, rows, pk: int, sent_field: str, send) -> bool:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from smtplib import SMTPException
-
 from celery import shared_task
+
+from portal.emails import EMAIL_RETRY_ON
 
 
 @shared_task(
     bind=True,
-    autoretry_for=(SMTPException, OSError),
+    autoretry_for=EMAIL_RETRY_ON,
     retry_backoff=30,
     retry_backoff_max=1800,
     retry_jitter=True,
