@@ -341,7 +341,7 @@ def test_confirming_a_cheaper_transfer_moves_the_booking_refunds_and_emails_a_fr
 
 
 @pytest.mark.django_db
-def test_a_dearer_transfer_is_paid_before_it_completes(client_as_booker, move, settings):
+def test_a_dearer_transfer_is_paid_before_it_completes(client_as_booker, move):
     booking, later, _, dearer = move
     assert confirm(client_as_booker, booking, dearer).status_code == 302  # the offline gateway pays at once
     transfer = Transfer.objects.get(booking=booking)

@@ -167,7 +167,7 @@ def test_a_cancellation_email_going_out_while_the_cancel_is_replayed_does_not_de
     assert len(mailoutbox) == 1
 
 
-def test_a_move_into_an_event_and_a_cancel_on_it_at_once_do_not_deadlock(organiser, mailoutbox):
+def test_a_move_into_an_event_and_a_cancel_on_it_at_once_do_not_deadlock(organiser):
     first = EventFactory(organiser=organiser, capacity=5)  # the lower pk: locked first
     second = EventFactory(organiser=organiser, capacity=5, starts_at=in_days(9))
     rules(first)
@@ -240,7 +240,7 @@ def test_a_dearer_moves_payment_reported_five_times_at_once_completes_it_once(or
     assert len(mailoutbox) == 1
 
 
-def test_an_offer_holder_booking_while_leaving_does_one_or_the_other(organiser, mailoutbox):
+def test_an_offer_holder_booking_while_leaving_does_one_or_the_other(organiser):
     from tests.factories import WaitingListEntryFactory
 
     event = EventFactory(organiser=organiser, capacity=1)

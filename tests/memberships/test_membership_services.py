@@ -153,7 +153,7 @@ def test_an_ended_membership_cannot_be_cancelled(ended_membership):
 
 
 @pytest.mark.postgres
-def test_cancelling_locks_the_membership_row(membership, django_assert_max_num_queries):
+def test_cancelling_locks_the_membership_row(membership):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

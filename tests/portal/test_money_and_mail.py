@@ -36,7 +36,7 @@ def test_the_embedded_mail_backend_writes_one_file_per_message(tmp_path, capsys)
     assert "Subject 1" in capsys.readouterr().out
 
 
-def test_placeholder_addresses_of_deleted_accounts_are_never_mailed(mailoutbox, settings):
+def test_placeholder_addresses_of_deleted_accounts_are_never_mailed(mailoutbox):
     from portal.emails import send_templated_email
 
     send_templated_email(
