@@ -25,6 +25,7 @@ from memberships.models import (
     StripeEvent,
 )
 from portal.exceptions import PortalError
+from portal.locking import lock_timeout
 from portal.payments import InvoiceState, SubscriptionState, add_interval, get_gateway
 
 logger = logging.getLogger(__name__)
@@ -54,11 +55,12 @@ def local_date(moment: datetime | None, organiser) -> str:
 
 
 def _lock(membership: Membership) -> Membership:
-    return (
-        Membership.objects.select_for_update(of=("self",))
-        .select_related("plan", "organiser")
-        .get(pk=membership.pk)
-    )
+    with lock_timeout():
+        return (
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("plan", "organiser")
+            .get(pk=membership.pk)
+        )
 
 
 # Subscribing --------------------------------------------------------------------------------
@@ -76,7 +78,7 @@ def membership_subscribe(*, user, plan: MembershipPlan, success_url: str, cancel
         raise MembershipError("This membership is not available.")
     gateway = get_gateway()
 
-    with transaction.atomic():
+    with transaction.atomic(), lock_timeout():
         existing = (
             Membership.objects.select_for_update()
             .filter(user=user, plan=plan, status__in=Membership.LIVE)
@@ -291,7 +293,7 @@ def membership_sync_subscription(*, subscription_reference: str) -> Membership |
     """
     state = get_gateway().get_subscription(subscription_reference)
     code = state.metadata.get("membership", "")
-    with transaction.atomic():
+    with transaction.atomic(), lock_timeout():
         membership = (
             Membership.objects.select_for_update().filter(subscription_reference=state.reference).first()
         )
@@ -331,7 +333,7 @@ def membership_checkout_completed(*, session: dict) -> Membership | None:
     )
     subscription = session["subscription"]
     subscription = subscription["id"] if isinstance(subscription, dict) else subscription
-    with transaction.atomic():
+    with transaction.atomic(), lock_timeout():
         membership = Membership.objects.select_for_update().filter(code=code).first() if code else None
         if membership is None:
             return None
@@ -351,7 +353,7 @@ def membership_checkout_expired(*, session: dict) -> Membership | None:
     code = _uuid_or_none(session.get("client_reference_id") or "")
     if session.get("mode") != "subscription" or code is None:
         return None
-    with transaction.atomic():
+    with transaction.atomic(), lock_timeout():
         membership = Membership.objects.select_for_update().filter(code=code, status="pending").first()
         if membership is not None and membership.checkout_reference == session.get("id"):
             membership.status = Membership.Status.INCOMPLETE_EXPIRED
