@@ -6,9 +6,11 @@ import os
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
 
 from tests.factories import OrganiserFactory, OrganiserStaffFactory, UserFactory
 from tests.race_repeat import IN_CI, pytest_generate_tests  # noqa: F401  (race tests run RACE_REPEAT times)
+from tests.stripe_helpers import WEBHOOK_SECRET, sign
 
 # Playwright's sync API runs an event loop in the test thread; live_server tests need this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -114,3 +116,25 @@ def client_as_staff(client, staff):
 @pytest.fixture
 def htmx():
     return {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def webhook_secret(settings):
+    """Our Stripe webhook secret: the one tests.stripe_helpers.sign signs with."""
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+
+
+@pytest.fixture
+def deliver(client, webhook_secret, django_capture_on_commit_callbacks):
+    """POST a signed event as Stripe does, running the task it queues (Celery is eager)."""
+
+    def deliver(payload: str, signature: str | None = None):
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                reverse("stripe_webhook"),
+                data=payload,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=signature if signature is not None else sign(payload),
+            )
+
+    return deliver

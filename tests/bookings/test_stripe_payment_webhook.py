@@ -7,7 +7,7 @@ import pytest
 from bookings.models import Booking
 from bookings.services import seats_left
 from tests.factories import AttendeeFactory
-from tests.memberships.stripe_helpers import WEBHOOK_SECRET, event, sign
+from tests.stripe_helpers import event
 
 
 @pytest.fixture
@@ -15,22 +15,6 @@ def pending(organiser):
     return AttendeeFactory(
         booking__organiser=organiser, booking__status="pending", booking__total=1000
     ).booking
-
-
-@pytest.fixture
-def deliver(client, settings, django_capture_on_commit_callbacks):
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-
-    def deliver(payload: str):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(
-                "/stripe/webhook/",
-                data=payload,
-                content_type="application/json",
-                HTTP_STRIPE_SIGNATURE=sign(payload),
-            )
-
-    return deliver
 
 
 def session(booking, **extra):

@@ -7,25 +7,9 @@ import pytest
 from bookings.models import Refund, Transfer
 from tests.events.conftest import paid_booking, rules
 from tests.factories import TicketTypeFactory, TransferFactory
-from tests.memberships.stripe_helpers import WEBHOOK_SECRET, event, sign
+from tests.stripe_helpers import event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def deliver(client, settings, django_capture_on_commit_callbacks):
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-
-    def deliver(payload: str):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(
-                "/stripe/webhook/",
-                data=payload,
-                content_type="application/json",
-                HTTP_STRIPE_SIGNATURE=sign(payload),
-            )
-
-    return deliver
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.utils import timezone
 from memberships.models import Membership
 from portal.payments import CardDetails, InvoiceState, SubscriptionCheckout, SubscriptionState
 from tests.memberships.factories import MembershipFactory, MembershipInvoiceFactory, MembershipPlanFactory
-from tests.memberships.stripe_helpers import start_localstripe
+from tests.stripe_helpers import start_localstripe
 
 
 @pytest.fixture

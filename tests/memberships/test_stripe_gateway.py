@@ -10,7 +10,7 @@ import stripe
 
 from portal.exceptions import PaymentError
 from portal.payments import StripeGateway
-from tests.memberships.stripe_helpers import RecordingHTTPClient
+from tests.stripe_helpers import RecordingHTTPClient
 
 
 @pytest.fixture

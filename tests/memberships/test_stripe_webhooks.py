@@ -10,32 +10,11 @@ from django.urls import reverse
 from memberships.models import Membership, MembershipInvoice, StripeEvent
 from portal.payments import StripeGateway
 from tests.memberships.factories import MembershipFactory
-from tests.memberships.stripe_helpers import WEBHOOK_SECRET, event, sign
+from tests.stripe_helpers import event, sign
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhook_secret")]
 
 WEBHOOK = reverse("stripe_webhook")
-
-
-@pytest.fixture(autouse=True)
-def _webhook_secret(settings):
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-
-
-@pytest.fixture
-def deliver(client, django_capture_on_commit_callbacks):
-    """POST a signed event as Stripe does, running the task it queues (Celery is eager)."""
-
-    def deliver(payload: str, signature: str | None = None):
-        with django_capture_on_commit_callbacks(execute=True):
-            return client.post(
-                WEBHOOK,
-                data=payload,
-                content_type="application/json",
-                HTTP_STRIPE_SIGNATURE=signature if signature is not None else sign(payload),
-            )
-
-    return deliver
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ from portal.exceptions import PaymentError
 from portal.payments import StripeGateway, SubscriptionState
 from tests.factories import BookingFactory, RefundFactory
 from tests.memberships.factories import MembershipFactory, MembershipPlanFactory
-from tests.memberships.stripe_helpers import WEBHOOK_SECRET, RecordingHTTPClient, event, sign
 from tests.races import at_once
+from tests.stripe_helpers import RecordingHTTPClient, event, sign
 
 # Calls that create something at Stripe without a key, and why that is safe: a Billing Portal
 # session is a short-lived sign-in link that changes nothing; a stable key would hand a booker
@@ -230,11 +230,6 @@ class SubscriptionsAtStripe:
         with self.lock:
             self.asked += 1
         return self.state
-
-
-@pytest.fixture
-def webhook_secret(settings):
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
 
 
 @pytest.mark.postgres
