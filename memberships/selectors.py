@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from memberships.models import Membership, MembershipInvoice, MembershipPlan
-from portal.models import Organiser
-
-PAID_PLANS = [Organiser.Plan.STANDARD, Organiser.Plan.PREMIUM]
+from portal.models import PAID_PLANS, Organiser
 
 
 def membership_plan_list_offered(*, organiser: Organiser):

@@ -6,9 +6,7 @@ from django.db.models import Q
 
 from bookings.models import Booking, Event
 from passes.models import Pass, PassRedemption, PassType
-from portal.models import Organiser
-
-PAID_PLANS = [Organiser.Plan.STANDARD, Organiser.Plan.PREMIUM]
+from portal.models import PAID_PLANS, Organiser
 
 
 def booker_sees_paid_sections(*, user) -> bool:

@@ -101,11 +101,15 @@ class Organiser(BaseModel):
     @property
     def offers_paid_products(self) -> bool:
         """Memberships, passes and vouchers need the Standard plan or above."""
-        return self.plan in {self.Plan.STANDARD, self.Plan.PREMIUM}
+        return self.plan in PAID_PLANS
 
     @cached_property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+
+# Plans that sell memberships, passes and vouchers.
+PAID_PLANS = [Organiser.Plan.STANDARD, Organiser.Plan.PREMIUM]
 
 
 class OrganiserStaff(BaseModel):
