@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 import pytest
 from django.urls import reverse
@@ -21,17 +20,13 @@ from tests.factories import (
     UserFactory,
     WaitingListEntryFactory,
 )
+from tests.helpers import in_days
 
 EVENTS = reverse("bookings:event_list")
 
 
-def in_days(days: float):
-    return timezone.now() + timedelta(days=days)
-
-
 def event_at(organiser, days: float, **fields):
-    starts = in_days(days)
-    return EventFactory(organiser=organiser, starts_at=starts, ends_at=starts + timedelta(hours=1), **fields)
+    return EventFactory(organiser=organiser, starts_at=in_days(days), **fields)  # ends an hour later
 
 
 def booking_of(user, event, *, price=1000, seats=1, **fields):

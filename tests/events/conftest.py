@@ -1,45 +1,13 @@
-"""Shared set-up for the Events section's service tests: paid bookings, rules, and running a
-service so that what it leaves for after the commit (refunds, emails) really happens."""
+"""Shared fixtures for the Events section's service tests: an event and its tickets, and running a
+service so that what it leaves for after the commit (refunds, emails) really happens. The plain
+helpers (paid_booking, rules, in_days) are in tests/helpers.py."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from bookings.models import Booking
-from tests.factories import (
-    AttendeeFactory,
-    BookingFactory,
-    BookingRulesFactory,
-    EventFactory,
-    TicketTypeFactory,
-)
-
-
-def paid_booking(ticket, *, seats: int = 1, **extra) -> Booking:
-    """A confirmed booking of `seats` tickets of `ticket`, paid by card (so refundable to it)."""
-    fields = {
-        "event": ticket.event,
-        "total": ticket.price * seats,
-        "payment_method": Booking.PaymentMethod.CARD,
-        "payment_reference": "pi_original",
-        **extra,
-    }
-    booking = BookingFactory(**fields)
-    for _ in range(seats):
-        AttendeeFactory(booking=booking, ticket_type=ticket)
-    return booking
-
-
-def rules(event, **fields):
-    """The event's own rules: transfers and cancellations allowed unless said otherwise."""
-    return BookingRulesFactory(organiser=event.organiser, event=event, **fields)
-
-
-def in_days(days: float):
-    return timezone.now() + timedelta(days=days)
+from tests.factories import EventFactory, TicketTypeFactory
+from tests.helpers import in_days
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from bookings import rules as booking_rules
 from bookings import services
 from bookings.exceptions import ERRORS, BookingError
 from bookings.models import AccountCredit, Booking, BookingRules, Refund
-from tests.events.conftest import in_days, paid_booking, rules
 from tests.factories import BookingRulesFactory, EventFactory, TicketTypeFactory
+from tests.helpers import in_days, paid_booking, rules
 
 pytestmark = pytest.mark.django_db
 

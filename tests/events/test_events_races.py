@@ -14,8 +14,8 @@ from bookings import organiser_services, services
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import Attendee, Booking, Refund, Transfer
 from portal.models import Organiser
-from tests.events.conftest import in_days, paid_booking, rules
 from tests.factories import EventFactory, TicketTypeFactory
+from tests.helpers import in_days, paid_booking, rules
 from tests.races import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

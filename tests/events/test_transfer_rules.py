@@ -15,8 +15,8 @@ from bookings import services
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import AccountCredit, Attendee, Booking, BookingRules, Refund, Transfer
 from portal.payments import OfflineGateway
-from tests.events.conftest import in_days, paid_booking, rules
 from tests.factories import AttendeeFactory, BookingFactory, EventFactory, OrganiserFactory, TicketTypeFactory
+from tests.helpers import in_days, paid_booking, rules
 
 pytestmark = pytest.mark.django_db
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bookings.models import Refund, Transfer
-from tests.events.conftest import paid_booking, rules
 from tests.factories import TicketTypeFactory, TransferFactory
+from tests.helpers import paid_booking, rules
 from tests.stripe_helpers import event
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.utils import timezone
 from bookings import services
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import WaitingListEntry
-from tests.events.conftest import paid_booking, rules
 from tests.factories import EventFactory, TicketTypeFactory, WaitingListEntryFactory
+from tests.helpers import paid_booking, rules
 
 pytestmark = pytest.mark.django_db
 
