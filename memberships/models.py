@@ -182,11 +182,6 @@ class Membership(TenantModel):
         return bool(self.card_last4)
 
 
-class MembershipInvoiceQuerySet(OrganiserQuerySet):
-    def for_booker(self, user):
-        return self.filter(membership__user=user)
-
-
 class MembershipInvoice(TenantModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -209,7 +204,7 @@ class MembershipInvoice(TenantModel):
     hosted_url = models.URLField(max_length=500, blank=True)
     pdf_url = models.URLField(max_length=500, blank=True)
 
-    objects = MembershipInvoiceQuerySet.as_manager()
+    objects = OrganiserQuerySet.as_manager()
 
     class Meta:
         ordering = ["-issued_at", "-pk"]

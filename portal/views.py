@@ -62,13 +62,6 @@ def healthz(request):
 
 @require_GET
 @login_required
-def coming_soon(request, section: str, title: str):
-    """A portal section whose issue has not landed yet."""
-    return render(request, "portal/coming_soon.html", {"section": section, "title": title})
-
-
-@require_GET
-@login_required
 def portal_baseline(request):
     """The floor under every portal page (session, user, layout, no data): the benchmarks' baseline."""
     return render(request, "base.html", {"section": "baseline"})

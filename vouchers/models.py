@@ -32,14 +32,6 @@ def group_code(code: str) -> str:
     return "-".join(code[i : i + CODE_GROUP] for i in range(0, len(code), CODE_GROUP))
 
 
-class VoucherQuerySet(OrganiserQuerySet):
-    def spendable(self, now=None):
-        now = now or timezone.now()
-        return self.filter(status=Voucher.Status.ACTIVE, balance__gt=0).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
-        )
-
-
 class Voucher(TenantModel):
     class Status(models.TextChoices):
         PENDING = "pending", _("Awaiting payment")
@@ -81,7 +73,7 @@ class Voucher(TenantModel):
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = VoucherQuerySet.as_manager()
+    objects = OrganiserQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
