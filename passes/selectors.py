@@ -43,11 +43,19 @@ def booker_sees_paid_sections(*, user) -> bool:
     return User.objects.filter(pk=user.pk).filter(any_of).exists()
 
 
+def paid_sections_visible_for(request) -> bool:
+    """`booker_sees_paid_sections` for the request's user, asked once per request (the section
+    nav and the Passes and Vouchers pages both want it)."""
+    if not hasattr(request, "_paid_sections_visible"):
+        request._paid_sections_visible = booker_sees_paid_sections(user=request.user)
+    return request._paid_sections_visible
+
+
 def pass_type_list_offered(*, organiser: Organiser):
     """Pass types on an organiser's public page; none below the Standard plan."""
     if not organiser.offers_paid_products:
         return PassType.objects.none()
-    return PassType.objects.for_organiser(organiser).offered().prefetch_related("events")
+    return PassType.objects.for_organiser(organiser).offered()
 
 
 def pass_type_get_offered(*, organiser: Organiser, code):
@@ -78,7 +86,7 @@ def pass_list_usable_for_booking(*, user, event: Event):
         .usable()
         .filter(valid_from__lte=event.starts_at, valid_until__gt=event.starts_at)
         .filter(Q(pass_type__scope=PassType.Scope.ALL_EVENTS) | Q(pass_type__events=event))
-        .select_related("pass_type")
+        .select_related("pass_type", "organiser")
         .distinct()
         .order_by("valid_until")
     )

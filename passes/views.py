@@ -37,7 +37,7 @@ def pass_list(request):
         "pass-list",
         {
             "organiser": organiser,
-            "offered": selectors.booker_sees_paid_sections(user=request.user),
+            "offered": selectors.paid_sections_visible_for(request),
             "active": [p for p in passes if p.is_active],
             "inactive": [p for p in passes if not p.is_active],
         },

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from passes.selectors import booker_sees_paid_sections
+from passes.selectors import paid_sections_visible_for
 from portal.exceptions import PortalError
 from portal.htmx import wants_fragment
 from portal.models import Organiser
@@ -36,7 +36,7 @@ def voucher_list(request):
         "voucher-list",
         {
             "organiser": organiser,
-            "offered": booker_sees_paid_sections(user=request.user),
+            "offered": paid_sections_visible_for(request),
             "active": [v for v in vouchers if v.is_active],
             "inactive": [v for v in vouchers if not v.is_active],
         },
