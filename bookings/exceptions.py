@@ -19,6 +19,7 @@ ERRORS = {
     "no_tickets": _("Choose at least one ticket."),
     "ticket_full": _("Sorry, only %(left)s %(ticket)s ticket(s) are left."),
     "waiting_duplicate": _("You are already on the waiting list for this event."),
+    "pass_and_voucher": _("Pay with a pass or a voucher, not both."),
     "waiting_not_full": _("This event still has places: you can book it now."),
     # The booker's own changes: transfer, cancel, waiting list.
     "not_confirmed": _("Only a confirmed booking can be changed."),

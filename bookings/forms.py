@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from bookings.exceptions import ERRORS
 from bookings.models import BookingFormField
 from bookings.services import TicketRequest
 from passes.forms import add_pass_and_voucher_fields
@@ -116,7 +117,7 @@ class BookingDetailsForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("use_pass") and cleaned.get("voucher_code"):
-            self.add_error("voucher_code", _("Pay with a pass or a voucher, not both."))
+            self.add_error("voucher_code", ERRORS["pass_and_voucher"])
         if cleaned.get("create_account"):
             email, password = cleaned.get("booker_email"), cleaned.get("password")
             if not password:

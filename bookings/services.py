@@ -169,6 +169,8 @@ def booking_create(
     """
     if not tickets:
         raise BookingError(ERRORS["no_tickets"])
+    if pass_ is not None and voucher_code:
+        raise BookingError(ERRORS["pass_and_voucher"])
     # Already sold out? Say so at once rather than queue for the event lock behind the bookers
     # who got the seats (when a popular class opens, most requests end here). Checked again below.
     # (A waiting-list offer's holder always goes on, to be told exactly what is wrong with it.)

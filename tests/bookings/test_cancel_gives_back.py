@@ -105,3 +105,17 @@ def test_a_booking_paid_with_a_voucher_or_pass_is_not_offered_a_transfer(ticket,
         booking=booking, rules=booking_rules.rules_for_event(event=booking.event)
     )
     assert reason == "Bookings paid with a pass or gift voucher can't be moved here: please ask Riverside."
+
+
+def test_paying_with_both_a_pass_and_a_voucher_is_refused_and_spends_neither(ticket, booker, standard):
+    from bookings.exceptions import BookingError
+
+    pass_ = PassFactory(organiser=standard, user=booker, uses_left=2)
+    voucher = VoucherFactory(organiser=standard, value=5000, balance=5000)
+
+    with pytest.raises(BookingError, match="Pay with a pass or a voucher, not both."):
+        book(ticket, booker, pass_=pass_, voucher_code=voucher.code)
+
+    pass_.refresh_from_db()
+    voucher.refresh_from_db()
+    assert (pass_.uses_left, voucher.balance) == (2, 5000)
