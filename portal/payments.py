@@ -287,41 +287,39 @@ class StripeGateway(PaymentGateway):
         idempotency_key,
         metadata,
     ) -> Checkout:
-        try:
-            session = self.client.v1.checkout.sessions.create(
-                params={
-                    "mode": "payment",
-                    "customer_email": customer_email,
-                    "line_items": [
-                        {
-                            "quantity": 1,
-                            "price_data": {
-                                "currency": currency.lower(),
-                                "unit_amount": amount,
-                                "product_data": {"name": description},
-                            },
-                        }
-                    ],
-                    "success_url": success_url,
-                    "cancel_url": cancel_url,
-                    "metadata": metadata,
-                    "payment_intent_data": {"metadata": metadata},
-                },
-                options={"idempotency_key": idempotency_key},
-            )
-        except self.stripe.StripeError as exc:
-            raise PaymentError() from exc
-        return Checkout(paid=False, payment_reference=session.id, redirect_url=session.url)
+        session = self._call(
+            self.client.v1.checkout.sessions.create,
+            params={
+                "mode": "payment",
+                "customer_email": customer_email,
+                "line_items": [
+                    {
+                        "quantity": 1,
+                        "price_data": {
+                            "currency": currency.lower(),
+                            "unit_amount": amount,
+                            "product_data": {"name": description},
+                        },
+                    }
+                ],
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "metadata": metadata,
+                "payment_intent_data": {"metadata": metadata},
+            },
+            options={"idempotency_key": idempotency_key},
+            message=str(PaymentError.default_message),
+        )
+        return Checkout(paid=False, payment_reference=session["id"], redirect_url=session["url"])
 
     def refund(self, *, payment_reference, amount, idempotency_key) -> str:
-        try:
-            refund = self.client.v1.refunds.create(
-                params={"payment_intent": payment_reference, "amount": amount},
-                options={"idempotency_key": idempotency_key},
-            )
-        except self.stripe.StripeError as exc:
-            raise PaymentError("The refund could not be made just now. Please try again.") from exc
-        return refund.id
+        refund = self._call(
+            self.client.v1.refunds.create,
+            params={"payment_intent": payment_reference, "amount": amount},
+            options={"idempotency_key": idempotency_key},
+            message="The refund could not be made just now. Please try again.",
+        )
+        return refund["id"]
 
     # Subscriptions: Stripe is the record; our rows follow it through webhooks.
 
