@@ -10,15 +10,14 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import services
 from accounts.forms import AccountDeleteForm
 from memberships.models import Membership
 from portal.exceptions import PortalError
-from portal.htmx import wants_fragment
+from portal.htmx import render_page
 from portal.ratelimit import rate_limited
 
 
@@ -64,10 +63,4 @@ def account_delete(request):
         .select_related("plan", "organiser"),
         "has_password": request.user.has_usable_password(),
     }
-    name = "accounts/account_delete.html"
-    response = render(request, f"{name}#confirm-dialog" if wants_fragment(request) else name, context)
-    if request.htmx and request.method == "POST":
-        # The refused form goes back into the dialog.
-        response = reswap(retarget(response, "#modal"), "innerHTML")
-    patch_vary_headers(response, ["HX-Request"])  # a cache never serves the fragment as the page
-    return response
+    return render_page(request, "accounts/account_delete.html", "confirm-dialog", context)

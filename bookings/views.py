@@ -11,14 +11,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh, reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from bookings import forms, links, rules, selectors, services
 from bookings.exceptions import ERRORS
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
-from portal.htmx import wants_fragment
+from portal.htmx import render_page, wants_fragment
 from portal.ratelimit import rate_limited
 from vouchers import services as vouchers
 
@@ -246,13 +246,9 @@ def booking_link_request(request):
 
 def _dialog(request, template: str, context: dict):
     context.setdefault("section", "events" if request.user.is_authenticated else None)
-    name = f"{template}#dialog" if wants_fragment(request) else template
     # A refusal is a 409 for the page; htmx swaps only 2xx, so its dialog gets a 200.
     status = 409 if context.get("error") and not request.htmx else 200
-    response = _private(render(request, name, context, status=status))
-    if request.htmx and request.method == "POST":
-        response = reswap(retarget(response, "#modal"), "innerHTML")
-    return response
+    return _private(render_page(request, template, "dialog", context, status=status))
 
 
 def _done(request, url: str):

@@ -9,30 +9,24 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect, reswap, retarget
+from django_htmx.http import HttpResponseClientRedirect
 
 from memberships import selectors, services
 from memberships.forms import CardForm
 from memberships.models import Membership
 from portal.exceptions import PortalError
-from portal.htmx import wants_fragment
+from portal.htmx import render_page
 from portal.models import Organiser
 
 CLOSE_MODAL = '<div id="modal" hx-swap-oob="true"></div>'
 
 
 def _page(request, template: str, partial: str, context: dict, status: int = 200):
-    context = {"section": "memberships", **context}
-    name = f"{template}#{partial}" if wants_fragment(request) else template
-    response = render(request, name, context, status=status)
-    if request.htmx and request.method == "POST":
-        # A form that comes back (invalid, or refused) goes back into the dialog, not the card.
-        response = reswap(retarget(response, "#modal"), "innerHTML")
-    return response
+    return render_page(request, template, partial, {"section": "memberships", **context}, status=status)
 
 
 def _membership_for(request, code) -> Membership:

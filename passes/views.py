@@ -16,14 +16,12 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from passes import selectors, services
 from portal.exceptions import PortalError
-from portal.htmx import wants_fragment
+from portal.htmx import render_page
 from portal.models import Organiser
 
 
 def _page(request, template: str, partial: str, context: dict, status: int = 200):
-    context = {"section": "passes", **context}
-    name = f"{template}#{partial}" if wants_fragment(request) else template
-    return render(request, name, context, status=status)
+    return render_page(request, template, partial, {"section": "passes", **context}, status=status)
 
 
 @require_GET

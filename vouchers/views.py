@@ -13,16 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from passes.selectors import paid_sections_visible_for
 from portal.exceptions import PortalError
-from portal.htmx import wants_fragment
+from portal.htmx import render_page
 from portal.models import Organiser
 from vouchers import selectors, services
 from vouchers.forms import VoucherBuyForm
 
 
 def _page(request, template: str, partial: str, context: dict, status: int = 200):
-    context = {"section": "vouchers", **context}
-    name = f"{template}#{partial}" if wants_fragment(request) else template
-    return render(request, name, context, status=status)
+    return render_page(request, template, partial, {"section": "vouchers", **context}, status=status)
 
 
 @require_GET
