@@ -53,6 +53,7 @@ def celery_worker_process(transactional_db, tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "false",
         "EMAIL_FILE_PATH": str(mail_dir),
         "PORTAL_TESTING": "false",
+        "DATABASE_CONN_MAX_AGE": "60",  # as in production (DEBUG, on here, would make it 0)
     }
     log = open(tmp_path / "worker.log", "w")
     process = subprocess.Popen(

@@ -7,6 +7,7 @@ import re
 import time
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from bookings import services
@@ -51,3 +52,40 @@ def test_a_worker_sends_one_confirmation_with_a_working_link(celery_worker_proce
     assert duplicate.get(timeout=30) is False
     assert len(list(celery_worker_process.glob("*.eml"))) == 1
     assert Booking.objects.get(pk=booking.pk).confirmation_sent_at is not None
+
+
+def _worker_backends() -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def _book_and_wait_until_sent(ticket, n: int, folder) -> None:
+    booking = services.booking_create(
+        event=ticket.event,
+        booker_name=f"Booker {n}",
+        booker_email=f"booker-{n}@example.com",
+        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=f"Booker {n}")],
+        idempotency_key=f"keep-{n}",
+    )
+    wait_for_files(folder, n)
+    deadline = time.monotonic() + 10
+    while Booking.objects.get(pk=booking.pk).confirmation_sent_at is None:
+        assert time.monotonic() < deadline, "the worker never marked the email sent"
+        time.sleep(0.05)
+
+
+def test_a_worker_keeps_its_database_connection_from_one_task_to_the_next(celery_worker_process, organiser):
+    """Celery's Django fixup would close it around every task: a new Postgres backend per email
+    cost more than the email itself (issue 12)."""
+    ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=0)
+
+    _book_and_wait_until_sent(ticket, 1, celery_worker_process)
+    after_first = _worker_backends()
+    for n in (2, 3):
+        _book_and_wait_until_sent(ticket, n, celery_worker_process)
+
+    assert len(after_first) == 1
+    assert _worker_backends() == after_first
