@@ -166,6 +166,15 @@ if USING_POSTGRES:
     # Cost random reads as on SSD / cached data: with the default 4.0 the planner seq-scans every
     # event to join a busy booker's bookings (10 ms at a million bookings, 1.5 ms with this).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c random_page_cost=1.1")
+    # Send parameters apart from the SQL and let psycopg prepare a statement once this connection
+    # has run it 5 times: Postgres then plans it once, not on every run. Planning was most of the
+    # database's work on our hot queries (0.36 ms to plan a booking's 3-table lookup that runs in
+    # 0.04 ms); email fan-out and booking under contention both repeat the same few statements.
+    # Behind PgBouncer in transaction mode (which cannot keep prepared statements), set
+    # DATABASE_PREPARED_STATEMENTS=false.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
+        DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
