@@ -3,11 +3,13 @@
     python -m bench.email_fanout
 
 Makes BENCH_EMAILS confirmed bookings (not yet emailed) on a fresh event at the bench organiser,
-starts an aiosmtpd sink in this process and a Celery worker (production settings, SMTP email
-backend pointed at the sink, its own --pidfile, stopped by that pid), enqueues one
-`bookings.tasks.booking_send_confirmation` per booking, and waits until the sink has them all.
-Reports emails/s and checks that every booking got exactly one email (messages counted at the
-sink by the booking reference in the subject) and that the database marks each one sent.
+enqueues one `bookings.tasks.booking_send_confirmation` per booking (the queue a burst of bookings
+leaves behind), starts an aiosmtpd sink in this process and then a Celery worker (production
+settings, SMTP email backend pointed at the sink, its own --pidfile, stopped by that pid), and
+waits until the sink has them all. Reports the worker's emails/s (first email at the sink to the
+last, so neither filling the queue nor the worker's start-up counts) and checks that every booking
+got exactly one email (messages counted at the sink by the booking reference in the subject) and
+that the database marks each one sent.
 The bookings and event are deleted afterwards.
 
 Env: BENCH_EMAILS (2000; the issue's figure is 10000), BENCH_WORKER_CONCURRENCY (CPU count;
@@ -16,7 +18,6 @@ Env: BENCH_EMAILS (2000; the issue's figure is 10000), BENCH_WORKER_CONCURRENCY 
 
 from __future__ import annotations
 
-import email
 import logging
 import os
 import re
@@ -26,6 +27,7 @@ import threading
 import time
 from collections import Counter
 from datetime import timedelta
+from email.parser import BytesHeaderParser
 
 from bench import common
 
@@ -36,7 +38,8 @@ SUBJECT_REFERENCE = re.compile(r"\(([A-Z0-9]{6,12})\)\s*$")
 
 
 class Sink:
-    """aiosmtpd handler: counts messages by the booking reference in the subject."""
+    """aiosmtpd handler: counts messages by the booking reference in the subject. It reads the
+    headers only: the sink shares the machine with the worker it measures."""
 
     def __init__(self):
         self.by_reference: Counter[str] = Counter()
@@ -45,7 +48,7 @@ class Sink:
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
-        subject = email.message_from_bytes(envelope.content)["Subject"] or ""
+        subject = BytesHeaderParser().parsebytes(envelope.content)["Subject"] or ""
         match = SUBJECT_REFERENCE.search(str(subject))
         now = time.perf_counter()
         with self.lock:
@@ -167,27 +170,21 @@ def main() -> int:
     redis.Redis.from_url(common.REDIS_URL).delete("celery")  # nothing left over from earlier runs
     run = time.strftime("%H%M%S")[-5:]
     event, bookings = make_bookings(EMAILS, run)
-    warmup, bookings = bookings[0], bookings[1:]
+    bookings = bookings[1:]  # make_bookings makes one more, for a warm-up this run doesn't need
+    started = time.perf_counter()
+    for booking in bookings:
+        booking_send_confirmation.delay(booking.pk)
+    enqueued = time.perf_counter() - started
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command
     sink = Sink()
     controller = Controller(sink, hostname="127.0.0.1", port=common.free_port())
     controller.start()
     worker = None
     try:
+        worker_started = time.perf_counter()
         worker, pidfile, log, log_path = start_worker(controller.port)
-        booking_send_confirmation.delay(warmup.pk)  # the worker is up and warm when this arrives
-        wait_for(sink, 1, worker, log_path, stall=120)
-        with sink.lock:
-            sink.by_reference.clear()
-            sink.unparsed = 0
-            sink.first = sink.last = None
-        started = time.perf_counter()
-        for booking in bookings:
-            booking_send_confirmation.delay(booking.pk)
-        enqueued = time.perf_counter() - started
-        wait_for(sink, EMAILS, worker, log_path)
+        wait_for(sink, EMAILS, worker, log_path, stall=120)
         time.sleep(2)  # anything doubled would arrive now
-        finished = sink.last or time.perf_counter()
     finally:
         if worker is not None:
             common._stop_by_pidfile(pidfile, worker, "celery worker", timeout=60)
@@ -203,8 +200,9 @@ def main() -> int:
         pk__in=[b.pk for b in bookings], confirmation_sent_at__isnull=False
     ).count()
     remove(event)
-    elapsed = finished - started
-    rate = sum(counts[r] for r in references) / elapsed if elapsed > 0 else 0.0
+    received = sum(counts[r] for r in references)
+    elapsed = (sink.last - sink.first) if sink.first else float("nan")
+    rate = (received - 1) / elapsed if received > 1 and elapsed > 0 else 0.0
     ok = not missing and not doubled and not strangers and not sink.unparsed and marked == EMAILS
     print(
         f"Email fan-out: {EMAILS:,} confirmation emails by one Celery worker "
@@ -216,9 +214,13 @@ def main() -> int:
         common.table(
             ["figure", "value"],
             [
-                ["emails/s (first enqueue to last email at the sink)", f"{rate:.1f}"],
-                ["time to send all (s)", f"{elapsed:.1f}"],
-                ["time to enqueue all (s)", f"{enqueued:.1f}"],
+                ["emails/s (first email at the sink to the last)", f"{rate:.1f}"],
+                ["time from first email to last (s)", f"{elapsed:.1f}"],
+                [
+                    "time from starting the worker to last email (s)",
+                    f"{(sink.last or worker_started) - worker_started:.1f}",
+                ],
+                ["time to enqueue all, before the worker started (s)", f"{enqueued:.1f}"],
                 ["emails received", f"{sum(counts.values()):,}"],
                 ["bookings with no email", len(missing)],
                 ["bookings emailed twice or more", len(doubled)],
