@@ -4,6 +4,7 @@ from smtplib import SMTPException
 from unittest import mock
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from bookings import emails
@@ -58,6 +59,27 @@ def test_a_failed_send_is_released_so_the_retry_sends_it(booking, mailoutbox):
 
     assert emails.booking_send_confirmation(booking_id=booking.pk) is True
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_the_confirmation_costs_the_same_few_queries_however_much_it_shows(
+    booking, mailoutbox, django_assert_num_queries
+):
+    """Lock, booking with event and organiser, attendees with tickets, stamp, unlock: a field the
+    email shows that the query leaves out would cost a query more (issue 12's fan-out)."""
+    booking.event.venue = "The Long Hall"
+    booking.event.save()
+    booking.discount, booking.discount_reason = 200, "Member discount"
+    booking.save()
+    AttendeeFactory(booking=booking, organiser=booking.organiser, name="Second Attendee")
+    advisory_lock_and_unlock = 2 if connection.vendor == "postgresql" else 0
+
+    with django_assert_num_queries(3 + advisory_lock_and_unlock):
+        emails.booking_send_confirmation(booking_id=booking.pk)
+
+    (message,) = mailoutbox
+    for text in ["The Long Hall", "Member discount", "-£2.00", "Second Attendee", booking.organiser.name]:
+        assert text in message.body and text in message.alternatives[0][0], text
 
 
 def test_the_task_retries_on_smtp_failure_with_backoff():
