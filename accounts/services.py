@@ -250,15 +250,17 @@ def account_sessions_end(*, user_id: int) -> int:
     """End every stored session of a deleted user: they log no one in any more, but allauth keeps
     the address each login used in the session. Sessions in a cache cannot be listed; they expire.
     Scans the live sessions once, which is why it runs in a task after the deletion commits."""
-    if not settings.SESSION_ENGINE.endswith(("sessions.backends.db", "sessions.backends.cached_db")):
-        return 0
+    from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
     from django.contrib.sessions.models import Session
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
+    if not issubclass(SessionStore, DatabaseSessionStore):
+        return 0
 
     ended = []
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator(chunk_size=2000):
         if session.get_decoded().get(SESSION_KEY) == str(user_id):
             ended.append(session.session_key)
-    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
     for key in ended:
         SessionStore(session_key=key).delete()  # through the store: cached_db forgets it too
     return len(ended)

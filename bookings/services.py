@@ -153,6 +153,7 @@ def booking_create(
     waiting_offer: WaitingListEntry | None = None,
     pass_=None,
     voucher_code: str = "",
+    seats_left_seen: int | None = None,
 ) -> Booking:
     """Reserve seats and record the booking.
 
@@ -164,6 +165,9 @@ def booking_create(
     with uses of `pass_` (one per ticket) or, in part or in full, from the voucher with
     `voucher_code`, in this transaction: the pass or voucher row is locked after the event row.
 
+    `seats_left_seen` is what the caller counted moments ago (the booking page counts, to check
+    its form), spared a second count before the lock; the count under the lock decides.
+
     Raises BookingError (event cancelled or started, no tickets), EventFull, PassError or
     VoucherError.
     """
@@ -174,8 +178,10 @@ def booking_create(
     # Already sold out? Say so at once rather than queue for the event lock behind the bookers
     # who got the seats (when a popular class opens, most requests end here). Checked again below.
     # (A waiting-list offer's holder always goes on, to be told exactly what is wrong with it.)
+    if seats_left_seen is None:
+        seats_left_seen = seats_left(event)
     already = Booking.objects.filter(organiser_id=event.organiser_id, idempotency_key=idempotency_key)
-    if waiting_offer is None and len(tickets) > seats_left(event) and not already.exists():
+    if waiting_offer is None and len(tickets) > seats_left_seen and not already.exists():
         raise EventFull()
     event = _lock_events(event.pk)[event.pk]
     # Checked under the lock, so a double submit racing itself waits and then finds the first.
@@ -316,19 +322,20 @@ def bookings_claim_for_verified_email(*, user, email: str) -> int:
     return claimed
 
 
-@transaction.atomic
 def booking_place(*, new_account_password: str | None = None, **booking_fields) -> Booking:
     """A booking as the public page makes it: when the booker ticked "Create an account", the
     account and the booking are made together, or neither is."""
-    if new_account_password:
-        from accounts.services import booker_create
+    if not new_account_password:
+        return booking_create(**booking_fields)  # one transaction, not a savepoint inside one
+    from accounts.services import booker_create
 
+    with transaction.atomic():
         booking_fields["user"] = booker_create(
             email=booking_fields["booker_email"],
             password=new_account_password,
             name=booking_fields["booker_name"],
         )
-    return booking_create(**booking_fields)
+        return booking_create(**booking_fields)
 
 
 def booking_checkout_event(event_type: str, session: dict) -> None:

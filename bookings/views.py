@@ -111,7 +111,7 @@ def event_book(request, org_slug: str, code):
     context["details"] = details
     if request.method == "POST" and details.is_valid():
         try:
-            booking = _place_booking(request, event, details, offer)
+            booking = _place_booking(request, event, details, offer, seats_left=context["seats_left"])
         except PortalError as error:
             details.add_error(None, error.message)
         else:
@@ -124,7 +124,7 @@ def _known_booker(request) -> dict:
     return {"name": user.name, "email": user.email} if user.is_authenticated else {}
 
 
-def _place_booking(request, event, details, offer=None):
+def _place_booking(request, event, details, offer=None, seats_left=None):
     data = details.cleaned_data
     voucher_code = data.get("voucher_code") or ""
     if voucher_code and rate_limited(
@@ -145,6 +145,7 @@ def _place_booking(request, event, details, offer=None):
         waiting_offer=offer,
         pass_=data.get("use_pass"),
         voucher_code=voucher_code,
+        seats_left_seen=seats_left,
     )
     if booking.user and not request.user.is_authenticated:
         login(request, booking.user, backend="django.contrib.auth.backends.ModelBackend")

@@ -289,7 +289,7 @@ MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # Security: strict by default in production; the embedded demo is plain http on localhost.
 # Sessions are read from the cache (Redis in production) and written through to the database,
 # so a portal page costs no session query; logout, password change and deletion still end them.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "portal.sessions"  # cached_db (sessions survive a Redis restart)
 SESSION_COOKIE_HTTPONLY = True
 # No script reads the CSRF cookie: forms and htmx (hx-headers in base.html) take the token from the page.
 CSRF_COOKIE_HTTPONLY = True

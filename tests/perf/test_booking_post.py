@@ -1,0 +1,91 @@
+"""The booking POST is the request a popular class's release sends by the hundred (issue 12's
+booking under contention): what it asks of the database, held in place."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.backends.base import CreateError
+from django.db import connection
+from django.utils.crypto import get_random_string
+
+from bookings import services
+from bookings.exceptions import EventFull
+from bookings.models import Booking
+from portal.sessions import SessionStore
+from tests.bookings.test_public_booking import book_url, details
+from tests.factories import EventFactory, TicketTypeFactory
+
+pytestmark = pytest.mark.django_db
+
+# The page (event and organiser, ticket types, places left, form questions), one transaction
+# (lock timeout, event lock, the idempotency key, places left under the lock, booking,
+# attendees) and a new session for a booker without an account.
+BOOKING_POST_QUERIES = 15
+# Tests send the confirmation in-process on commit (a worker's job in production).
+CONFIRMATION_QUERIES = 5
+
+
+@pytest.fixture
+def event(organiser):
+    event = EventFactory(organiser=organiser, capacity=50)
+    TicketTypeFactory(event=event, name="Adult", price=0)
+    return event
+
+
+@pytest.mark.django_db(transaction=True)  # outside a test's transaction, to see the view's own
+def test_a_free_booking_through_the_page_costs_a_fixed_number_of_queries_in_one_transaction(
+    client, event, django_assert_max_num_queries
+):
+    data = details(event, attendees=[("Ada", False), ("Bo", False)], quantities={"Adult": 2})
+
+    with django_assert_max_num_queries(BOOKING_POST_QUERIES + CONFIRMATION_QUERIES) as captured:
+        response = client.post(book_url(event), data)
+
+    assert response.status_code == 302 and Booking.objects.filter(event=event).count() == 1
+    statements = [query["sql"] for query in captured.captured_queries]
+    assert not [sql for sql in statements if "SAVEPOINT" in sql]
+    if connection.vendor == "postgresql":
+        assert sum("e.capacity" in sql for sql in statements) == 2  # the page's count, and under the lock
+    assert not [sql for sql in statements if sql.startswith("SELECT 1") and "django_session" in sql]
+
+
+def test_places_the_caller_saw_do_not_decide_the_count_under_the_lock_does(event):
+    ticket = event.ticket_types.get()
+    event.capacity = 1
+    event.save()
+    services.booking_create(
+        event=event,
+        booker_name="First",
+        booker_email="first@example.com",
+        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="First")],
+        idempotency_key="first",
+    )
+
+    with pytest.raises(EventFull):
+        services.booking_create(
+            event=event,
+            booker_name="Late",
+            booker_email="late@example.com",
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Late")],
+            idempotency_key="late",
+            seats_left_seen=1,  # counted before the first booking took the place
+        )
+    assert Booking.objects.filter(event=event).count() == 1
+
+
+def test_a_new_session_whose_random_key_is_taken_gets_another(monkeypatch):
+    taken = SessionStore()
+    taken.create()
+    fresh = get_random_string(32)
+    keys = iter([taken.session_key, fresh])
+    monkeypatch.setattr("portal.sessions.get_random_string", lambda *args: next(keys))
+
+    session = SessionStore()
+    session["booking"] = "ABC123"
+    session.create()
+
+    assert session.session_key == fresh
+    assert SessionStore(session_key=fresh).load() == {"booking": "ABC123"}
+    with pytest.raises(CreateError):
+        duplicate = SessionStore(session_key=taken.session_key)
+        duplicate.save(must_create=True)
