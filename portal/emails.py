@@ -7,6 +7,7 @@ from smtplib import SMTPException, SMTPServerDisconnected
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 
 # Deleted accounts leave placeholder addresses (RFC 2606's reserved .invalid), never mailed.
@@ -68,8 +69,10 @@ class SendInProgress(Exception):
     """Another worker is sending this very email right now; retry later (tasks autoretry it)."""
 
 
-# What an email task retries on: the mail server failed, or another worker is sending it now.
-EMAIL_RETRY_ON = (SMTPException, OSError, SendInProgress)
+# What an email task retries on: the mail server failed, another worker is sending it now, or
+# the database connection broke (a restart, a failover): the worker closes a broken connection
+# after the task (portal/celery.py) and the retry opens a fresh one. Without it that email was lost.
+EMAIL_RETRY_ON = (SMTPException, OSError, SendInProgress, InterfaceError, OperationalError)
 
 
 def send_once(*, rows, pk: int, sent_field: str, send) -> bool:

@@ -4,7 +4,7 @@ from smtplib import SMTPException
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import InterfaceError, OperationalError, connection
 from django.test import Client
 
 from bookings import emails
@@ -85,3 +85,8 @@ def test_the_confirmation_costs_the_same_few_queries_however_much_it_shows(
 def test_the_task_retries_on_smtp_failure_with_backoff():
     assert SMTPException in booking_send_confirmation.autoretry_for
     assert booking_send_confirmation.retry_backoff and booking_send_confirmation.max_retries >= 3
+
+
+def test_the_task_retries_when_the_database_connection_broke():
+    """A Postgres restart mid-task must not lose the email: the task runs again on a new connection."""
+    assert {OperationalError, InterfaceError} <= set(booking_send_confirmation.autoretry_for)
