@@ -25,13 +25,11 @@ def event_list_public(*, organiser):
 
 
 def event_get_public(*, org_slug: str, code):
-    """An organiser's event by the organiser's slug and the event's public code, with its organiser
-    and ticket types, in one lookup; another organiser's event (or an unknown slug) is a 404."""
-    return get_object_or_404(
-        Event.objects.select_related("organiser").prefetch_related("ticket_types"),
-        organiser__slug=org_slug,
-        code=code,
-    )
+    """An organiser's event by the organiser's slug and the event's public code, with its organiser,
+    in one lookup; another organiser's event (or an unknown slug) is a 404. (Its ticket types are
+    the booking page's own query: the waiting-list page doesn't need them, and a plain query is
+    cheaper than a prefetch on the booking POST, issue 12.)"""
+    return get_object_or_404(Event.objects.select_related("organiser"), organiser__slug=org_slug, code=code)
 
 
 def booking_get_for_viewer(*, request, reference, with_history: bool = False):

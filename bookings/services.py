@@ -183,9 +183,9 @@ def booking_create(
     already = Booking.objects.filter(organiser_id=event.organiser_id, idempotency_key=idempotency_key)
     if waiting_offer is None and len(tickets) > seats_left_seen and not already.exists():
         raise EventFull()
-    event = _lock_events(event.pk)[event.pk]
+    event = _lock_events(event.pk, organiser=event.organiser)[event.pk]
     # Checked under the lock, so a double submit racing itself waits and then finds the first.
-    existing = Booking.objects.for_organiser(event.organiser).filter(idempotency_key=idempotency_key).first()
+    existing = already.first()
     if existing:
         return existing
     if event.is_cancelled:
@@ -361,14 +361,19 @@ def booking_checkout_event(event_type: str, session: dict) -> None:
 # opposite transfers, or a transfer racing a cancel, therefore queue instead of deadlocking.
 
 
-def _lock_events(*event_ids: int) -> dict[int, Event]:
+def _lock_events(*event_ids: int, organiser=None) -> dict[int, Event]:
+    """Lock the events' rows (ascending pk, the lock order) and read them afresh. Pass the
+    `organiser` they belong to when the caller has it loaded: the lock then reads only the event
+    row (the booking POST's lock query, issue 12)."""
     with lock_timeout():
-        events = (
-            Event.objects.select_for_update(of=("self",))
-            .select_related("organiser")
-            .filter(pk__in=set(event_ids))
-        )
-        return {event.pk: event for event in events.order_by("pk")}
+        events = Event.objects.select_for_update(of=("self",)).filter(pk__in=set(event_ids))
+        if organiser is None:
+            events = events.select_related("organiser")
+        locked = {event.pk: event for event in events.order_by("pk")}
+    for event in locked.values():
+        if organiser is not None and event.organiser_id == organiser.pk:
+            event.organiser = organiser
+    return locked
 
 
 def _lock_booking(booking: Booking) -> Booking:
