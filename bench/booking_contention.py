@@ -76,6 +76,7 @@ class LockSampler(threading.Thread):
         self.stop = threading.Event()
         self.lock_wait = self.transaction = self.idle_in_transaction = 0.0
         self.waiters = self.samples = 0
+        self.backend_pid = None
 
     def run(self):
         import psycopg
@@ -83,6 +84,7 @@ class LockSampler(threading.Thread):
         with psycopg.connect(
             common.DATABASE_URL.replace("postgres://", "postgresql://", 1), autocommit=True
         ) as conn:
+            self.backend_pid = conn.info.backend_pid
             while not self.stop.is_set():
                 row = conn.execute(
                     """SELECT
@@ -118,7 +120,7 @@ def main() -> int:
     booked_at: list[float] = []
     lock = threading.Lock()
     try:
-        with common.gunicorn() as (host, port, _master):
+        with common.gunicorn() as (host, port, master):
             cookies, token = common.csrf(host, port, f"{path}?qty_{ticket.pk}=1")
             go = threading.Barrier(CLIENTS + 1)
             full = threading.Event()
@@ -167,6 +169,16 @@ def main() -> int:
 
             sampler = LockSampler()
             sampler.start()
+            # CPU, which a busy shared machine inflates less than it does wall time: gunicorn's
+            # workers and the database's backends (the sampler's own backend is left out).
+            while sampler.backend_pid is None:
+                time.sleep(0.01)
+
+            def app_and_database_backends():
+                backends = set(common.database_backends()) - {sampler.backend_pid}
+                return common.cpu_seconds(common.children(master)), common.cpu_seconds(backends)
+
+            app_cpu, db_cpu = app_and_database_backends()
             threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
             for thread in threads:
                 thread.start()
@@ -174,6 +186,8 @@ def main() -> int:
             started = time.perf_counter()
             for thread in threads:
                 thread.join()
+            app_after, db_after = app_and_database_backends()
+            app_used, db_used = common.cpu_used(app_cpu, app_after), common.cpu_used(db_cpu, db_after)
             sampler.stop.set()
             sampler.join()
         taken = services.seats_taken(event)
@@ -182,6 +196,7 @@ def main() -> int:
         remove_event(event)
         purge_queue()
 
+    requests = sum(outcomes.values())
     elapsed = (max(booked_at) - started) if booked_at else float("nan")
     rate = outcomes["booked"] / elapsed if booked_at else 0.0
     held = taken <= CAPACITY and taken == outcomes["booked"] == bookings
@@ -196,6 +211,12 @@ def main() -> int:
             [
                 ["bookings/s (until full)", f"{rate:.1f}"],
                 ["bookings confirmed to clients", outcomes["booked"]],
+                [
+                    "server CPU per request, ms (gunicorn + database)",
+                    f"{app_used / requests * 1000:.1f} + {db_used / requests * 1000:.1f}"
+                    if requests
+                    else "-",
+                ],
                 ["seats taken in the database", f"{taken} of {CAPACITY}"],
                 ["capacity held (no oversell)", "yes" if held else "NO"],
                 [
