@@ -49,27 +49,24 @@ def test_a_free_booking_through_the_page_costs_a_fixed_number_of_queries_in_one_
     assert not [sql for sql in statements if sql.startswith("SELECT 1") and "django_session" in sql]
 
 
-def test_places_the_caller_saw_do_not_decide_the_count_under_the_lock_does(event):
-    ticket = event.ticket_types.get()
-    event.capacity = 1
-    event.save()
-    services.booking_create(
+def _book(event, name: str, **extra) -> Booking:
+    return services.booking_create(
         event=event,
-        booker_name="First",
-        booker_email="first@example.com",
-        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="First")],
-        idempotency_key="first",
+        booker_name=name,
+        booker_email=f"{name.lower()}@example.com",
+        tickets=[services.TicketRequest(ticket_type=event.ticket_types.get(), attendee_name=name)],
+        idempotency_key=name,
+        **extra,
     )
 
+
+def test_places_the_caller_saw_do_not_decide_the_count_under_the_lock_does(event):
+    event.capacity = 1
+    event.save()
+    _book(event, "First")
+
     with pytest.raises(EventFull):
-        services.booking_create(
-            event=event,
-            booker_name="Late",
-            booker_email="late@example.com",
-            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Late")],
-            idempotency_key="late",
-            seats_left_seen=1,  # counted before the first booking took the place
-        )
+        _book(event, "Late", seats_left_seen=1)  # counted before the first booking took the place
     assert Booking.objects.filter(event=event).count() == 1
 
 
