@@ -33,7 +33,7 @@ def booking_send_confirmation(*, booking_id: int) -> bool:
 
 # Only what the confirmation shows: a burst of confirmations spends most of its time loading these
 # rows (issue 12), and fewer columns cost less to select and to turn into objects.
-# tests/bookings/test_emails.py holds the email to its queries, so a field left out here shows.
+# tests/bookings/test_confirmation_email.py holds the email to its queries: a field left out shows.
 _CONFIRMED = (
     Booking.objects.filter(status=Booking.Status.CONFIRMED)
     .select_related("event", "organiser")
