@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 
 from memberships.models import (
     Membership,
@@ -24,6 +23,7 @@ from memberships.models import (
     MembershipPlan,
     StripeEvent,
 )
+from portal.dates import local_date
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
 from portal.payments import InvoiceState, SubscriptionState, add_interval, get_gateway
@@ -46,12 +46,6 @@ class MembershipBenefit:
     membership: Membership | None
     percent_off: int = 0
     included_bookings_left: int = 0
-
-
-def local_date(moment: datetime | None, organiser) -> str:
-    if moment is None:
-        return ""
-    return date_format(timezone.localtime(moment, organiser.tzinfo), "j F Y")
 
 
 def _lock(membership: Membership) -> Membership:

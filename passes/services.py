@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from bookings.models import Booking
 from passes.models import Pass, PassRedemption, PassType
+from portal.dates import local_date
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
 from portal.payments import get_gateway
@@ -46,10 +46,6 @@ ERRORS = {
 class PassPurchase:
     pass_: Pass
     redirect_url: str = ""  # where to send the buyer (Stripe Checkout), or "" when already paid
-
-
-def _day(moment, organiser) -> str:
-    return date_format(timezone.localtime(moment, organiser.tzinfo), "j F Y")
 
 
 def _lock(pass_: Pass) -> Pass:
@@ -192,7 +188,7 @@ def pass_redeem(*, pass_: Pass, booking: Booking) -> PassRedemption:
         raise PassError(ERRORS["void"])
     if locked.valid_until <= timezone.now():
         raise PassError(
-            ERRORS["expired"] % {"pass": name, "date": _day(locked.valid_until, locked.organiser)}
+            ERRORS["expired"] % {"pass": name, "date": local_date(locked.valid_until, locked.organiser)}
         )
     event = booking.event
     if not (locked.valid_from <= event.starts_at < locked.valid_until):
@@ -200,8 +196,8 @@ def pass_redeem(*, pass_: Pass, booking: Booking) -> PassRedemption:
             ERRORS["outside_validity"]
             % {
                 "pass": name,
-                "start": _day(locked.valid_from, locked.organiser),
-                "end": _day(locked.valid_until, locked.organiser),
+                "start": local_date(locked.valid_from, locked.organiser),
+                "end": local_date(locked.valid_until, locked.organiser),
             }
         )
     if not pass_covers_event(locked.pass_type, event):

@@ -13,10 +13,10 @@ from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from bookings.models import Booking, Refund
+from portal.dates import local_date
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
 from portal.models import Organiser
@@ -259,10 +259,6 @@ def voucher_issue_for_credit(*, refund: Refund) -> Voucher | None:
 # Spending -------------------------------------------------------------------------------------
 
 
-def _date(moment, organiser) -> str:
-    return date_format(timezone.localtime(moment, organiser.tzinfo), "j F Y")
-
-
 @transaction.atomic
 def voucher_redeem(*, code: str, booking: Booking, amount: int) -> VoucherRedemption:
     """Pay up to `amount` (minor units) of `booking` from the voucher with `code`.
@@ -287,7 +283,7 @@ def voucher_redeem(*, code: str, booking: Booking, amount: int) -> VoucherRedemp
     if voucher.status == Voucher.Status.VOID:
         raise VoucherError(ERRORS["void"])
     if voucher.is_expired:
-        raise VoucherError(ERRORS["expired"] % {"date": _date(voucher.expires_at, voucher.organiser)})
+        raise VoucherError(ERRORS["expired"] % {"date": local_date(voucher.expires_at, voucher.organiser)})
     if voucher.balance == 0:
         raise VoucherError(ERRORS["used_up"])
     if voucher.currency != booking.currency:
