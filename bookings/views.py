@@ -18,7 +18,7 @@ from bookings.exceptions import ERRORS
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
-from portal.htmx import render_page, wants_fragment
+from portal.htmx import render_page
 from portal.ratelimit import rate_limited
 from vouchers import services as vouchers
 
@@ -68,8 +68,7 @@ def event_list(request):
         "page": page,
         "section": "events",
     }
-    template = "bookings/event_list.html"
-    return render(request, f"{template}#tab-panel" if wants_fragment(request) else template, context)
+    return render_page(request, "bookings/event_list.html", "tab-panel", context)
 
 
 @require_http_methods(["GET", "POST"])
