@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from bookings.services import bookings_claim_for_verified_email
+from portal.emails import DELETED_DOMAIN
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
 
@@ -164,7 +165,7 @@ def _anonymise(user: User) -> int:
     from vouchers.models import Voucher
 
     emails = _proved_emails(user)
-    placeholder_email = f"deleted-{secrets.token_hex(8)}@invalid"
+    placeholder_email = f"deleted-{secrets.token_hex(8)}{DELETED_DOMAIN}"
 
     def by_email(field: str, lookup: str = "iexact") -> Q:
         q = Q(pk__in=[])

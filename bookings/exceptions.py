@@ -34,7 +34,6 @@ ERRORS = {
     "cancellations_off": _("%(organiser)s doesn't allow cancellations for this event."),
     "cancellations_closed": _("Cancellations close %(hours)s hours before the event."),
     "target_not_allowed": _("Tickets for this event can't be moved to that one."),
-    "target_unavailable": _("That event can no longer be booked."),
     "same_ticket": _("That is the ticket you already have: choose another one."),
     "same_price_only": _("You can only swap to a ticket of the same price."),
     "no_dearer": _("You can only move to a ticket of the same price or cheaper."),

@@ -38,6 +38,15 @@ def booking_send_new_links(self, email: str) -> int:
     return emails.booking_send_new_links(email=email)
 
 
+def _retry_refund_later(task, exc: Exception) -> None:
+    """The refund stays pending with its error shown in the admin, where it can be retried; the
+    task tries again in five minutes. In-process (the embedded default) it just stops, so the
+    organiser's request does not fail."""
+    if task.request.is_eager:
+        return
+    raise task.retry(exc=exc, countdown=300, max_retries=5) from exc
+
+
 @shared_task(**SETTLING)
 def booking_settle_cancellation(self, booking_id: int) -> None:
     """Refund and email one cancelled booking, cancelled by the organiser or the booker (idempotent)."""
@@ -49,10 +58,7 @@ def booking_settle_cancellation(self, booking_id: int) -> None:
     try:
         organiser_services.booking_settle_cancellation(booking=booking)
     except (PaymentError, Busy) as exc:
-        # The refund stays pending with its error shown in the admin, where it can be retried.
-        if self.request.is_eager:
-            return  # in-process (the embedded default): don't fail the organiser's request
-        raise self.retry(exc=exc, countdown=300, max_retries=5) from exc
+        _retry_refund_later(self, exc)
 
 
 @shared_task(**SETTLING)
@@ -67,10 +73,8 @@ def transfer_settle(self, transfer_id: int) -> None:
         if refund is not None:
             organiser_services.refund_pay(refund=refund)
     except (PaymentError, Busy) as exc:
-        # The refund stays pending with its error shown in the admin, where it can be retried.
-        if self.request.is_eager:
-            return
-        raise self.retry(exc=exc, countdown=300, max_retries=5) from exc
+        _retry_refund_later(self, exc)
+        return
     emails.transfer_send_confirmation(transfer_id=transfer_id)
 
 

@@ -12,7 +12,6 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
 from passes import selectors, services
 from portal.exceptions import PortalError
@@ -97,11 +96,7 @@ def pass_buy(request, org_slug: str, code):
             messages.error(request, exc.message)
         else:
             if purchase.redirect_url:
-                return (
-                    HttpResponseClientRedirect(purchase.redirect_url)
-                    if request.htmx
-                    else redirect(purchase.redirect_url)
-                )
+                return redirect(purchase.redirect_url)
             messages.success(request, f"Thanks! Your {pass_type.name} pass is ready to use when you book.")
             return redirect("passes:pass_list")
     return render(

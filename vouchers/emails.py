@@ -22,7 +22,6 @@ def voucher_send_code(*, voucher_id: int) -> bool:
                 "voucher": voucher,
                 "organiser": organiser,
                 "organiser_path": reverse("organiser_page", args=[organiser.slug]),
-                "vouchers_path": reverse("vouchers:voucher_list"),
             },
         )
 
