@@ -56,7 +56,7 @@ PUBLIC_ROUTES: dict[str, str] = {
     "waiting_list_join": "joining a public event's waiting list, by the event's random UUID",
     "bookings:booking_link": (
         "the signed View booking link: the token is the capability; tampered, foreign, expired, "
-        "rotated and wrong-salt tokens answer 404 (tests/security/test_booking_link_tokens.py)"
+        "rotated and wrong-salt tokens answer 404 (tests/bookings/test_booking_links.py)"
     ),
     "memberships:membership_join": (
         "a membership plan an organiser offers publicly, by its random UUID; joining subscribes the "
