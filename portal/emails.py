@@ -3,12 +3,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from smtplib import SMTPException, SMTPServerDisconnected
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, connection
+from django.db.models import Model, QuerySet
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 # Deleted accounts leave placeholder addresses (RFC 2606's reserved .invalid), never mailed.
 DELETED_DOMAIN = "@invalid"
@@ -75,26 +79,52 @@ class SendInProgress(Exception):
 EMAIL_RETRY_ON = (SMTPException, OSError, SendInProgress, InterfaceError, OperationalError)
 
 
-def send_once(*, rows, pk: int, sent_field: str, send) -> bool:
+def send_once(
+    *,
+    pk: int,
+    sent_field: str,
+    send: Callable[[Any], None],
+    rows: QuerySet | None = None,
+    model: type[Model] | None = None,
+    load: Callable[[int], Any] | None = None,
+) -> bool:
     """Send the email for one row exactly once, however often the task runs.
 
-    `rows` is the queryset of rows that still qualify (e.g. confirmed bookings); `send(row)`
-    sends; `sent_field` is stamped afterwards. A lock held by this worker's connection (not a
-    row lock, not a transaction) keeps two workers from sending at once, and dies with a killed
-    worker, whose redelivered task then finds the email unsent and sends it. Returns False when
-    there is nothing to send (sent already, or the row no longer qualifies); raises
-    SendInProgress while another worker holds the lock, and whatever `send` raises (nothing is
-    stamped, so a retry sends)."""
-    from django.utils import timezone
-
+    `rows` is the queryset of rows that still qualify (e.g. confirmed bookings); or, on a hot path,
+    `load(pk)` returns what `send` needs if row `pk` of `model` still qualifies and is unsent, else
+    None. `send(row)` sends; `sent_field` is stamped afterwards. A lock held by this worker's
+    connection (not a row lock, not a transaction) keeps two workers from sending at once, and
+    dies with a killed worker, whose redelivered task then finds the email unsent and sends it.
+    Returns False when there is nothing to send (sent already, or the row no longer qualifies);
+    raises SendInProgress while another worker holds the lock, and whatever `send` raises (nothing
+    is stamped, so a retry sends)."""
     from portal.locking import held_by_this_connection
 
-    with held_by_this_connection(f"{rows.model._meta.label_lower}.{sent_field}.{pk}") as ours:
+    if load is None:
+        model = rows.model
+
+        def load(pk: int):
+            return rows.filter(pk=pk, **{f"{sent_field}__isnull": True}).first()
+
+    with held_by_this_connection(f"{model._meta.label_lower}.{sent_field}.{pk}") as ours:
         if not ours:
-            raise SendInProgress(f"{rows.model._meta.label} {pk} {sent_field}")
-        row = rows.filter(pk=pk, **{f"{sent_field}__isnull": True}).first()
+            raise SendInProgress(f"{model._meta.label} {pk} {sent_field}")
+        row = load(pk)
         if row is None:
             return False
         send(row)
-        rows.model.objects.filter(pk=pk).update(**{sent_field: timezone.now()})
+        _stamp(model, pk, sent_field)
     return True
+
+
+def _stamp(model: type[Model], pk: int, sent_field: str) -> None:
+    """Set `sent_field` to now on row `pk`: one UPDATE, written out because compiling the ORM's
+    took longer than running it (the fan-out benchmark, issue 12)."""
+    field = model._meta.get_field(sent_field)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} SET {quote(field.column)} = %s"
+            f" WHERE {quote(model._meta.pk.column)} = %s",
+            [field.get_db_prep_value(timezone.now(), connection), pk],
+        )

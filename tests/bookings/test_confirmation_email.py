@@ -65,8 +65,8 @@ def test_a_failed_send_is_released_so_the_retry_sends_it(booking, mailoutbox):
 def test_the_confirmation_costs_the_same_few_queries_however_much_it_shows(
     booking, mailoutbox, django_assert_num_queries
 ):
-    """Lock, booking with event and organiser, attendees with tickets, stamp, unlock: a field the
-    email shows that the query leaves out would cost a query more (issue 12's fan-out)."""
+    """Lock, one query for the booking with its event, organiser, attendees and tickets, stamp,
+    unlock: issue 12's fan-out. The email shows every field it needs from that one query."""
     booking.event.venue = "The Long Hall"
     booking.event.save()
     booking.discount, booking.discount_reason = 200, "Member discount"
@@ -74,12 +74,53 @@ def test_the_confirmation_costs_the_same_few_queries_however_much_it_shows(
     AttendeeFactory(booking=booking, organiser=booking.organiser, name="Second Attendee")
     advisory_lock_and_unlock = 2 if connection.vendor == "postgresql" else 0
 
-    with django_assert_num_queries(3 + advisory_lock_and_unlock):
+    with django_assert_num_queries(2 + advisory_lock_and_unlock):
         emails.booking_send_confirmation(booking_id=booking.pk)
 
     (message,) = mailoutbox
     for text in ["The Long Hall", "Member discount", "-£2.00", "Second Attendee", booking.organiser.name]:
         assert text in message.body and text in message.alternatives[0][0], text
+
+
+@pytest.mark.django_db
+def test_attendees_are_listed_in_booking_order_with_their_own_ticket_types(booking, mailoutbox):
+    AttendeeFactory(
+        booking=booking, organiser=booking.organiser, name="Second Attendee", ticket_type__name="Family pass"
+    )
+    AttendeeFactory(booking=booking, organiser=booking.organiser, name="Third Attendee")
+
+    emails.booking_send_confirmation(booking_id=booking.pk)
+
+    (message,) = mailoutbox
+    lines = [line for line in message.body.splitlines() if line.startswith("- ")]
+    assert [line.split(":")[0] for line in lines] == [
+        "- Kit Attendee (child)",
+        "- Second Attendee",
+        "- Third Attendee",
+    ]
+    assert "Family pass" in lines[1] and "Family pass" not in lines[0] + lines[2]
+
+
+@pytest.mark.django_db
+def test_a_cancelled_booking_gets_no_confirmation_and_is_not_stamped(booking, mailoutbox):
+    booking.status = booking.Status.CANCELLED
+    booking.save()
+
+    assert emails.booking_send_confirmation(booking_id=booking.pk) is False
+
+    booking.refresh_from_db()
+    assert mailoutbox == [] and booking.confirmation_sent_at is None
+
+
+@pytest.mark.django_db
+def test_sending_stamps_the_booking_and_nothing_else(booking, mailoutbox):
+    other = AttendeeFactory(booking__organiser=booking.organiser).booking
+
+    emails.booking_send_confirmation(booking_id=booking.pk)
+
+    booking.refresh_from_db()
+    other.refresh_from_db()
+    assert booking.confirmation_sent_at is not None and other.confirmation_sent_at is None
 
 
 def test_the_task_retries_on_smtp_failure_with_backoff():
