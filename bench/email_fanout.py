@@ -12,8 +12,9 @@ got exactly one email (messages counted at the sink by the booking reference in 
 that the database marks each one sent.
 The bookings and event are deleted afterwards.
 
-Env: BENCH_EMAILS (2000; the issue's figure is 10000), BENCH_WORKER_CONCURRENCY (CPU count;
-"solo" for a single process), BENCH_WORKER_ARGS (more celery worker options), BENCH_DATABASE_URL, BENCH_REDIS_URL.
+Env: BENCH_EMAILS (2000; the issue's figure is 10000), BENCH_WORKER_CONCURRENCY (the settings'
+CELERY_WORKER_CONCURRENCY, two per CPU; "solo" for a single process), BENCH_WORKER_ARGS (more
+celery worker options, e.g. --prefetch-multiplier=1), BENCH_DATABASE_URL, BENCH_REDIS_URL.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from email.parser import BytesHeaderParser
 from bench import common
 
 EMAILS = int(os.environ.get("BENCH_EMAILS", "2000"))
-CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", str(os.cpu_count() or 2))
+CONCURRENCY = os.environ.get("BENCH_WORKER_CONCURRENCY", "")  # "": the worker's own settings
 EXTRA_WORKER_ARGS = os.environ.get("BENCH_WORKER_ARGS", "").split()  # e.g. "--prefetch-multiplier=8"
 SUBJECT_REFERENCE = re.compile(r"\(([A-Z0-9]{6,12})\)\s*$")
 
@@ -119,7 +120,9 @@ def start_worker(smtp_port: int):
     common.RUN_DIR.mkdir(parents=True, exist_ok=True)
     pidfile = common.RUN_DIR / f"celery-{smtp_port}.pid"
     log_path = common.RUN_DIR / f"celery-{smtp_port}.log"
-    pool = ["--pool=solo"] if CONCURRENCY == "solo" else ["--pool=prefork", f"--concurrency={CONCURRENCY}"]
+    pool = ["--pool=solo"] if CONCURRENCY == "solo" else ["--pool=prefork"]
+    if CONCURRENCY not in {"", "solo"}:
+        pool.append(f"--concurrency={CONCURRENCY}")
     log = open(log_path, "w")
     process = subprocess.Popen(
         [
@@ -215,9 +218,16 @@ def main() -> int:
     elapsed = (sink.last - sink.first) if sink.first else float("nan")
     rate = (received - 1) / elapsed if received > 1 and elapsed > 0 else 0.0
     ok = not missing and not doubled and not strangers and not sink.unparsed and marked == EMAILS
+    from django.conf import settings
+
+    pool = (
+        "solo pool"
+        if CONCURRENCY == "solo"
+        else f"prefork, concurrency {CONCURRENCY or settings.CELERY_WORKER_CONCURRENCY}, "
+        f"prefetch multiplier {settings.CELERY_WORKER_PREFETCH_MULTIPLIER}"
+    )
     print(
-        f"Email fan-out: {EMAILS:,} confirmation emails by one Celery worker "
-        f"({'solo pool' if CONCURRENCY == 'solo' else f'prefork, concurrency {CONCURRENCY}'}"
+        f"Email fan-out: {EMAILS:,} confirmation emails by one Celery worker ({pool}"
         f"{' ' + ' '.join(EXTRA_WORKER_ARGS) if EXTRA_WORKER_ARGS else ''}) "
         "to a local aiosmtpd sink (SMTP backend, one connection kept per worker process)"
     )

@@ -194,7 +194,13 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDI
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Our tasks mostly wait (on Postgres, the mail server, Stripe), so a worker runs two processes per
+# CPU, each with a few tasks reserved so that it never idles waiting on Redis between two. The
+# fan-out benchmark (issue 12, bench/RESULTS.md): one CPU-count process each reserving one task
+# sent 189 emails/s; four processes reserving four, 224-240. Acked late, a reserved task that its
+# worker never ran goes back to the queue when the worker dies, as a running one does.
+CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2 * (os.cpu_count() or 1))
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4)
 # Celery's Django fixup closes the database connection around every task unless this is set;
 # portal/celery.py closes old connections per task the way Django does per request instead.
 CELERY_DB_REUSE_MAX = 1_000_000

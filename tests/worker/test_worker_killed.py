@@ -87,6 +87,8 @@ def start_worker(transactional_db, tmp_path):
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "EMAIL_FILE_PATH": str(folder / "mail"),
             "PORTAL_TESTING": "false",
+            # One task at a time, so that two workers started together each take one of two tasks.
+            "CELERY_WORKER_PREFETCH_MULTIPLIER": "1",
         }
         env.pop("EMAIL_HOST", None)
         if smtp_port is not None:
