@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from bookings.exceptions import ERRORS
 from bookings.models import Booking, BookingFormField, BookingRules, Event
+from portal.sql import Columns, fetch
 
 
 def rules_for_event(*, event: Event) -> BookingRules:
@@ -50,14 +51,19 @@ def refund_amounts(*, rules: BookingRules, total: int, keep_fee: bool) -> tuple[
     return total - fee, fee
 
 
+_FORM_FIELD = Columns(BookingFormField, "f")
+
+
 def booking_form_fields_for_event(*, event: Event) -> list[BookingFormField]:
     """The questions the booking form asks for `event`: its own fields if it has any, else the
-    organiser's defaults (an event's fields replace the defaults; they are not added to them)."""
-    fields = list(
-        BookingFormField.objects.for_organiser(event.organiser_id).filter(
-            Q(event=event) | Q(event__isnull=True)
-        )
+    organiser's defaults (an event's fields replace the defaults; they are not added to them).
+    Hand-written (`portal.sql`): the booking POST asks this every time (issue 12)."""
+    rows = fetch(
+        f"SELECT {_FORM_FIELD} FROM {_FORM_FIELD.table}"
+        " WHERE f.organiser_id = %s AND (f.event_id = %s OR f.event_id IS NULL) ORDER BY f.position, f.id",
+        [event.organiser_id, event.pk],
     )
+    fields = [_FORM_FIELD.instance(row) for row in rows]
     own = [field for field in fields if field.event_id]
     return own or fields
 

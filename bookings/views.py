@@ -93,7 +93,7 @@ def event_book(request, org_slug: str, code):
     quantities = forms.TicketQuantitiesForm(
         source if any(k.startswith("qty_") for k in source) else None,
         event=event,
-        ticket_types=event.ticket_types.all(),
+        ticket_types=selectors.ticket_types_for_event(event),
         seats_left=context["seats_left"],
     )
     context["quantities"] = quantities

@@ -196,9 +196,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # Our tasks mostly wait (on Postgres, the mail server, Stripe), so a worker runs two processes per
 # CPU, each with a few tasks reserved so that it never idles waiting on Redis between two. The
-# fan-out benchmark (issue 12, bench/RESULTS.md): one CPU-count process each reserving one task
-# sent 189 emails/s; four processes reserving four, 224-240. Acked late, a reserved task that its
-# worker never ran goes back to the queue when the worker dies, as a running one does.
+# fan-out benchmark (issue 12, bench/RESULTS.md): two processes reserving one task each sent about
+# 190 emails/s, four reserving four 190-240. Acked late, the tasks a worker reserved go back to the
+# queue when it stops, and after the visibility timeout (below) when it is killed.
 CELERY_WORKER_CONCURRENCY = env_int("CELERY_WORKER_CONCURRENCY", 2 * (os.cpu_count() or 1))
 CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 4)
 # Celery's Django fixup closes the database connection around every task unless this is set;

@@ -15,12 +15,14 @@ from django.db.models import Model
 
 
 class Columns:
+    """`field_names` of `model` (every column if none are named) as table `alias`."""
+
     def __init__(self, model: type[Model], alias: str, *field_names: str):
         self.model = model
         self.alias = alias
         wanted = {model._meta.get_field(name) for name in field_names}
         # In the model's own order, which `Model.from_db` expects.
-        self.fields = [field for field in model._meta.concrete_fields if field in wanted]
+        self.fields = [field for field in model._meta.concrete_fields if not wanted or field in wanted]
         if model._meta.pk not in self.fields:
             raise ValueError(f"{model.__name__} columns must include its primary key")
         self.attnames = [field.attname for field in self.fields]
@@ -68,6 +70,11 @@ def split(row, *parts: Columns) -> list[Model | None]:
         instances.append(part.instance(row[start : start + len(part)]))
         start += len(part)
     return instances
+
+
+def param(model: type[Model], field_name: str, value):
+    """`value` as the database stores `model.field_name` (a UUID is text on SQLite, say)."""
+    return model._meta.get_field(field_name).get_db_prep_value(value, connection)
 
 
 def fetch(sql: str, params) -> list[tuple]:

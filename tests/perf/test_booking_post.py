@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 # attendees) and a new session for a booker without an account.
 BOOKING_POST_QUERIES = 15
 # Tests send the confirmation in-process on commit (a worker's job in production).
-CONFIRMATION_QUERIES = 5
+CONFIRMATION_QUERIES = 4  # lock, everything the email shows, the sent stamp, unlock
 
 
 @pytest.fixture
@@ -86,3 +86,27 @@ def test_a_new_session_whose_random_key_is_taken_gets_another(monkeypatch):
     with pytest.raises(CreateError):
         duplicate = SessionStore(session_key=taken.session_key)
         duplicate.save(must_create=True)
+
+
+def test_a_new_session_is_written_once_to_the_database_and_once_to_the_cache(
+    monkeypatch, django_assert_num_queries
+):
+    from django.conf import settings
+    from django.core.cache import caches
+
+    cache = caches[settings.SESSION_CACHE_ALIAS]
+    writes = []
+    real_set = cache.set
+    monkeypatch.setattr(
+        cache, "set", lambda *args, **kwargs: writes.append(args[0]) or real_set(*args, **kwargs)
+    )
+    session = SessionStore()
+    session["booking"] = "ABC123"
+
+    with django_assert_num_queries(3):  # the INSERT, in its own transaction (here a savepoint)
+        session.save()
+
+    assert writes == [session.cache_key]
+    assert SessionStore(session_key=session.session_key).load() == {"booking": "ABC123"}
+    cache.delete(session.cache_key)
+    assert SessionStore(session_key=session.session_key).load() == {"booking": "ABC123"}  # from the database

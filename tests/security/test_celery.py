@@ -41,7 +41,9 @@ def test_every_task_that_is_safe_to_redo_is_acked_late_and_rejected_on_worker_lo
         if name not in NOT_SAFE_TO_REDO and not (task.acks_late and task.reject_on_worker_lost)
     ]
     assert not wrong, f"acks_late=True and reject_on_worker_lost=True (or list in NOT_SAFE_TO_REDO): {wrong}"
-    assert app.conf.worker_prefetch_multiplier == 1  # a lost worker holds at most one task unacked
+    # A killed worker's reserved tasks come back only after the visibility timeout: each process
+    # reserves a few at most (issue 12 measured the fan-out with four).
+    assert app.conf.worker_prefetch_multiplier <= 4
 
 
 def test_requests_are_not_one_transaction():
