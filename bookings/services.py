@@ -182,12 +182,15 @@ def booking_create(
     # (A waiting-list offer's holder always goes on, to be told exactly what is wrong with it.)
     if seats_left_seen is None:
         seats_left_seen = seats_left(event)
-    already = Booking.objects.filter(organiser_id=event.organiser_id, idempotency_key=idempotency_key)
-    if waiting_offer is None and len(tickets) > seats_left_seen and not already.exists():
+    if (
+        waiting_offer is None
+        and len(tickets) > seats_left_seen
+        and not _booking_with_key(event.organiser_id, idempotency_key)
+    ):
         raise EventFull()
     event = _lock_events(event.pk, organiser=event.organiser)[event.pk]
     # Checked under the lock, so a double submit racing itself waits and then finds the first.
-    existing = already.first()
+    existing = _booking_with_key(event.organiser_id, idempotency_key)
     if existing:
         return existing
     if event.is_cancelled:
@@ -361,6 +364,19 @@ def booking_checkout_event(event_type: str, session: dict) -> None:
 #
 # Lock order, everywhere: event rows (ascending pk), then the booking or waiting-list row. Two
 # opposite transfers, or a transfer racing a cancel, therefore queue instead of deadlocking.
+
+
+_BOOKING = Columns(Booking, "b")
+
+
+def _booking_with_key(organiser_id: int, idempotency_key: str) -> Booking | None:
+    """The booking an earlier post of the same form made (the key is unique per organiser).
+    Hand-written, as `_lock_events` below: the booking POST asks it under the event lock."""
+    rows = fetch(
+        f"SELECT {_BOOKING} FROM {_BOOKING.table} WHERE b.organiser_id = %s AND b.idempotency_key = %s",
+        [organiser_id, idempotency_key],
+    )
+    return _BOOKING.instance(rows[0]) if rows else None
 
 
 _LOCKED_EVENT = Columns(Event, "e")
