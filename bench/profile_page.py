@@ -4,6 +4,7 @@ in-process with the production settings (DEBUG off, cached templates) against th
     python -m bench.profile_page "/portal/events/?tab=upcoming" 20            # bench-20
     python -m bench.profile_page "/portal/events/?tab=upcoming" 20 --profile  # + top functions
     python -m bench.profile_page "/portal/events/?tab=upcoming" 20 --explain  # + EXPLAIN ANALYZE
+    python -m bench.profile_page "/portal/events/?tab=upcoming" 20 --cold     # every cache misses
 
 CPU time (not wall time) is the figure: on a shared machine it moves much less with other
 people's load. Compare a page with /portal/baseline/ run the same way.
@@ -61,6 +62,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=100, help="requests to time")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--explain", action="store_true")
+    parser.add_argument("--cold", action="store_true", help="clear the cache before every request")
     args = parser.parse_args()
     setup()
     from django.db import connection
@@ -99,7 +101,11 @@ def main() -> int:
     profiler = cProfile.Profile() if args.profile else None
     if profiler:
         profiler.enable()
+    from django.core.cache import cache
+
     for _ in range(args.n):
+        if args.cold:
+            cache.clear()  # every fragment cache misses (and the session is read from the database)
         client.get(args.path)
     if profiler:
         profiler.disable()

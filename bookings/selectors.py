@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from django.core.paginator import Paginator
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 from bookings import links
 from bookings.models import Attendee, Booking, Event, TicketType, Transfer, WaitingListEntry
@@ -99,10 +104,26 @@ def _attendees():
     return Prefetch("attendees", queryset=Attendee.objects.select_related("ticket_type").order_by("pk"))
 
 
-def booking_tab_for_booker(*, user, tab: str, organiser: Organiser | None = None, page: str | int = 1):
+@dataclass
+class EventsTab:
+    """One page of a booker's Events tab. `page` paginates; `cards` is what the cards show (for
+    bookings, loaded only when iterated: when the cached cards are stale or missing); `freshness`
+    names every row the cards show with its `updated_at`, for the cache key (None for the waiting
+    list, whose cards show a live offer window and are never cached)."""
+
+    page: Page
+    cards: Sequence
+    freshness: list[str] | None
+
+
+def booking_tab_for_booker(
+    *, user, tab: str, organiser: Organiser | None = None, page: str | int = 1
+) -> EventsTab:
     """One page of a booker's Events tab: upcoming, cancelled or past bookings (past attendees
     carry their `status_label`), or waiting-list places. A fixed number of queries whatever the
-    booker holds: one count, one page, one for the attendees of the page."""
+    booker holds. For bookings: one count, the page's ids and `updated_at`s with their attendees',
+    and, only when the cards must be drawn, the page's bookings and their attendees (issue 12:
+    loading 20 bookings with events, organisers and attendees was most of a cached page's cost)."""
     now = timezone.now()
     if tab == "waiting":
         rows = WaitingListEntry.objects.filter(
@@ -111,37 +132,61 @@ def booking_tab_for_booker(*, user, tab: str, organiser: Organiser | None = None
             event__status=Event.Status.SCHEDULED,
             event__ends_at__gt=now,
         ).select_related("event", "organiser")
-        order = ["event__starts_at", "pk"]
-    else:
-        rows = (
-            Booking.objects.filter(user=user)
-            .select_related("event", "organiser")
-            .prefetch_related(_attendees())
+        if organiser is not None:
+            rows = rows.filter(organiser=organiser)
+        entries = Paginator(rows.order_by("event__starts_at", "pk"), TAB_PAGE_SIZE).get_page(page)
+        return EventsTab(page=entries, cards=entries, freshness=None)
+    rows = Booking.objects.filter(user=user)
+    if tab == "cancelled":
+        # Bookings the booker or the organiser cancelled; not abandoned, never-paid checkouts.
+        rows = rows.filter(status=Booking.Status.CANCELLED).exclude(cancelled_by="")
+        order = ["-cancelled_at", "-pk"]
+    elif tab == "past":
+        rows = rows.filter(event__ends_at__lte=now).filter(
+            Q(status=Booking.Status.CONFIRMED) | Q(cancelled_by=Booking.CancelledBy.ORGANISER)
         )
-        if tab == "cancelled":
-            # Bookings the booker or the organiser cancelled; not abandoned, never-paid checkouts.
-            rows = rows.filter(status=Booking.Status.CANCELLED).exclude(cancelled_by="")
-            order = ["-cancelled_at", "-pk"]
-        elif tab == "past":
-            rows = rows.filter(event__ends_at__lte=now).filter(
-                Q(status=Booking.Status.CONFIRMED) | Q(cancelled_by=Booking.CancelledBy.ORGANISER)
-            )
-            order = ["-event__starts_at", "-pk"]
-        else:
-            rows = rows.filter(
-                status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING],
-                event__status=Event.Status.SCHEDULED,
-                event__ends_at__gt=now,
-            )
-            order = ["event__starts_at", "pk"]
+        order = ["-event__starts_at", "-pk"]
+    else:
+        rows = rows.filter(
+            status__in=[Booking.Status.CONFIRMED, Booking.Status.PENDING],
+            event__status=Event.Status.SCHEDULED,
+            event__ends_at__gt=now,
+        )
+        order = ["event__starts_at", "pk"]
     if organiser is not None:
         rows = rows.filter(organiser=organiser)
-    page = Paginator(rows.order_by(*order), TAB_PAGE_SIZE).get_page(page)
+    keys = rows.order_by(*order).values_list("pk", "updated_at", "event__updated_at", "organiser__updated_at")
+    page = Paginator(keys, TAB_PAGE_SIZE).get_page(page)
+    ids = [pk for pk, *_ in page]
+    attendees = defaultdict(list)
+    for booking_id, *attendee in (
+        Attendee.objects.filter(booking_id__in=ids)
+        .order_by("pk")
+        .values_list("booking_id", "pk", "updated_at", "ticket_type__updated_at")
+    ):
+        attendees[booking_id].append(".".join(_stamp(part) for part in attendee))
+    freshness = [
+        ".".join(_stamp(part) for part in booking) + "|" + "|".join(attendees[booking[0]]) for booking in page
+    ]
+    return EventsTab(page=page, cards=SimpleLazyObject(lambda: _booking_cards(ids, tab)), freshness=freshness)
+
+
+def _stamp(value) -> str:
+    return str(value.timestamp()) if hasattr(value, "timestamp") else str(value)
+
+
+def _booking_cards(ids: list[int], tab: str) -> list[Booking]:
+    """The bookings `ids`, in that order, with what their cards show."""
+    bookings = (
+        Booking.objects.filter(pk__in=ids).select_related("event", "organiser").prefetch_related(_attendees())
+    )
+    by_id = {booking.pk: booking for booking in bookings}
+    cards = [by_id[pk] for pk in ids if pk in by_id]
     if tab == "past":
-        for booking in page:
+        for booking in cards:
             for attendee in booking.attendees.all():
                 attendee.status_label = attendance_label(attendee, booking.organiser)
-    return page
+    return cards
 
 
 def organisers_of_booker(*, user):

@@ -25,26 +25,18 @@ from vouchers import services as vouchers
 TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), ("waiting", "Waiting list")]
 
 
-def _cards_key(user, tab: str, organiser, page) -> str | None:
+def _cards_key(user, tab: str, organiser, freshness: list[str] | None) -> str | None:
     """The cache key of a page of booking cards (issue 12: rendering 20 cards is most of the
     page's cost). It changes whenever anything a card shows changes: which rows are on the page,
     and the updated_at of each booking, its event, its organiser, its attendees and their ticket
-    types (every writer sets updated_at, also in queryset.update()). Waiting-list cards show a live
-    offer window, so that tab is not cached. Entries live ten minutes: a burst of visits is what
-    they are for, and a deleted account's names must not linger in the cache."""
-    if tab == "waiting":
+    types (`freshness`, from the selector; every writer sets updated_at, also in
+    queryset.update()). Waiting-list cards show a live offer window, so that tab is not cached.
+    Entries live ten minutes: a burst of visits is what they are for, and a deleted account's
+    names must not linger in the cache."""
+    if freshness is None:
         return None
-    parts = [str(user.pk), tab, organiser.slug if organiser else ""]
-    for booking in page:
-        parts.append(
-            f"{booking.pk}.{booking.updated_at.timestamp()}.{booking.event.updated_at.timestamp()}"
-            f".{booking.organiser.updated_at.timestamp()}"
-        )
-        parts.extend(
-            f"{a.pk}.{a.updated_at.timestamp()}.{a.ticket_type.updated_at.timestamp()}"
-            for a in booking.attendees.all()
-        )
-    return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
+    parts = [str(user.pk), tab, organiser.slug if organiser else "", *freshness]
+    return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
 @require_GET
@@ -55,17 +47,18 @@ def event_list(request):
         tab = "upcoming"
     organisers = list(selectors.organisers_of_booker(user=request.user))
     organiser = next((o for o in organisers if o.slug == request.GET.get("organiser")), None)
-    page = selectors.booking_tab_for_booker(
+    shown = selectors.booking_tab_for_booker(
         user=request.user, tab=tab, organiser=organiser, page=request.GET.get("page", 1)
     )
     context = {
-        "cards_key": _cards_key(request.user, tab, organiser, page),
+        "cards_key": _cards_key(request.user, tab, organiser, shown.freshness),
+        "cards": shown.cards,
         "tabs": TABS,
         "tab": tab,
         "tab_label": dict(TABS)[tab],
         "organiser": organiser,
         "organisers": organisers,
-        "page": page,
+        "page": shown.page,
         "section": "events",
     }
     return render_page(request, "bookings/event_list.html", "tab-panel", context)

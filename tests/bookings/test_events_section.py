@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -181,13 +183,30 @@ def test_the_events_page_makes_the_same_few_queries_for_5_or_200_bookings(
                 event=event_at(org, n + 2), user=booker, email=f"w{n}-{booking.pk}@example.com"
             )
 
+    # With the cards' cache missing (new rows each time): user, nav, organisers, count, the page's
+    # ids and updated_at, their attendees', then the cards' bookings and attendees.
     add(5)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):
         assert client_as_booker.get(EVENTS, {"tab": tab}).status_code == 200
     add(195)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(9):
         response = client_as_booker.get(EVENTS, {"tab": tab})
     assert len(references(response)) == (0 if tab == "waiting" else 20)  # paginated
+
+
+@pytest.mark.django_db
+def test_a_page_of_cached_cards_is_drawn_without_loading_the_bookings(client_as_booker, booker, organiser):
+    """Issue 12: on a cache hit only the ids and updated_at of the page's rows are read."""
+    for n in range(3):
+        booking_of(booker, event_at(organiser, n + 2), seats=2)
+    with CaptureQueriesContext(connection) as drawing:
+        first = client_as_booker.get(EVENTS)
+    with CaptureQueriesContext(connection) as cached:
+        again = client_as_booker.get(EVENTS)
+
+    assert references(again) == references(first) and len(references(again)) == 3
+    assert len(cached) == len(drawing) - 2  # the bookings and their attendees
+    assert not any('"booker_name"' in query["sql"] for query in cached.captured_queries)
 
 
 # Manage, Cancel ---------------------------------------------------------------------------------
