@@ -164,15 +164,14 @@ def booking_tab_for_booker(
         .order_by("pk")
         .values_list("booking_id", "pk", "updated_at", "ticket_type__updated_at")
     ):
-        attendees[booking_id].append(".".join(_stamp(part) for part in attendee))
-    freshness = [
-        ".".join(_stamp(part) for part in booking) + "|" + "|".join(attendees[booking[0]]) for booking in page
-    ]
+        attendees[booking_id].append(_freshness(attendee))
+    freshness = ["|".join([_freshness(booking), *attendees[booking[0]]]) for booking in page]
     return EventsTab(page=page, cards=SimpleLazyObject(lambda: _booking_cards(ids, tab)), freshness=freshness)
 
 
-def _stamp(value) -> str:
-    return str(value.timestamp()) if hasattr(value, "timestamp") else str(value)
+def _freshness(row) -> str:
+    """A row's id and `updated_at`s as one part of the cards' cache key."""
+    return ".".join(str(value.timestamp()) if hasattr(value, "timestamp") else str(value) for value in row)
 
 
 def _booking_cards(ids: list[int], tab: str) -> list[Booking]:
