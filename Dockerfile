@@ -1,8 +1,10 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
-COPY pyproject.toml ./
+# The locked versions (exact, hash-checked) first, so code changes reuse this layer.
+COPY requirements/prod.txt requirements/prod.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/prod.txt
 COPY . .
-RUN pip install --no-cache-dir . && DJANGO_DEBUG=true python manage.py collectstatic --noinput
+RUN pip install --no-cache-dir --no-deps . && DJANGO_DEBUG=true python manage.py collectstatic --noinput
 EXPOSE 8000
 CMD ["gunicorn", "portal.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--no-control-socket"]

@@ -5,15 +5,28 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install run test lint worker beat bench screenshots clean
+.PHONY: install run test lint worker beat bench screenshots clean lock upgrade
 
-$(INSTALLED): pyproject.toml
+# Installs come from the committed lock files (exact versions and hashes), never straight from the
+# ranges in pyproject.toml: a new release of a dependency cannot change what a fresh clone runs.
+$(INSTALLED): requirements/dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(INSTALLED)
 
 install: $(INSTALLED)
+
+# The lock files after a change to pyproject.toml's ranges (keeps every pin the ranges still allow).
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
+lock: install
+	$(UV_COMPILE) $(UV_FLAGS) -o requirements/prod.txt
+	$(UV_COMPILE) $(UV_FLAGS) --extra dev --extra bench -o requirements/dev.txt
+
+# The newest versions the ranges allow; run `make test` afterwards before committing the lock files.
+upgrade: UV_FLAGS = --upgrade
+upgrade: lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements/dev.txt
 
 run: install
 	$(BIN)/python manage.py migrate --noinput
@@ -37,7 +50,6 @@ beat: install
 
 # Benchmarks (not part of `make test`): a small default size; see bench/README.md to scale up.
 bench: install
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python -m bench.run_all
 
 # PNGs of the main pages (desktop 1280x800, phone 375x812) from the demo, into docs/screenshots/.

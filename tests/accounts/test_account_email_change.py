@@ -145,14 +145,48 @@ def test_changing_the_address_asks_for_the_password_first(verified_booker, mailo
     assert EmailAddress.objects.filter(user=verified_booker, email=NEW, verified=False).exists()
 
 
-@pytest.mark.django_db
-def test_a_booker_without_a_password_can_change_the_address(client, booker, mailoutbox):
+@pytest.fixture
+def code_only_booker(booker):
+    """A booker who logs in with emailed codes: no password, and the address the codes went to is proven."""
     booker.set_unusable_password()
     booker.save()
-    client.force_login(booker)  # they log in with a code: there is no password to ask for
+    EmailAddress.objects.create(user=booker, email=OLD, primary=True, verified=True)
+    return booker
+
+
+def emailed_code(mailoutbox, to: str) -> str:
+    message = [m for m in mailoutbox if m.to == [to]][-1]
+    return re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", message.body, re.M).group(1)
+
+
+@pytest.mark.django_db
+def test_a_booker_without_a_password_can_change_the_address(client, code_only_booker, mailoutbox):
+    client.force_login(code_only_booker)  # they log in with a code: there is no password to ask for
 
     response = client.post(reverse("account_email"), {"email": NEW, "action_add": ""})
+    assert response.status_code == 302
+    # No password to ask for: allauth proves it is them with a code sent to the login address instead.
+    assert response.url.startswith(reverse("account_request_reauthentication_code"))
+    response = client.post(response.url, {"recipient": OLD})
+    response = client.post(response.url, {"code": emailed_code(mailoutbox, OLD)})
 
     assert response.status_code == 302
-    assert EmailAddress.objects.filter(user=booker, email=NEW, verified=False).exists()
-    assert Booking.objects.filter(user=booker).count() == 0
+    assert EmailAddress.objects.filter(user=code_only_booker, email=NEW, verified=False).exists()
+    assert Booking.objects.filter(user=code_only_booker).count() == 0
+
+
+@pytest.mark.django_db
+def test_a_booker_without_a_password_proves_it_is_them_with_a_code_before_the_change(
+    client, code_only_booker, mailoutbox
+):
+    client.force_login(code_only_booker)
+    asked = client.post(reverse("account_email"), {"email": NEW, "action_add": ""})
+    sent = client.post(asked.url, {"recipient": OLD})
+
+    assert mailoutbox[-1].to == [OLD]  # the code goes to the address they already log in with
+    client.post(sent.url, {"code": "AAAA-AAAA"})
+    assert not EmailAddress.objects.filter(email=NEW).exists()  # a wrong code changes nothing
+    client.post(sent.url, {"code": emailed_code(mailoutbox, OLD)})
+    assert EmailAddress.objects.filter(user=code_only_booker, email=NEW, verified=False).exists()
+    code_only_booker.refresh_from_db()
+    assert code_only_booker.email == OLD  # still the login until NEW is confirmed
