@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
 from bookings import links
@@ -78,7 +79,9 @@ def _unsent_confirmation(booking_id: int) -> tuple[Booking, list[Attendee]] | No
 
 
 def booking_send_new_links(*, email: str) -> int:
-    """Email fresh View booking links for every current booking made with this address."""
+    """Email fresh View booking links for every current booking made with this address. Every
+    link sent before stops working, and so does every session one opened: a leaked link is
+    revoked by asking for a new one. A retried send rotates again and sends the newest."""
     bookings = list(
         Booking.objects.filter(
             booker_email__iexact=email, event__ends_at__gt=timezone.now() - links.LINK_LIFETIME_AFTER_EVENT
@@ -88,6 +91,9 @@ def booking_send_new_links(*, email: str) -> int:
         .order_by("event__starts_at")
     )
     if bookings:
+        with transaction.atomic():
+            for booking in bookings:
+                links.revoke_links(booking)
         send_templated_email(
             template_prefix="bookings/email/booking_links",
             to=[email],

@@ -13,7 +13,7 @@ from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import organiser_services
+from bookings import links, organiser_services
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import (
@@ -645,7 +645,11 @@ def _transfer_apply(transfer: Transfer, booking: Booking, quote: TransferQuote) 
     booking.total = booking.total + quote.to_pay - quote.refund_amount
     booking.discount = quote.new_discount
     booking.discount_reason = quote.new_discount_reason
-    booking.save(update_fields=["event", "total", "discount", "discount_reason", "updated_at"])
+    # Links sent before the move stop working; the email about it carries a fresh one.
+    booking.link_secret = links.secret_after_transfer(booking.link_secret, transfer.pk)
+    booking.save(
+        update_fields=["event", "total", "discount", "discount_reason", "link_secret", "updated_at"]
+    )
     transfer.status = Transfer.Status.COMPLETED
     transfer.completed_at = now
     transfer.save(update_fields=["status", "completed_at", "updated_at"])

@@ -337,6 +337,9 @@ def _transfer_confirm(request, booking, ticket_type, source):
         idempotency_key=(source.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
         from_event=booking.event,  # checked against the form's "from" above, and again under lock
     )
+    # The move rotates the booking's link secret when it completes, now or at Stripe's webhook;
+    # this session, which asked for it, keeps the booking (`links.is_granted`).
+    links.grant(request.session, booking, moving=transfer.pk)
     detail_url = reverse("bookings:booking_detail", args=[booking.reference])
     if transfer.status == transfer.Status.PENDING:
         checkout = services.transfer_start_payment(
