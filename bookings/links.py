@@ -72,7 +72,9 @@ def is_granted(session, booking: Booking) -> bool:
         return True
     # The one rotation a session may follow: the move it started itself, when that move was the
     # last rotation (a link requested since, or a move by someone else, still shuts it out).
-    if "t" in held and constant_time_compare(secret_after_transfer(held["s"], held["t"]), booking.link_secret):
+    if "t" in held and constant_time_compare(
+        secret_after_transfer(held["s"], held["t"]), booking.link_secret
+    ):
         grant(session, booking)
         return True
     return False

@@ -647,9 +647,7 @@ def _transfer_apply(transfer: Transfer, booking: Booking, quote: TransferQuote) 
     booking.discount_reason = quote.new_discount_reason
     # Links sent before the move stop working; the email about it carries a fresh one.
     booking.link_secret = links.secret_after_transfer(booking.link_secret, transfer.pk)
-    booking.save(
-        update_fields=["event", "total", "discount", "discount_reason", "link_secret", "updated_at"]
-    )
+    booking.save(update_fields=["event", "total", "discount", "discount_reason", "link_secret", "updated_at"])
     transfer.status = Transfer.Status.COMPLETED
     transfer.completed_at = now
     transfer.save(update_fields=["status", "completed_at", "updated_at"])

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 
@@ -17,9 +18,9 @@ from bookings import forms, links, rules, selectors, services
 from bookings.exceptions import ERRORS
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links
+from portal import ratelimit
 from portal.exceptions import PortalError
 from portal.htmx import render_page
-from portal.ratelimit import rate_limited
 from vouchers import services as vouchers
 
 TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), ("waiting", "Waiting list")]
@@ -116,13 +117,31 @@ def _known_booker(request) -> dict:
     return {"name": user.name, "email": user.email} if user.is_authenticated else {}
 
 
+def _voucher_failures_limited(place_booking):
+    """Wrong voucher codes are limited per client and per (client, email), so a guesser is
+    stopped (even with a right code, so they cannot tell) while a right code never counts."""
+
+    @functools.wraps(place_booking)
+    def place(request, event, details, *args, **kwargs):
+        data = details.cleaned_data
+        if not data.get("voucher_code"):
+            return place_booking(request, event, details, *args, **kwargs)
+        guesses = {"subject": data["booker_email"].lower(), **vouchers.CODE_FAILURE_LIMITS}
+        if ratelimit.rate_limit_reached(request, "voucher-code", **guesses):
+            raise vouchers.VoucherError(vouchers.ERRORS["too_many_attempts"])
+        try:
+            return place_booking(request, event, details, *args, **kwargs)
+        except vouchers.VoucherError:
+            ratelimit.rate_limited(request, "voucher-code", period=3600, **guesses)
+            raise
+
+    return place
+
+
+@_voucher_failures_limited
 def _place_booking(request, event, details, offer=None, seats_left=None):
     data = details.cleaned_data
     voucher_code = data.get("voucher_code") or ""
-    if voucher_code and rate_limited(
-        request, "voucher-code", data["booker_email"], limit=vouchers.CODE_ATTEMPTS_PER_HOUR, period=3600
-    ):
-        raise vouchers.VoucherError(vouchers.ERRORS["too_many_attempts"])
     booking = services.booking_place(
         event=event,
         booker_name=data["booker_name"],
@@ -223,7 +242,10 @@ def booking_link_request(request):
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
         # The same answer whether or not we know the address; only the email reveals anything.
-        if not rate_limited(request, "new-link", email, limit=5, period=3600):
+        # Per email too: every request sends that mailbox its links (and revokes the earlier ones).
+        if not ratelimit.rate_limited(
+            request, "new-link", period=3600, subject=email, per_client=20, per_subject=5
+        ):
             booking_send_new_links.delay(email)
         messages.success(request, f"If we have bookings for {email}, a new link is on its way.")
         return redirect("bookings:booking_link_request")

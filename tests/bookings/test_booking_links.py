@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-
 from unittest import mock
 
 import pytest
