@@ -156,3 +156,26 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
         "event__organiser"
     )
     return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)
+
+
+def waiting_list_send_confirmation(*, entry_id: int) -> bool:
+    """Ask an address's owner to confirm a waiting-list place asked for in their name, or, when
+    they are already waiting, tell them so. Sent for every request (rate limited by the caller)."""
+    from bookings.services import waiting_confirm_url
+
+    entry = WaitingListEntry.objects.select_related("event__organiser").filter(pk=entry_id).first()
+    if entry is None or not (entry.is_open or entry.status == entry.Status.UNCONFIRMED):
+        return False  # gone meanwhile (left, booked, expired): nothing to confirm
+    organiser = entry.event.organiser
+    send_templated_email(
+        template_prefix="bookings/email/waiting_confirm",
+        to=[entry.email],
+        reply_to=[organiser.contact_email] if organiser.contact_email else None,
+        context={
+            "entry": entry,
+            "event": entry.event,
+            "organiser": organiser,
+            "confirm_url": waiting_confirm_url(entry) if entry.status == entry.Status.UNCONFIRMED else "",
+        },
+    )
+    return True

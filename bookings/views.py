@@ -185,19 +185,55 @@ def waiting_list_join(request, org_slug: str, code):
     form = forms.WaitingListForm(request.POST or None, initial=_known_booker(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.waiting_list_join(
-                event=event, user=request.user if request.user.is_authenticated else None, **form.cleaned_data
-            )
+            entry = _waiting_list_join(request, event, form.cleaned_data)
         except PortalError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request, f"You're on the waiting list for {event.title}. We'll email you if a place comes up."
-            )
+            if entry is None:  # the same answer whether or not the address was on the list
+                message = f"Check your email to confirm your place on the waiting list for {event.title}."
+            else:
+                message = (
+                    f"You're on the waiting list for {event.title}. We'll email you if a place comes up."
+                )
+            messages.success(request, message)
             return redirect("organiser_page", org_slug=organiser.slug)
     return render(
         request, "bookings/waiting_list_join.html", {"organiser": organiser, "event": event, "form": form}
     )
+
+
+def _waiting_list_join(request, event, data: dict):
+    """The entry when the booker proved the address (joined at once), None when the address's
+    owner is emailed instead, or nothing was sent: a few emails an hour per address and event."""
+    email = data["email"].lower()
+    if ratelimit.rate_limited(
+        request, "waiting-join", period=3600, subject=f"{event.pk}:{email}", per_client=20, per_subject=3
+    ):
+        return None
+    user = request.user if request.user.is_authenticated else None
+    return services.waiting_list_join(event=event, user=user, **data)
+
+
+@require_http_methods(["GET", "POST"])
+def waiting_confirm(request, token: str):
+    """The emailed confirmation link: a page that asks, then a POST that confirms (a mail
+    scanner fetching the link confirms nothing)."""
+    entry = services.waiting_entry_for_confirm_token(token)
+    if entry is None:
+        return _private(render(request, "bookings/waiting_confirm_invalid.html", status=404))
+    context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}
+    if request.method == "POST":
+        try:
+            services.waiting_list_confirm(entry=entry)
+        except PortalError as error:
+            context["error"] = error.message
+        else:
+            messages.success(
+                request,
+                f"You're on the waiting list for {entry.event.title}. We'll email you if a place comes up.",
+            )
+            return redirect("organiser_page", org_slug=entry.organiser.slug)
+    return _private(render(request, "bookings/waiting_confirm.html", context))
 
 
 def _private(response):
