@@ -344,7 +344,7 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_booking_links": {"()": "portal.logging.RedactBookingLinks"}},
+    "filters": {"redact_tokens": {"()": "portal.logging.RedactTokens"}},
     "formatters": {
         "server": {
             "()": "django.utils.log.ServerFormatter",
@@ -353,11 +353,11 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_booking_links"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
         "server": {
             "class": "logging.StreamHandler",
             "formatter": "server",
-            "filters": ["redact_booking_links"],
+            "filters": ["redact_tokens"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
