@@ -192,9 +192,9 @@ def _anonymise(user: User) -> int:
     # A place kept open for nobody would hold a seat back from the next person waiting.
     entries = WaitingListEntry.objects.filter(Q(user=user) | by_email("email"))
     entry_ids = list(entries.values_list("pk", flat=True))
-    WaitingListEntry.objects.filter(pk__in=entry_ids, status__in=["waiting", "offered"]).update(
-        status=WaitingListEntry.Status.LEFT, offer_expires_at=None
-    )
+    WaitingListEntry.objects.filter(
+        pk__in=entry_ids, status__in=["unconfirmed", "waiting", "offered"]
+    ).update(status=WaitingListEntry.Status.LEFT, offer_expires_at=None)
     WaitingListEntry.objects.filter(pk__in=entry_ids).update(name=DELETED_NAME, email=placeholder_email)
 
     credits = AccountCredit.objects.filter(Q(user=user) | by_email("email"))

@@ -41,7 +41,7 @@ def account(request):
 def account_delete(request):
     form = AccountDeleteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if rate_limited(request, "account-delete", str(request.user.pk), limit=5, period=900):
+        if rate_limited(request, "account-delete", period=900, subject=str(request.user.pk), per_subject=5):
             # A session left open must not become a way to guess the password.
             form.add_error(None, "Too many attempts. Please wait a few minutes and try again.")
         else:

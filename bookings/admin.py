@@ -618,9 +618,9 @@ class WaitingListEntryAdmin(OrganiserScopedAdmin):
     search_fields = ["name", "email", "event__title"]
     list_select_related = ["event", "organiser"]
     autocomplete_fields = ["event"]
-    fields = ["event", "name", "email", "quantity", "status", "offer", "user", "created_at"]
+    fields = ["event", "name", "email", "quantity", "status", "confirmed_at", "offer", "user", "created_at"]
     # Offers are made by the waiting-list service; the list shows them, it doesn't make them.
-    readonly_fields = ["event", "status", "offer", "user", "created_at"]
+    readonly_fields = ["event", "status", "confirmed_at", "offer", "user", "created_at"]
 
     def has_add_permission(self, request, *args):
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 
 from bookings import links
@@ -78,7 +79,9 @@ def _unsent_confirmation(booking_id: int) -> tuple[Booking, list[Attendee]] | No
 
 
 def booking_send_new_links(*, email: str) -> int:
-    """Email fresh View booking links for every current booking made with this address."""
+    """Email fresh View booking links for every current booking made with this address. Every
+    link sent before stops working, and so does every session one opened: a leaked link is
+    revoked by asking for a new one. A retried send rotates again and sends the newest."""
     bookings = list(
         Booking.objects.filter(
             booker_email__iexact=email, event__ends_at__gt=timezone.now() - links.LINK_LIFETIME_AFTER_EVENT
@@ -88,6 +91,9 @@ def booking_send_new_links(*, email: str) -> int:
         .order_by("event__starts_at")
     )
     if bookings:
+        with transaction.atomic():
+            for booking in bookings:
+                links.revoke_links(booking)
         send_templated_email(
             template_prefix="bookings/email/booking_links",
             to=[email],
@@ -150,3 +156,26 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
         "event__organiser"
     )
     return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)
+
+
+def waiting_list_send_confirmation(*, entry_id: int) -> bool:
+    """Ask an address's owner to confirm a waiting-list place asked for in their name, or, when
+    they are already waiting, tell them so. Sent for every request (rate limited by the caller)."""
+    from bookings.services import waiting_confirm_url
+
+    entry = WaitingListEntry.objects.select_related("event__organiser").filter(pk=entry_id).first()
+    if entry is None or not (entry.is_open or entry.status == entry.Status.UNCONFIRMED):
+        return False  # gone meanwhile (left, booked, expired): nothing to confirm
+    organiser = entry.event.organiser
+    send_templated_email(
+        template_prefix="bookings/email/waiting_confirm",
+        to=[entry.email],
+        reply_to=[organiser.contact_email] if organiser.contact_email else None,
+        context={
+            "entry": entry,
+            "event": entry.event,
+            "organiser": organiser,
+            "confirm_url": waiting_confirm_url(entry) if entry.status == entry.Status.UNCONFIRMED else "",
+        },
+    )
+    return True

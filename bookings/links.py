@@ -1,8 +1,11 @@
 """Signed "View booking" links.
 
-A link names one booking and carries that booking's current link secret (128 random bits);
-rotating the secret revokes every link sent so far. It expires 90 days after the event ends.
-Opening a link grants this browser session that one booking — it never logs anyone in.
+A link names one booking and carries that booking's current link secret (128 random bits). It
+expires 90 days after the event ends. Opening a link grants this browser session that one
+booking (it never logs anyone in) and redirects to the booking's own URL, so the token is seen
+in that one request only. A grant holds the secret it was given: rotating the secret (a new link
+emailed, a transfer, an account deleted) revokes every link sent so far and every session they
+opened, and the old links answer like expired ones.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare
+from django.utils.crypto import constant_time_compare, salted_hmac
 
 from bookings.models import Booking, new_link_secret
 
@@ -50,21 +53,42 @@ def booking_for_token(token: str) -> Booking | None:
     return booking
 
 
-def grant(session, booking: Booking) -> None:
+def grant(session, booking: Booking, *, moving: int | None = None) -> None:
+    """Grant this session `booking`. `moving` is a transfer this session has just started: should
+    its payment complete the move later (Stripe's webhook), the session keeps the booking."""
     grants = dict(session.get(SESSION_KEY, {}))
-    grants[booking.reference] = {"s": booking.link_secret, "e": int(link_expiry(booking).timestamp())}
+    held = {"s": booking.link_secret, "e": int(link_expiry(booking).timestamp())}
+    if moving is not None:
+        held["t"] = moving
+    grants[booking.reference] = held
     session[SESSION_KEY] = grants
 
 
 def is_granted(session, booking: Booking) -> bool:
     held = session.get(SESSION_KEY, {}).get(booking.reference)
-    return bool(
-        held
-        and constant_time_compare(held["s"], booking.link_secret)
-        and timezone.now().timestamp() <= held["e"]
-    )
+    if not held or timezone.now().timestamp() > held["e"]:
+        return False
+    if constant_time_compare(held["s"], booking.link_secret):
+        return True
+    # The one rotation a session may follow: the move it started itself, when that move was the
+    # last rotation (a link requested since, or a move by someone else, still shuts it out).
+    if "t" in held and constant_time_compare(
+        secret_after_transfer(held["s"], held["t"]), booking.link_secret
+    ):
+        grant(session, booking)
+        return True
+    return False
 
 
 def revoke_links(booking: Booking) -> None:
+    """A new secret: every link sent so far, and every session one opened, stop working.
+    Call inside the transaction that sends the new links (or ends the booking's old owner)."""
     booking.link_secret = new_link_secret()
     booking.save(update_fields=["link_secret", "updated_at"])
+
+
+def secret_after_transfer(secret: str, transfer_id: int) -> str:
+    """The secret a completed transfer rotates to: as unguessable as a random one without the
+    SECRET_KEY, yet known to the one session holding both the old secret and this transfer."""
+    digest = salted_hmac("bookings.link-after-transfer", f"{secret}:{transfer_id}", algorithm="sha256")
+    return digest.hexdigest()[:32]  # 128 bits, like new_link_secret()

@@ -251,9 +251,14 @@ class WaitingListQuerySet(OrganiserQuerySet):
     def waiting(self):
         return self.filter(status=WaitingListEntry.Status.WAITING)
 
+    def open(self):
+        return self.filter(status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED])
+
 
 class WaitingListEntry(TenantModel):
     class Status(models.TextChoices):
+        # Anyone can type any address: a place counts once its mailbox's owner confirms it.
+        UNCONFIRMED = "unconfirmed", _("Not confirmed yet")
         WAITING = "waiting", _("Waiting")
         OFFERED = "offered", _("Offered a place")
         LEFT = "left", _("Left the list")
@@ -272,7 +277,10 @@ class WaitingListEntry(TenantModel):
     name = models.CharField(max_length=150)
     email = models.EmailField()
     quantity = models.PositiveSmallIntegerField(default=1)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
+    # When the address's owner confirmed (or joined with an address they had proved): the queue
+    # runs in this order.
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
     # Claimed by the task that emails the offer, so a retried task sends it once.
     offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)

@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 
+from allauth.account.models import EmailAddress
 from django.core import signing
 from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import organiser_services
+from bookings import links, organiser_services
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import (
@@ -302,20 +303,46 @@ def _send_confirmation_on_commit(booking: Booking) -> None:
 @transaction.atomic
 def waiting_list_join(
     *, event: Event, name: str, email: str, quantity: int = 1, user=None
-) -> WaitingListEntry:
-    """Join the waiting list of a full event. Raises BookingError if already waiting or
-    if the event still has places."""
+) -> WaitingListEntry | None:
+    """Join the waiting list of a full event.
+
+    A logged-in booker joining with one of their own verified emails has proved the mailbox: the
+    place is theirs at once and returned (joining twice raises BookingError). Any other address
+    may be someone else's: it is emailed after commit and None is returned whatever happened, so
+    the caller answers the same. The email holds a confirmation link for a new unconfirmed place
+    (or for the one still waiting for its click, now with this name and quantity), or, when the
+    address is already waiting, says so. Only confirmed places are offered seats.
+    Raises BookingError if the event is cancelled, started or not full.
+    """
     event = _lock_events(event.pk)[event.pk]
     if event.is_cancelled or event.has_started:
         raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
     if seats_left(event) >= quantity:
         raise BookingError(ERRORS["waiting_not_full"])
     email = email.lower()
-    if WaitingListEntry.objects.filter(event=event, email=email).waiting().exists():
-        raise BookingError(ERRORS["waiting_duplicate"])
-    return WaitingListEntry.objects.create(
-        organiser=event.organiser, event=event, user=user, name=name, email=email, quantity=quantity
-    )
+    entries = WaitingListEntry.objects.filter(event=event, email=email)
+    is_open = entries.open()
+    unconfirmed = entries.filter(status=WaitingListEntry.Status.UNCONFIRMED).order_by("pk").first()
+    if (
+        user is not None
+        and EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    ):
+        if is_open.exists():
+            raise BookingError(ERRORS["waiting_duplicate"])
+        entry = unconfirmed or WaitingListEntry(organiser=event.organiser, event=event, email=email)
+        entry.user, entry.name, entry.quantity = user, name, quantity
+        entry.status, entry.confirmed_at = WaitingListEntry.Status.WAITING, timezone.now()
+        entry.save()
+        return entry
+    entry = is_open.first()
+    if entry is None:
+        entry = unconfirmed or WaitingListEntry(organiser=event.organiser, event=event, email=email)
+        entry.name, entry.quantity = name, quantity
+        entry.save()
+    from bookings.tasks import waiting_list_send_confirmation
+
+    transaction.on_commit(partial(waiting_list_send_confirmation.delay, entry.pk))
+    return None
 
 
 @transaction.atomic
@@ -645,7 +672,9 @@ def _transfer_apply(transfer: Transfer, booking: Booking, quote: TransferQuote) 
     booking.total = booking.total + quote.to_pay - quote.refund_amount
     booking.discount = quote.new_discount
     booking.discount_reason = quote.new_discount_reason
-    booking.save(update_fields=["event", "total", "discount", "discount_reason", "updated_at"])
+    # Links sent before the move stop working; the email about it carries a fresh one.
+    booking.link_secret = links.secret_after_transfer(booking.link_secret, transfer.pk)
+    booking.save(update_fields=["event", "total", "discount", "discount_reason", "link_secret", "updated_at"])
     transfer.status = Transfer.Status.COMPLETED
     transfer.completed_at = now
     transfer.save(update_fields=["status", "completed_at", "updated_at"])
@@ -774,6 +803,52 @@ def offer_for_token(*, event: Event, token: str) -> WaitingListEntry | None:
     return entry if entry is not None and entry.offer_is_live else None
 
 
+CONFIRM_SALT = "bookings.waiting-list-confirm"
+CONFIRM_LINK_LIFETIME = timedelta(days=7)
+
+
+def waiting_confirm_url(entry: WaitingListEntry) -> str:
+    from django.conf import settings
+
+    token = signing.dumps(str(entry.code), salt=CONFIRM_SALT)
+    return settings.SITE_URL + reverse("bookings:waiting_confirm", args=[token])
+
+
+def waiting_entry_for_confirm_token(token: str) -> WaitingListEntry | None:
+    """The place a confirmation link names, or None (tampered, older than a week, or the place
+    is closed: left, booked, expired)."""
+    try:
+        code = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_LINK_LIFETIME)
+    except signing.BadSignature:
+        return None
+    entry = WaitingListEntry.objects.select_related("event", "organiser").filter(code=code).first()
+    if entry is None or not (entry.is_open or entry.status == WaitingListEntry.Status.UNCONFIRMED):
+        return None
+    return entry
+
+
+@transaction.atomic
+def waiting_list_confirm(*, entry: WaitingListEntry) -> WaitingListEntry:
+    """The address's owner confirmed their place (the emailed link): it joins the queue behind
+    everyone who confirmed before, and is offered a free seat at once if there is one.
+    Confirming twice, or an address already waiting, changes nothing.
+    Raises BookingError if the event is cancelled or has started."""
+    event = _lock_events(entry.event_id)[entry.event_id]
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status != WaitingListEntry.Status.UNCONFIRMED:
+        return entry
+    if event.is_cancelled or event.has_started:
+        raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
+    waiting = WaitingListEntry.objects.filter(event=event, email=entry.email).open().first()
+    if waiting is not None:
+        return waiting
+    entry.status, entry.confirmed_at = WaitingListEntry.Status.WAITING, timezone.now()
+    entry.save(update_fields=["status", "confirmed_at", "updated_at"])
+    waiting_list_offer_places(event=event)
+    return entry
+
+
 def _lock_live_offer(entry: WaitingListEntry, event: Event) -> WaitingListEntry:
     with lock_timeout():
         entry = WaitingListEntry.objects.select_for_update().filter(pk=entry.pk, event=event).first()
@@ -805,7 +880,7 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
         WaitingListEntry.objects.filter(event=event)
         .waiting()
         .select_for_update()
-        .order_by("created_at", "pk")
+        .order_by("confirmed_at", "pk")
     ):
         if entry.quantity > free:
             break

@@ -85,6 +85,13 @@ def waiting_list_send_offer(self, entry_id: int) -> bool:
     return emails.waiting_list_send_offer(entry_id=entry_id)
 
 
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=5)
+def waiting_list_send_confirmation(self, entry_id: int) -> bool:
+    from bookings import emails
+
+    return emails.waiting_list_send_confirmation(entry_id=entry_id)
+
+
 @shared_task
 def waiting_list_offer_due() -> int:
     """Every few minutes: expired offers pass on, raised capacities are offered."""

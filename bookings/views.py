@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 
@@ -17,9 +18,9 @@ from bookings import forms, links, rules, selectors, services
 from bookings.exceptions import ERRORS
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links
+from portal import ratelimit
 from portal.exceptions import PortalError
 from portal.htmx import render_page
-from portal.ratelimit import rate_limited
 from vouchers import services as vouchers
 
 TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), ("waiting", "Waiting list")]
@@ -116,13 +117,31 @@ def _known_booker(request) -> dict:
     return {"name": user.name, "email": user.email} if user.is_authenticated else {}
 
 
+def _voucher_failures_limited(place_booking):
+    """Wrong voucher codes are limited per client and per (client, email), so a guesser is
+    stopped (even with a right code, so they cannot tell) while a right code never counts."""
+
+    @functools.wraps(place_booking)
+    def place(request, event, details, *args, **kwargs):
+        data = details.cleaned_data
+        if not data.get("voucher_code"):
+            return place_booking(request, event, details, *args, **kwargs)
+        guesses = {"subject": data["booker_email"].lower(), **vouchers.CODE_FAILURE_LIMITS}
+        if ratelimit.rate_limit_reached(request, "voucher-code", **guesses):
+            raise vouchers.VoucherError(vouchers.ERRORS["too_many_attempts"])
+        try:
+            return place_booking(request, event, details, *args, **kwargs)
+        except vouchers.VoucherError:
+            ratelimit.rate_limited(request, "voucher-code", period=3600, **guesses)
+            raise
+
+    return place
+
+
+@_voucher_failures_limited
 def _place_booking(request, event, details, offer=None, seats_left=None):
     data = details.cleaned_data
     voucher_code = data.get("voucher_code") or ""
-    if voucher_code and rate_limited(
-        request, "voucher-code", data["booker_email"], limit=vouchers.CODE_ATTEMPTS_PER_HOUR, period=3600
-    ):
-        raise vouchers.VoucherError(vouchers.ERRORS["too_many_attempts"])
     booking = services.booking_place(
         event=event,
         booker_name=data["booker_name"],
@@ -166,19 +185,55 @@ def waiting_list_join(request, org_slug: str, code):
     form = forms.WaitingListForm(request.POST or None, initial=_known_booker(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.waiting_list_join(
-                event=event, user=request.user if request.user.is_authenticated else None, **form.cleaned_data
-            )
+            entry = _waiting_list_join(request, event, form.cleaned_data)
         except PortalError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request, f"You're on the waiting list for {event.title}. We'll email you if a place comes up."
-            )
+            if entry is None:  # the same answer whether or not the address was on the list
+                message = f"Check your email to confirm your place on the waiting list for {event.title}."
+            else:
+                message = (
+                    f"You're on the waiting list for {event.title}. We'll email you if a place comes up."
+                )
+            messages.success(request, message)
             return redirect("organiser_page", org_slug=organiser.slug)
     return render(
         request, "bookings/waiting_list_join.html", {"organiser": organiser, "event": event, "form": form}
     )
+
+
+def _waiting_list_join(request, event, data: dict):
+    """The entry when the booker proved the address (joined at once), None when the address's
+    owner is emailed instead, or nothing was sent: a few emails an hour per address and event."""
+    email = data["email"].lower()
+    if ratelimit.rate_limited(
+        request, "waiting-join", period=3600, subject=f"{event.pk}:{email}", per_client=20, per_subject=3
+    ):
+        return None
+    user = request.user if request.user.is_authenticated else None
+    return services.waiting_list_join(event=event, user=user, **data)
+
+
+@require_http_methods(["GET", "POST"])
+def waiting_confirm(request, token: str):
+    """The emailed confirmation link: a page that asks, then a POST that confirms (a mail
+    scanner fetching the link confirms nothing)."""
+    entry = services.waiting_entry_for_confirm_token(token)
+    if entry is None:
+        return _private(render(request, "bookings/waiting_confirm_invalid.html", status=404))
+    context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}
+    if request.method == "POST":
+        try:
+            services.waiting_list_confirm(entry=entry)
+        except PortalError as error:
+            context["error"] = error.message
+        else:
+            messages.success(
+                request,
+                f"You're on the waiting list for {entry.event.title}. We'll email you if a place comes up.",
+            )
+            return redirect("organiser_page", org_slug=entry.organiser.slug)
+    return _private(render(request, "bookings/waiting_confirm.html", context))
 
 
 def _private(response):
@@ -223,7 +278,10 @@ def booking_link_request(request):
     if request.method == "POST" and form.is_valid():
         email = form.cleaned_data["email"].lower()
         # The same answer whether or not we know the address; only the email reveals anything.
-        if not rate_limited(request, "new-link", email, limit=5, period=3600):
+        # Per email too: every request sends that mailbox its links (and revokes the earlier ones).
+        if not ratelimit.rate_limited(
+            request, "new-link", period=3600, subject=email, per_client=20, per_subject=5
+        ):
             booking_send_new_links.delay(email)
         messages.success(request, f"If we have bookings for {email}, a new link is on its way.")
         return redirect("bookings:booking_link_request")
@@ -337,6 +395,9 @@ def _transfer_confirm(request, booking, ticket_type, source):
         idempotency_key=(source.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
         from_event=booking.event,  # checked against the form's "from" above, and again under lock
     )
+    # The move rotates the booking's link secret when it completes, now or at Stripe's webhook;
+    # this session, which asked for it, keeps the booking (`links.is_granted`).
+    links.grant(request.session, booking, moving=transfer.pk)
     detail_url = reverse("bookings:booking_detail", args=[booking.reference])
     if transfer.status == transfer.Status.PENDING:
         checkout = services.transfer_start_payment(

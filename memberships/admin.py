@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin
 from django.utils import timezone
 
-from accounts.models import User
+from memberships import selectors
 from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
 from portal.admin import OrganiserScopedAdmin, OrganiserScopedTabularInline
 
@@ -85,28 +85,36 @@ READ_ONLY_MEMBERSHIP_FIELDS = [
 ]
 
 
-class ComplimentaryMembershipForm(forms.ModelForm):
-    """Staff give a booker a membership free of charge until a date they choose. The booker is
-    named by email: a dropdown of every user would show one organiser everyone's bookers."""
+NOT_YOUR_BOOKER = (
+    "No one who has booked with you has an account with this email. Complimentary memberships are "
+    "for your own bookers: once they have booked with you (with an account), you can add one here."
+)
 
-    email = forms.EmailField(help_text="The email of the booker's account.")
+
+class ComplimentaryMembershipForm(forms.ModelForm):
+    """Staff give one of their own bookers a membership free of charge until a date they choose.
+    The booker is named by email: a dropdown of every user would show one organiser everyone's
+    bookers. An address that has not booked with this organiser gets the same answer whether or
+    not it has an account elsewhere on the platform."""
+
+    email = forms.EmailField(help_text="The email of the account of someone who has booked with you.")
     ends_on = forms.DateField(help_text="The membership ends at the end of this day; it is not billed.")
 
     class Meta:
         model = Membership
         fields = ["plan"]
 
-    def clean_email(self):
-        user = User.objects.filter(email__iexact=self.cleaned_data["email"]).first()
-        if user is None:
-            raise forms.ValidationError("No booker account uses this email.")
-        return user
-
     def clean(self):
         data = super().clean()
-        user, plan = data.get("email"), data.get("plan")
-        if user and plan and Membership.objects.live().filter(user=user, plan=plan).exists():
-            raise forms.ValidationError("This booker already holds this membership.")
+        email, plan = data.get("email"), data.get("plan")
+        if email and plan:
+            user = selectors.booker_get_for_organiser(organiser=plan.organiser, email=email)
+            if user is None:
+                self.add_error("email", NOT_YOUR_BOOKER)
+            elif Membership.objects.live().filter(user=user, plan=plan).exists():
+                self.add_error(None, "This booker already holds this membership.")
+            else:
+                data["user"] = user
         ends_on = data.get("ends_on")
         if ends_on and ends_on < timezone.localdate():
             self.add_error("ends_on", "Choose a date in the future.")
@@ -118,7 +126,7 @@ class ComplimentaryMembershipForm(forms.ModelForm):
         end = datetime.combine(self.cleaned_data["ends_on"], time.max).replace(tzinfo=plan.organiser.tzinfo)
         now = timezone.now()
         membership.organiser = plan.organiser
-        membership.user = self.cleaned_data["email"]
+        membership.user = self.cleaned_data["user"]
         membership.gateway = "manual"
         membership.status = Membership.Status.ACTIVE
         membership.started_at = membership.current_period_start = now

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.db.models import Q
+
+from accounts.models import User
 from memberships.models import Membership, MembershipInvoice, MembershipPlan
 from portal.models import PAID_PLANS, Organiser
 
@@ -36,3 +39,15 @@ def membership_list_for_booker(*, user, organiser: Organiser | None = None):
 
 def membership_invoice_list(*, membership: Membership):
     return MembershipInvoice.objects.for_organiser(membership.organiser).filter(membership=membership)
+
+
+def booker_get_for_organiser(*, organiser: Organiser, email: str) -> User | None:
+    """The account with this email, if it is one of the organiser's own bookers (it booked with
+    them or held one of their memberships). Staff never learn whether an address has an account
+    anywhere else on the platform."""
+    return (
+        User.objects.filter(email__iexact=email.strip())
+        .filter(Q(bookings__organiser=organiser) | Q(memberships__organiser=organiser))
+        .distinct()
+        .first()
+    )

@@ -239,9 +239,11 @@ _django_admin_login = admin.site.login
 
 def rate_limited_admin_login(request, extra_context=None):
     """Django's admin login has no rate limit (allauth's guard only /accounts/login/): at most
-    10 attempts in 5 minutes per client address and per email, then 429 until the window passes."""
+    10 attempts in 5 minutes per client address and email, 30 per client address, then 429 until
+    the window passes. Never per email alone: a stranger must not lock a staff member out."""
+    email = request.POST.get("username", "").strip().lower()
     if request.method == "POST" and rate_limited(
-        request, "admin-login", request.POST.get("username", "").strip().lower(), limit=10, period=300
+        request, "admin-login", period=300, subject=email, per_pair=10, per_client=30
     ):
         return HttpResponse(
             "Too many login attempts. Please wait a few minutes and try again.",

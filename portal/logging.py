@@ -3,15 +3,22 @@ from __future__ import annotations
 import logging
 import re
 
-# A View booking link grants a booking to whoever holds it; it must never sit in a log file.
-TOKEN_IN_PATH = re.compile(r"(/portal/link/)(?!new/)[^/\s\"'?]+")
+# Capabilities that travel in URLs: whoever holds one gets what it opens (a booking, a held
+# place, a confirmation, a password reset), so none may sit in a log file. In a path: the View
+# booking link, the waiting-list confirmation link, allauth's email-confirmation and reset keys.
+TOKEN_IN_PATH = re.compile(
+    r"(/portal/link/(?!new/)|/portal/waiting/confirm/|/accounts/confirm-email/"
+    r"|/accounts/password/reset/key/(?!done/))[^/\s\"'?#]+"
+)
+# In a query string: a waiting-list offer (`?offer=`).
+TOKEN_IN_QUERY = re.compile(r"([?&;]offer=)[^&;\s\"'#]+")
 
 
 def redact(text: str) -> str:
-    return TOKEN_IN_PATH.sub(r"\1[redacted]", text)
+    return TOKEN_IN_QUERY.sub(r"\1[redacted]", TOKEN_IN_PATH.sub(r"\1[redacted]", text))
 
 
-class RedactBookingLinks(logging.Filter):
+class RedactTokens(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         redacted = redact(message)

@@ -304,6 +304,17 @@ SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Who the client is, for every rate limit (allauth's and `portal.ratelimit`'s): behind the proxy
+# every request comes from the proxy's address, and one client would spend everyone's budget.
+# Either the number of proxies of ours that append to X-Forwarded-For, or the header our proxy
+# sets to the client's address (X-Real-IP, CF-Connecting-IP). Unset: REMOTE_ADDR, when clients
+# reach the app directly. A header the proxy does not overwrite could be set by anyone.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "").strip() or None
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+if ALLAUTH_TRUSTED_PROXY_COUNT and ALLAUTH_TRUSTED_CLIENT_IP_HEADER:
+    raise ImproperlyConfigured("Set TRUSTED_PROXY_COUNT or TRUSTED_CLIENT_IP_HEADER, not both.")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
@@ -333,7 +344,7 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_booking_links": {"()": "portal.logging.RedactBookingLinks"}},
+    "filters": {"redact_tokens": {"()": "portal.logging.RedactTokens"}},
     "formatters": {
         "server": {
             "()": "django.utils.log.ServerFormatter",
@@ -342,11 +353,11 @@ LOGGING = {
         }
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_booking_links"]},
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_tokens"]},
         "server": {
             "class": "logging.StreamHandler",
             "formatter": "server",
-            "filters": ["redact_booking_links"],
+            "filters": ["redact_tokens"],
         },
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},

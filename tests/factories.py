@@ -163,6 +163,9 @@ class WaitingListEntryFactory(TenantFactory):
     event = factory.SubFactory(EventFactory, organiser=factory.SelfAttribute("..organiser"))
     name = factory.Sequence(lambda n: f"Waiter {n}")
     email = factory.Sequence(lambda n: f"waiter{n}@example.com")
+    # A place its mailbox's owner has confirmed (a new join starts unconfirmed).
+    status = WaitingListEntry.Status.WAITING
+    confirmed_at = factory.LazyFunction(timezone.now)
 
 
 class BookingRulesFactory(factory.django.DjangoModelFactory):

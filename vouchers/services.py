@@ -25,9 +25,11 @@ from vouchers.models import Voucher, VoucherRedemption, normalise_code
 
 # Bought vouchers and account credit last a year; organisers choose for the ones they issue.
 VALIDITY = timedelta(days=365)
-# Codes a client (IP) or a booker email may try per hour at booking: guessing 80 bits is hopeless,
-# and this keeps it so.
-CODE_ATTEMPTS_PER_HOUR = 10
+# Wrong codes a client may try per hour at booking, with one booker email and in all (see
+# `portal.ratelimit`): guessing 80 bits is hopeless, and this keeps it so. A right code never
+# counts, and a stranger's wrong guesses with a booker's email spend only the stranger's budget.
+CODE_FAILURES_PER_HOUR = 10
+CODE_FAILURE_LIMITS = {"per_pair": CODE_FAILURES_PER_HOUR, "per_client": 3 * CODE_FAILURES_PER_HOUR}
 # Bought vouchers: whole currency units between these (2500 is 25.00).
 MIN_VALUE, MAX_VALUE = 500, 50000
 

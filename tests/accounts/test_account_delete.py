@@ -8,6 +8,7 @@ from unittest import mock
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.models import Session
@@ -20,6 +21,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import User
 from bookings import links
+from bookings import services as booking_services
 from bookings.models import Attendee, Booking, WaitingListEntry
 from memberships.models import Membership, StripeEvent
 from portal.exceptions import PaymentError
@@ -238,6 +240,20 @@ def test_her_waiting_list_places_are_left_so_the_next_person_can_be_offered_the_
     services.account_delete(user=bea, password=PASSWORD)
 
     entry = WaitingListEntry.objects.get(name="Deleted booker")
+    assert entry.status == WaitingListEntry.Status.LEFT
+
+
+@pytest.mark.django_db
+def test_a_place_waiting_for_her_confirmation_closes_so_its_link_confirms_nothing(bea, her_things, organiser):
+    entry = WaitingListEntryFactory(
+        organiser=organiser, email=EMAIL, status=WaitingListEntry.Status.UNCONFIRMED, confirmed_at=None
+    )
+    link = booking_services.waiting_confirm_url(entry).removeprefix(settings.SITE_URL)
+
+    services.account_delete(user=bea, password=PASSWORD)
+
+    assert Client().post(link).status_code == 404  # no placeholder address ever joins the queue
+    entry.refresh_from_db()
     assert entry.status == WaitingListEntry.Status.LEFT
 
 

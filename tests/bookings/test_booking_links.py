@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 import time_machine
 from django.core import signing
+from django.test import Client
 from django.urls import reverse
 
-from bookings import links
-from tests.factories import AttendeeFactory, BookingFactory
+from bookings import links, services
+from bookings.models import Transfer
+from portal.payments import Checkout, OfflineGateway
+from tests.factories import AttendeeFactory, BookingFactory, EventFactory, TicketTypeFactory
+from tests.helpers import in_days, paid_booking, rules
 
 CSRF = re.compile(r'(csrftoken": "|name="csrfmiddlewaretoken" value=")[^"]+')
 
@@ -154,3 +159,113 @@ def test_asking_for_new_links_is_rate_limited(client, booking, mailoutbox):
     for _ in range(8):
         client.post(reverse("bookings:booking_link_request"), {"email": booking.booker_email})
     assert len(mailoutbox) == 5
+
+
+# Revoking: a new link or a transfer rotates the booking's secret ----------------------------------
+
+
+def emailed_links(message) -> list[str]:
+    return re.findall(r"https?://\S+/portal/link/[^/\s]+/", message.body)
+
+
+def detail(client, booking):
+    return client.get(reverse("bookings:booking_detail", args=[booking.reference]))
+
+
+@pytest.mark.django_db
+def test_email_me_a_new_link_revokes_every_earlier_link_and_what_it_opened(booking, mailoutbox):
+    old_token = links.make_token(booking)
+    leaked = Client()
+    assert open_link(leaked, old_token).status_code == 200
+
+    Client().post(reverse("bookings:booking_link_request"), {"email": booking.booker_email})
+
+    stale = open_link(Client(), old_token)
+    assert stale.status_code == 404 and "This link no longer works" in stale.content.decode()
+    assert detail(leaked, booking).status_code == 404  # the session the old link opened
+    (fresh,) = emailed_links(mailoutbox[-1])
+    assert Client().get(fresh, follow=True).status_code == 200
+
+
+@pytest.fixture
+def movable(organiser):
+    """A paid booking whose rules allow moves, and a same-price and a dearer ticket to move to."""
+    event = EventFactory(organiser=organiser, capacity=10)
+    rules(event)
+    booking = paid_booking(TicketTypeFactory(event=event, price=2000))
+    target = EventFactory(organiser=organiser, capacity=10, starts_at=in_days(14))
+    same = TicketTypeFactory(event=target, name="Same", price=2000)
+    dearer = TicketTypeFactory(event=target, name="Dearer", price=3500)
+    return booking, same, dearer
+
+
+def post_transfer(client, booking, ticket_type):
+    return client.post(
+        reverse("bookings:booking_transfer", args=[booking.reference]),
+        {
+            "from": str(booking.event.code),
+            "event": str(ticket_type.event.code),
+            "ticket": ticket_type.pk,
+            "idempotency_key": f"move-{ticket_type.pk}",
+        },
+    )
+
+
+@pytest.mark.django_db
+def test_a_transfer_revokes_earlier_links_and_emails_a_working_one(
+    movable, django_capture_on_commit_callbacks, mailoutbox
+):
+    booking, same, _ = movable
+    old_token = links.make_token(booking)
+    leaked, mover = Client(), Client()
+    open_link(leaked, old_token)
+    open_link(mover, old_token)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_transfer(mover, booking, same)
+
+    assert response.status_code == 302
+    assert Transfer.objects.get().status == Transfer.Status.COMPLETED
+    assert open_link(Client(), old_token).status_code == 404
+    assert detail(leaked, booking).status_code == 404
+    assert detail(mover, booking).status_code == 200  # who moved it keeps it
+    (fresh,) = emailed_links(mailoutbox[-1])
+    assert Client().get(fresh, follow=True).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_move_paid_at_checkout_keeps_the_payer_in_and_everyone_else_out(
+    movable, django_capture_on_commit_callbacks, mailoutbox
+):
+    """Stripe's webhook completes the move (and rotates the secret) before or after the booker is
+    sent back: the browser that paid still opens the booking, an older link's session does not."""
+    booking, _, dearer = movable
+    old_token = links.make_token(booking)
+    leaked, payer = Client(), Client()
+    open_link(leaked, old_token)
+    open_link(payer, old_token)
+    checkout = Checkout(paid=False, redirect_url="https://checkout.stripe.test/c/pay/cs_move")
+
+    with mock.patch.object(OfflineGateway, "start_checkout", return_value=checkout):
+        response = post_transfer(payer, booking, dearer)
+    assert response["Location"] == checkout.redirect_url
+    with django_capture_on_commit_callbacks(execute=True):  # the webhook
+        services.transfer_complete_payment(transfer=Transfer.objects.get(), payment_reference="pi_move")
+
+    assert detail(payer, booking).status_code == 200
+    assert detail(payer, booking).status_code == 200  # and again, from the grant it renewed
+    assert detail(leaked, booking).status_code == 404
+    assert open_link(Client(), old_token).status_code == 404
+    (fresh,) = emailed_links(mailoutbox[-1])
+    assert Client().get(fresh, follow=True).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_move_started_but_never_paid_revokes_nothing(movable):
+    booking, _, dearer = movable
+    old_token = links.make_token(booking)
+    checkout = Checkout(paid=False, redirect_url="https://checkout.stripe.test/c/pay/cs_move")
+    with mock.patch.object(OfflineGateway, "start_checkout", return_value=checkout):
+        post_transfer(open_link(Client(), old_token).client, booking, dearer)
+
+    assert open_link(Client(), old_token).status_code == 200

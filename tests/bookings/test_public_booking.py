@@ -205,11 +205,13 @@ def test_a_full_event_offers_the_waiting_list(client, event):
         {"name": "Wes", "email": "wes@example.com", "quantity": 1},
     )
     assert response.status_code == 302
-    assert WaitingListEntry.objects.get().email == "wes@example.com"
+    entry = WaitingListEntry.objects.get()
+    assert (entry.email, entry.status) == ("wes@example.com", WaitingListEntry.Status.UNCONFIRMED)
 
     again = client.post(
         reverse("waiting_list_join", args=[event.organiser.slug, event.code]),
         {"name": "Wes", "email": "WES@example.com", "quantity": 1},
+        follow=True,
     )
-    assert "already on the waiting list" in again.content.decode()
-    assert WaitingListEntry.objects.count() == 1
+    assert "Check your email to confirm your place" in again.content.decode()
+    assert WaitingListEntry.objects.count() == 1  # tests/security/test_waiting_list_consent.py

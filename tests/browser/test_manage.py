@@ -7,6 +7,7 @@ sends a form again. Each test changes a booking (or waiting-list place) of its o
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from bookings.models import Booking, WaitingListEntry
 from tests.browser.conftest import DEMO_EMAIL, DESKTOP, assert_accessible, assert_fits, settled
@@ -174,6 +175,8 @@ def waiting_place(demo_server):
             user=User.objects.get(email=DEMO_EMAIL),
             name="Demo Booker",
             email=DEMO_EMAIL,
+            status=WaitingListEntry.Status.WAITING,
+            confirmed_at=timezone.now(),
         )
 
     return make

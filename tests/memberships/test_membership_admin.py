@@ -4,7 +4,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from memberships.admin import NOT_YOUR_BOOKER
 from memberships.models import Membership
+from tests.factories import BookingFactory
 from tests.memberships.factories import MembershipPlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -13,6 +15,7 @@ ADD = reverse("admin:memberships_membership_add")
 
 
 def test_staff_give_a_booker_a_complimentary_membership(client_as_staff, plan, booker):
+    BookingFactory(organiser=plan.organiser, user=booker)  # one of their own bookers
     ends_on = timezone.localdate().replace(year=timezone.localdate().year + 1)
 
     response = client_as_staff.post(ADD, {"plan": plan.pk, "email": "BOOKER@example.com", "ends_on": ends_on})
@@ -34,7 +37,7 @@ def test_a_complimentary_membership_needs_a_booker_account(client_as_staff, plan
     )
 
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors["email"] == ["No booker account uses this email."]
+    assert response.context["adminform"].form.errors["email"] == [NOT_YOUR_BOOKER]
 
 
 def test_staff_cannot_give_another_organisers_plan(client_as_staff, other_organiser, booker):

@@ -86,7 +86,13 @@ class BookerData:
             )
             full = EventFactory(organiser=organiser, starts_at=now + timedelta(days=3 + i))
             WaitingListEntry.objects.create(
-                organiser=organiser, event=full, user=self.booker, name="Bea", email=f"w{i}@example.com"
+                organiser=organiser,
+                event=full,
+                user=self.booker,
+                name="Bea",
+                email=f"w{i}@example.com",
+                status=WaitingListEntry.Status.WAITING,
+                confirmed_at=now,
             )
             self.made += 1
 

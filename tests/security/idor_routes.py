@@ -58,6 +58,10 @@ PUBLIC_ROUTES: dict[str, str] = {
         "the signed View booking link: the token is the capability; tampered, foreign, expired, "
         "rotated and wrong-salt tokens answer 404 (tests/bookings/test_booking_links.py)"
     ),
+    "bookings:waiting_confirm": (
+        "the signed waiting-list confirmation link from the email: the token is the capability; "
+        "tampered, other-purpose and week-old tokens answer 404 (tests/security/test_waiting_list_consent.py)"
+    ),
     "memberships:membership_join": (
         "a membership plan an organiser offers publicly, by its random UUID; joining subscribes the "
         "logged-in booker only"

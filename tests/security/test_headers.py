@@ -14,8 +14,14 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from bookings import links
-from tests.factories import PASSWORD, AttendeeFactory, BookingFactory, TicketTypeFactory
+from bookings import links, services
+from tests.factories import (
+    PASSWORD,
+    AttendeeFactory,
+    BookingFactory,
+    TicketTypeFactory,
+    WaitingListEntryFactory,
+)
 from tests.portal.test_settings import PRODUCTION, ROOT, manage
 
 SECURITY_SETTINGS = [
@@ -171,6 +177,10 @@ def pages(organiser, booker, staff):
         reverse("account_request_login_code"),
         reverse("bookings:booking_link_request"),
         reverse("bookings:booking_link", args=["not-a-token"]),
+        reverse("bookings:waiting_confirm", args=["not-a-token"]),
+        services.waiting_confirm_url(
+            WaitingListEntryFactory(event=event, organiser=organiser, status="unconfirmed")
+        ).removeprefix(settings.SITE_URL),
         reverse("bookings:booking_link", args=[links.make_token(linked)]),
         "/admin/login/",
         "/no-such-organiser/",

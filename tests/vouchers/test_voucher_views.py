@@ -10,7 +10,7 @@ from bookings.models import Booking
 from tests.factories import EventFactory, OrganiserFactory, TicketTypeFactory
 from tests.vouchers.factories import VoucherFactory, VoucherRedemptionFactory
 from vouchers.models import Voucher
-from vouchers.services import CODE_ATTEMPTS_PER_HOUR
+from vouchers.services import CODE_FAILURES_PER_HOUR
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +128,7 @@ def test_a_wrong_code_is_refused_on_the_form_and_guessing_is_rate_limited(client
 
     response = book_with_code(client, event, ticket, "AAAA-AAAA-AAAA-AAAA", "guess-0")
     assert "We don&#x27;t know that voucher code" in response.content.decode()
-    for n in range(1, CODE_ATTEMPTS_PER_HOUR):
+    for n in range(1, CODE_FAILURES_PER_HOUR):
         book_with_code(client, event, ticket, f"AAAA-AAAA-AAAA-AAA{n}", f"guess-{n}")
 
     # Even the right code is refused now: the guesser can't tell.

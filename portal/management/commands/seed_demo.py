@@ -202,10 +202,11 @@ class Command(BaseCommand):
         return booking
 
     def waiting(self, event, *, user, name, email, quantity=1) -> None:
+        fields = {"organiser": event.organiser, "user": user, "name": name, "quantity": quantity}
+        # The demo booker joined with their own verified address: confirmed at once, in the queue.
+        confirmed = {"status": WaitingListEntry.Status.WAITING, "confirmed_at": timezone.now()}
         WaitingListEntry.objects.update_or_create(
-            event=event,
-            email=email,
-            defaults={"organiser": event.organiser, "user": user, "name": name, "quantity": quantity},
+            event=event, email=email, defaults=fields, create_defaults={**fields, **confirmed}
         )
 
     def riverside_bookings(self, org, booker) -> None:

@@ -327,7 +327,13 @@ class Command(BaseCommand):
             )
             waiting_event = upcoming[size + 2]
             WaitingListEntry.objects.create(
-                organiser=waiting_event.organiser, event=waiting_event, user=user, name=user.name, email=email
+                organiser=waiting_event.organiser,
+                event=waiting_event,
+                user=user,
+                name=user.name,
+                email=email,
+                status=WaitingListEntry.Status.WAITING,
+                confirmed_at=timezone.now(),
             )
             for status, ended in (
                 (Membership.Status.ACTIVE, None),
