@@ -16,6 +16,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "portal.example",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_HOST": "smtp.portal.example",
+    "PAYMENT_GATEWAY": "offline",
 }
 
 
@@ -31,6 +33,11 @@ def manage(*args, **env):
             "SECRET_KEY",
             "ALLOWED_HOSTS",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "EMAIL_HOST",
+            "EMAIL_TO_FILES",
+            "PAYMENT_GATEWAY",
+            "STRIPE_SECRET_KEY",
+            "SECRET_KEY_FILE",
         }
     }
     return subprocess.run(
