@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.http.request import validate_host
 
 from portal import deploy
 
@@ -55,3 +58,19 @@ def production_settings_are_safe(app_configs=None, **kwargs):
         "portal.E003": deploy.email_problem(settings.EMAIL_HOST, getattr(settings, "EMAIL_TO_FILES", False)),
     }
     return [Error(problem, id=check_id) for check_id, problem in problems.items() if problem]
+
+
+@register(Tags.security)
+def emailed_links_lead_here(app_configs=None, **kwargs):
+    """Every link in an email is built on SITE_URL (never on a request's Host header), so in
+    production it must name a host this server answers."""
+    if settings.DEBUG or validate_host(urlsplit(settings.SITE_URL).hostname or "", settings.ALLOWED_HOSTS):
+        return []
+    return [
+        Warning(
+            f"SITE_URL ({settings.SITE_URL}) is not a host in ALLOWED_HOSTS: the links in emails "
+            "(View booking, password reset, confirmations) would lead to a refused request.",
+            hint="Set SITE_URL to the address bookers use, e.g. https://portal.example.",
+            id="portal.W003",
+        )
+    ]

@@ -14,6 +14,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "false",
     "SECRET_KEY": "a-long-random-production-secret-key-for-the-deploy-check-0123456789",
     "ALLOWED_HOSTS": "portal.example",
+    "SITE_URL": "https://portal.example",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "EMAIL_HOST": "smtp.portal.example",
@@ -38,6 +39,7 @@ def manage(*args, **env):
             "PAYMENT_GATEWAY",
             "STRIPE_SECRET_KEY",
             "SECRET_KEY_FILE",
+            "SITE_URL",
         }
     }
     return subprocess.run(

@@ -149,3 +149,14 @@ def test_every_refusal_is_named_at_once():
     assert result.returncode != 0
     for name in ["SECRET_KEY", "PAYMENT_GATEWAY", "EMAIL_HOST"]:
         assert name in result.stderr
+
+
+# The site's address
+
+
+def test_a_site_url_the_server_would_refuse_is_a_warning_in_production():
+    # Every emailed link starts with SITE_URL: unset, it is the demo's http://127.0.0.1:8000.
+    with override_settings(**SAFE, SITE_URL="http://127.0.0.1:8000", ALLOWED_HOSTS=["portal.example"]):
+        assert "portal.W003" in {message.id for message in run_checks()}
+    with override_settings(**SAFE, SITE_URL="https://portal.example", ALLOWED_HOSTS=["portal.example"]):
+        assert "portal.W003" not in {message.id for message in run_checks()}
