@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 HOST ?= 127.0.0.1:8000
+# Links in email are built on SITE_URL (never on a request's Host header): the demo's own address.
+SITE_URL ?= http://$(HOST)
 
 .PHONY: install run test lint worker beat bench screenshots clean lock upgrade
 
@@ -32,7 +34,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving the demo at http://$(HOST)/  (Ctrl+C to stop)"
-	$(BIN)/python manage.py runserver $(HOST)
+	SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST)
 
 test: install
 	$(BIN)/ruff check .

@@ -58,3 +58,21 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name.split(" ")[0] if self.name else self.email
+
+
+class AccountEmail(models.Model):
+    """An allauth email (reset link, login code, address confirmation, account notice), rendered
+    during the request that asked for it and sent by a Celery task after the commit. The row is
+    what makes the send exactly-once; it is deleted once the message is sent, as it holds keys."""
+
+    to = models.JSONField()
+    from_email = models.CharField(max_length=254)
+    subject = models.CharField(max_length=998)
+    body = models.TextField()
+    html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.subject} to {', '.join(self.to)}"

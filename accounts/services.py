@@ -242,9 +242,9 @@ def _anonymise(user: User) -> int:
 
 
 def _account_sessions_end_task(user_id: int) -> None:
-    from accounts.tasks import account_sessions_end
+    from accounts.tasks import account_sessions_end as account_sessions_end_task
 
-    account_sessions_end.delay(user_id)
+    account_sessions_end_task.delay(user_id)
 
 
 def account_sessions_end(*, user_id: int) -> int:

@@ -4,9 +4,25 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from portal.emails import EMAIL_RETRY_ON
+
 
 @shared_task
 def account_sessions_end(user_id: int) -> int:
     from accounts import services
 
     return services.account_sessions_end(user_id=user_id)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=EMAIL_RETRY_ON,
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=8,
+)
+def account_email_send(self, email_id: int) -> bool:
+    from accounts import emails
+
+    return emails.account_email_send(email_id=email_id)

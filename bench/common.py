@@ -47,6 +47,11 @@ def production_env(**extra: str) -> dict[str, str]:
         "SECURE_COOKIES": "false",
         "SECURE_HSTS_SECONDS": "0",
         "SITE_URL": "http://127.0.0.1:8000",
+        # Production refuses to start without a gateway and a mail choice: the benchmarks take no
+        # card payments, and only email_fanout sends mail (to its own SMTP sink, via EMAIL_HOST).
+        "PAYMENT_GATEWAY": "offline",
+        "EMAIL_TO_FILES": "true",
+        "BENCH_VIEWS": "true",  # the baseline page (/portal/baseline/) the page benchmarks divide by
         "LOG_LEVEL": "WARNING",
         "PYTHONDONTWRITEBYTECODE": "1",
     }

@@ -38,6 +38,9 @@ def setup() -> None:
         "SECURE_HSTS_SECONDS",
         "LOG_LEVEL",
         "CELERY_TASK_ALWAYS_EAGER",
+        "PAYMENT_GATEWAY",
+        "EMAIL_TO_FILES",
+        "BENCH_VIEWS",
     ):
         os.environ[name] = env[name]
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings import rules as booking_rules
 from bookings.models import AccountCredit, Attendee, Booking, BookingRules, Event, Refund, Transfer
+from bookings.tasks import booking_settle_cancellation as booking_settle_cancellation_task
 from passes.services import pass_return_use
 from portal.emails import send_once, send_templated_email
 from portal.exceptions import PaymentError, PortalError
@@ -56,8 +57,6 @@ def event_cancel(*, event: Event) -> list[int]:
     a failed refund). Returns the ids of the bookings whose settling was queued.
     Raises OrganiserError if the event has already ended, Busy if the event is locked too long.
     """
-    from bookings.tasks import booking_settle_cancellation
-
     now = timezone.now()
     with transaction.atomic(), lock_timeout():
         # Lock the event first, as booking does, so no booking slips in while we cancel.
@@ -96,7 +95,7 @@ def event_cancel(*, event: Event) -> list[int]:
             .values_list("booking_id", flat=True)
         )
         for booking_id in unsettled:
-            transaction.on_commit(partial(booking_settle_cancellation.delay, booking_id))
+            transaction.on_commit(partial(booking_settle_cancellation_task.delay, booking_id))
     return unsettled
 
 

@@ -11,7 +11,9 @@ from django.core.mail.backends.console import EmailBackend as ConsoleBackend
 
 
 class FileAndConsoleEmailBackend(BaseEmailBackend):
-    """The embedded default: one .eml file per message in var/mail/, and a copy on the console."""
+    """The embedded default: one .eml file per message in var/mail/, and with DEBUG on a copy on the
+    console. Never echoed in production: messages carry reset links, login codes and View booking
+    links, and the console is the process's log."""
 
     def __init__(self, file_path=None, **kwargs):
         super().__init__(**kwargs)
@@ -22,5 +24,6 @@ class FileAndConsoleEmailBackend(BaseEmailBackend):
         for message in email_messages:
             name = f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{uuid4().hex[:8]}.eml"
             (self.file_path / name).write_bytes(message.message().as_bytes(linesep="\n"))
-        ConsoleBackend(stream=sys.stdout, fail_silently=self.fail_silently).send_messages(email_messages)
+        if settings.DEBUG:
+            ConsoleBackend(stream=sys.stdout, fail_silently=self.fail_silently).send_messages(email_messages)
         return len(email_messages)

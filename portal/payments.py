@@ -1,7 +1,8 @@
 """Payments behind one small interface; settings choose Stripe or the offline gateway.
 
 The offline gateway is the embedded default: the demo and the tests take the same code paths
-with no network. Stripe is used when STRIPE_SECRET_KEY is set. Stripe calls happen outside
+with no network. Stripe is used when STRIPE_SECRET_KEY is set; production takes offline payments
+only when PAYMENT_GATEWAY=offline says so. Stripe calls happen outside
 database transactions (they are slow), and every call carries an idempotency key derived from
 our own row, so a retry never charges or refunds twice.
 """
@@ -15,8 +16,10 @@ from datetime import UTC, datetime
 from functools import cache
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from portal import deploy
 from portal.exceptions import PaymentError
 
 
@@ -492,7 +495,13 @@ def stripe_invoice_state(data: dict) -> InvoiceState:
 def _gateway(name: str, api_key: str, api_base: str) -> PaymentGateway:
     if name == "stripe":
         return StripeGateway(api_key, api_base)
-    return OfflineGateway()
+    if name == "offline":
+        return OfflineGateway()
+    # Never fall back to the gateway that accepts every payment: settings.py and the system
+    # checks refuse this configuration, and a payment must not slip through if they were bypassed.
+    raise ImproperlyConfigured(
+        deploy.payment_gateway_problem(name, api_key) or f"Unknown payment gateway {name!r}."
+    )
 
 
 def get_gateway() -> PaymentGateway:

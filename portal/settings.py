@@ -13,6 +13,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from portal import deploy
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
@@ -265,8 +267,10 @@ STORAGES = {
     },
 }
 
-# Email: SMTP when EMAIL_HOST is set; otherwise one file per message under var/mail/ (and echoed).
+# Email: SMTP when EMAIL_HOST is set; otherwise one file per message under var/mail/ (echoed to
+# the console only with DEBUG on). Production needs EMAIL_HOST, or EMAIL_TO_FILES=true to choose files.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_TO_FILES = env_bool("EMAIL_TO_FILES", default=False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Booker Portal <no-reply@bookerportal.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_FILE_PATH = Path(os.environ.get("EMAIL_FILE_PATH") or BASE_DIR / "var" / "mail")
@@ -280,12 +284,20 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "portal.mail.FileAndConsoleEmailBackend"
 
-# Payments: Stripe when a secret key is set, the offline gateway otherwise.
+# Payments: PAYMENT_GATEWAY=stripe or offline; unset, Stripe when a secret key is set. The offline
+# gateway accepts every payment, so only the demo (DEBUG on) falls back to it by itself.
 STRIPE_SECRET_KEY = env_secret("STRIPE_SECRET_KEY")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_secret("STRIPE_WEBHOOK_SECRET")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
-PAYMENT_GATEWAY = "stripe" if STRIPE_SECRET_KEY else "offline"
+PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "").strip().lower() or (
+    "stripe" if STRIPE_SECRET_KEY else "offline" if DEBUG else ""
+)
+if PAYMENT_GATEWAY and (problem := deploy.payment_gateway_problem(PAYMENT_GATEWAY, STRIPE_SECRET_KEY)):
+    raise ImproperlyConfigured(problem)
+
+# The benchmarks' baseline page (/portal/baseline/): served with DEBUG on, or when bench/ asks.
+BENCH_VIEWS = env_bool("BENCH_VIEWS", default=False)
 
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -367,3 +379,16 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
     },
 }
+
+# Production refuses what is only safe for the demo, naming every variable to set at once
+# (portal/deploy.py; manage.py check reports the same as portal.E001-E003).
+if not DEBUG and (
+    problems := deploy.production_problems(
+        secret_key=SECRET_KEY,
+        payment_gateway=PAYMENT_GATEWAY,
+        stripe_secret_key=STRIPE_SECRET_KEY,
+        email_host=EMAIL_HOST,
+        email_to_files=EMAIL_TO_FILES,
+    )
+):
+    raise ImproperlyConfigured("Unsafe settings for DJANGO_DEBUG=false:\n  " + "\n  ".join(problems))

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -61,7 +61,12 @@ def healthz(request):
 
 
 @require_GET
-@login_required
 def portal_baseline(request):
-    """The floor under every portal page (session, user, layout, no data): the benchmarks' baseline."""
+    """The floor under every portal page (session, user, layout, no data): the benchmarks' baseline.
+    Not a page of the product: served with DEBUG on, or when the benchmarks set BENCH_VIEWS;
+    otherwise a 404 for everyone, before any login is asked for."""
+    if not (settings.DEBUG or settings.BENCH_VIEWS):
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
     return render(request, "base.html", {"section": "baseline"})

@@ -102,14 +102,31 @@ def booker_data(booker):
     return BookerData(booker)
 
 
-def test_the_baseline_page_asks_for_a_login(client):
+@pytest.fixture
+def bench_views(settings):
+    # The benchmarks' baseline page exists only where bench/ turns it on (or with DEBUG on).
+    settings.BENCH_VIEWS = True
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_the_baseline_page_is_not_served_in_production(client, booker, settings, debug):
+    settings.DEBUG, settings.BENCH_VIEWS = debug, False
+
+    anonymous = client.get(reverse("portal_baseline")).status_code
+    client.force_login(booker)
+    logged_in = client.get(reverse("portal_baseline")).status_code
+
+    assert (anonymous, logged_in) == ((302, 200) if debug else (404, 404))
+
+
+def test_the_baseline_page_asks_for_a_login(client, bench_views):
     response = client.get(reverse("portal_baseline"))
 
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
 
 
-def test_the_baseline_page_is_the_layout_and_nothing_else(client_as_booker, booker_data):
+def test_the_baseline_page_is_the_layout_and_nothing_else(client_as_booker, booker_data, bench_views):
     booker_data.grow(SMALL)
 
     response = client_as_booker.get(reverse("portal_baseline"))
@@ -121,7 +138,7 @@ def test_the_baseline_page_is_the_layout_and_nothing_else(client_as_booker, book
 
 
 def test_the_baseline_page_queries_do_not_grow_with_bookings(
-    client_as_booker, booker_data, django_assert_max_num_queries
+    client_as_booker, booker_data, bench_views, django_assert_max_num_queries
 ):
     assert_constant(
         client_as_booker, reverse("portal_baseline"), booker_data.grow, django_assert_max_num_queries

@@ -22,7 +22,8 @@ def test_money_is_shown_from_minor_units(amount, currency, shown):
     assert format_money(amount, currency) == shown
 
 
-def test_the_embedded_mail_backend_writes_one_file_per_message(tmp_path, capsys):
+def test_the_embedded_mail_backend_writes_one_file_per_message(tmp_path, capsys, settings):
+    settings.DEBUG = True  # the demo: its mail is also printed
     connection = get_connection("portal.mail.FileAndConsoleEmailBackend", file_path=str(tmp_path))
     messages = [
         mail.EmailMessage(f"Subject {i}", "Body", "from@example.com", ["to@example.com"]) for i in range(2)
@@ -34,6 +35,19 @@ def test_the_embedded_mail_backend_writes_one_file_per_message(tmp_path, capsys)
     assert len(files) == 2
     assert "Subject 0" in files[0].read_text() + files[1].read_text()
     assert "Subject 1" in capsys.readouterr().out
+
+
+def test_mail_written_to_files_is_never_echoed_to_the_console_in_production(tmp_path, capsys, settings):
+    # Reset links, login codes and View booking links would otherwise land in the process's logs.
+    settings.DEBUG = False
+    connection = get_connection("portal.mail.FileAndConsoleEmailBackend", file_path=str(tmp_path))
+
+    connection.send_messages(
+        [mail.EmailMessage("Your login code", "123456", "f@example.com", ["t@example.com"])]
+    )
+
+    assert "123456" in next(tmp_path.iterdir()).read_text()
+    assert capsys.readouterr().out == ""
 
 
 def test_placeholder_addresses_of_deleted_accounts_are_never_mailed(mailoutbox):

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.apps import apps
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from accounts.models import User
 from bookings.models import Booking, WaitingListEntry
 from portal.models import Organiser
+from tests.factories import UserFactory
 
 VOLATILE = {"updated_at", "last_login"}
 
@@ -77,3 +80,54 @@ def test_demo_logins_work(client):
     assert client.login(username="staff@riverside-yoga.example", password="organiser-demo-2026")
     changelist = client.get(reverse("admin:bookings_event_changelist"))
     assert {e.organiser.slug for e in changelist.context["cl"].result_list} == {"riverside-yoga"}
+
+
+# Production
+
+
+@pytest.mark.django_db
+def test_seeding_is_refused_in_production(settings):
+    # The demo's passwords are public (README): an account with one of them is an open door.
+    settings.DEBUG, settings.TESTING = False, False
+
+    with pytest.raises(CommandError, match="--allow-production"):
+        call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+    assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_demo_server_may_seed_with_an_explicit_flag(settings):
+    settings.DEBUG, settings.TESTING = False, False
+
+    call_command("seed_demo", "--allow-production", stdout=open("/dev/null", "w"))
+
+    assert User.objects.get(email="demo@example.com").check_password("portal-demo-2026")
+
+
+@pytest.mark.django_db
+def test_seeding_again_never_resets_a_changed_password(client):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    demo = User.objects.get(email="demo@example.com")
+    demo.set_password("my-own-secret-pass-77")
+    demo.save()
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+    demo.refresh_from_db()
+    assert demo.check_password("my-own-secret-pass-77")
+    assert not demo.check_password("portal-demo-2026")
+
+
+@pytest.mark.django_db
+def test_seeding_never_promotes_or_verifies_an_existing_account():
+    # Someone who signed up with the demo admin's address before seeding gets nothing from it.
+    someone = UserFactory(email="admin@bookerportal.example", password="their-own-pass-phrase")
+    EmailAddress.objects.create(user=someone, email=someone.email, primary=True, verified=False)
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+
+    someone.refresh_from_db()
+    assert not someone.is_staff and not someone.is_superuser
+    assert someone.check_password("their-own-pass-phrase")
+    assert not EmailAddress.objects.get(user=someone).verified

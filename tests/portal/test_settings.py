@@ -14,8 +14,11 @@ PRODUCTION = {
     "DJANGO_DEBUG": "false",
     "SECRET_KEY": "a-long-random-production-secret-key-for-the-deploy-check-0123456789",
     "ALLOWED_HOSTS": "portal.example",
+    "SITE_URL": "https://portal.example",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "EMAIL_HOST": "smtp.portal.example",
+    "PAYMENT_GATEWAY": "offline",
 }
 
 
@@ -31,6 +34,12 @@ def manage(*args, **env):
             "SECRET_KEY",
             "ALLOWED_HOSTS",
             "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "EMAIL_HOST",
+            "EMAIL_TO_FILES",
+            "PAYMENT_GATEWAY",
+            "STRIPE_SECRET_KEY",
+            "SECRET_KEY_FILE",
+            "SITE_URL",
         }
     }
     return subprocess.run(

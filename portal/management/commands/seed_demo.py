@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,22 +24,40 @@ DEMO_SUPERUSER = ("admin@bookerportal.example", "platform-admin-2026", "Platform
 class Command(BaseCommand):
     help = "Load the demo organisers, events, bookings and logins (idempotent)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Seed although DEBUG is off (a demo server). Existing accounts are never changed.",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
+        # The demo's passwords are in the README: in production they would be open doors.
+        if not (settings.DEBUG or settings.TESTING or options["allow_production"]):
+            raise CommandError(
+                "DEBUG is off: this looks like production, and the demo logins' passwords are public. "
+                "Run it with --allow-production only on a demo server."
+            )
         booker = self.user(*DEMO_BOOKER)
         staff = self.user(*DEMO_STAFF, is_staff=True)
         self.user(*DEMO_SUPERUSER, is_staff=True, is_superuser=True)
 
         riverside = self.riverside_yoga()
-        OrganiserStaff.objects.update_or_create(
-            organiser=riverside, user=staff, defaults={"role": OrganiserStaff.Role.OWNER}
-        )
+        if staff.is_staff:  # not an ordinary account that happens to have the address
+            OrganiserStaff.objects.update_or_create(
+                organiser=riverside, user=staff, defaults={"role": OrganiserStaff.Role.OWNER}
+            )
         self.riverside_bookings(riverside, booker)
         seed_memberships(riverside, booker)
         seed_passes_and_vouchers(riverside, booker)
         self.little_explorers_bookings(self.little_explorers(), booker)
 
-        self.stdout.write(self.style.SUCCESS("Demo data is ready. Log in with:"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo data is ready. Log in with (an account that existed keeps its password):"
+            )
+        )
         for email, password, role in [
             (DEMO_BOOKER[0], DEMO_BOOKER[1], "booker, at /accounts/login/"),
             (DEMO_STAFF[0], DEMO_STAFF[1], "riverside-yoga staff, at /admin/"),
@@ -49,16 +68,16 @@ class Command(BaseCommand):
     # People -------------------------------------------------------------------------------
 
     def user(self, email, password, name, *, is_staff=False, is_superuser=False) -> User:
-        user, _ = User.objects.update_or_create(
-            email=email,
-            defaults={"name": name, "is_staff": is_staff, "is_superuser": is_superuser},
+        """The demo login, created if missing. An existing account is left exactly as it is: its
+        owner may have changed the password, or someone else may have signed up with the address,
+        and neither must get the public password, staff rights or a verified address from us."""
+        user = User.objects.filter(email=email).first()
+        if user is not None:
+            return user
+        user = User.objects.create_user(
+            email=email, password=password, name=name, is_staff=is_staff, is_superuser=is_superuser
         )
-        if not user.check_password(password):  # keep the same hash on a second run
-            user.set_password(password)
-            user.save(update_fields=["password"])
-        EmailAddress.objects.update_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
-        )
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
         return user
 
     # Organisers ---------------------------------------------------------------------------
