@@ -6,6 +6,16 @@ from django.db import OperationalError, connection
 
 from portal.exceptions import Busy
 
+# Postgres's SQLSTATE for lock_not_available: a lock_timeout that ran out, or NOWAIT. The message
+# text is translated by the server's lc_messages, so only the code identifies it.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_lock_not_available(exc: BaseException) -> bool:
+    """Whether a database error (Django's, wrapping the driver's as its cause) is a lock wait
+    that ran out."""
+    return any(getattr(e, "sqlstate", None) == LOCK_NOT_AVAILABLE for e in (exc, exc.__cause__))
+
 
 @contextmanager
 def lock_timeout(seconds: int = 3):
@@ -17,7 +27,7 @@ def lock_timeout(seconds: int = 3):
     try:
         yield
     except OperationalError as exc:
-        if "lock timeout" in str(exc).lower():
+        if is_lock_not_available(exc):
             raise Busy() from exc
         raise
 
