@@ -175,6 +175,11 @@ if USING_POSTGRES:
     if env_bool("DATABASE_PREPARED_STATEMENTS", default=True):
         DATABASES["default"]["OPTIONS"].setdefault("server_side_binding", True)
         DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 5)
+    # `.iterator()` outside a transaction uses a cursor WITH HOLD, which lives on one server
+    # connection after its transaction: behind PgBouncer in transaction mode set this false too.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = not env_bool(
+        "DATABASE_SERVER_SIDE_CURSORS", default=True
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
