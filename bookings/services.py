@@ -33,6 +33,7 @@ from memberships.services import membership_discount_for
 from passes.services import pass_redeem
 from portal.locking import lock_timeout
 from portal.models import Organiser
+from portal.money import MAX_AMOUNT
 from portal.payments import get_gateway
 from portal.sql import Columns, fetch, split
 from vouchers.services import voucher_redeem
@@ -212,6 +213,8 @@ def booking_create(
     subtotal = sum(t.ticket_type.price for t in tickets)
     discount, discount_reason = _member_discount(user=user, organiser=event.organiser, subtotal=subtotal)
     total = subtotal - discount
+    if total > MAX_AMOUNT:
+        raise BookingError(ERRORS["too_expensive"])
     booking = Booking(
         organiser=event.organiser,
         event=event,
@@ -569,6 +572,8 @@ def transfer_quote(
         user=booking.user, organiser=booking.organiser, subtotal=subtotal
     )
     new_total = subtotal - discount
+    if new_total > MAX_AMOUNT:
+        raise BookingError(ERRORS["too_expensive"])
     difference = new_total - booking.total
     if reason := booking_rules.price_difference_block(rules=rules, difference=difference):
         raise BookingError(reason)

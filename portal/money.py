@@ -39,6 +39,21 @@ STRIPE_CURRENCIES = (
 )
 
 
+# The most one ticket, or one booking, may cost, in minor units: Stripe takes at most eight digits
+# in one charge, and a booking is one charge. Every sum of a few such amounts still fits the
+# integer columns (2**31 - 1), so bounding the inputs is enough; wider columns would only move
+# the failure to Stripe.
+MAX_AMOUNT = 99_999_999
+
+
+def validate_amount(value: int) -> None:
+    if value is not None and value > MAX_AMOUNT:
+        raise ValidationError(
+            _("At most %(max)s in minor units (Stripe's limit for one payment)."),
+            params={"max": f"{MAX_AMOUNT:,}"},
+        )
+
+
 def decimals(currency: str) -> int:
     """How many digits of an amount in `currency` are minor units, as Stripe counts them."""
     if currency in ZERO_DECIMAL:
