@@ -43,4 +43,7 @@ ERRORS = {
     ),
     "offer_invalid": _("This waiting-list offer has expired or was already used."),
     "offer_too_many": _("Your held place covers %(quantity)s ticket(s)."),
+    "too_expensive": _(
+        "Sorry, that comes to more than we can take in one payment. Please book fewer tickets at a time."
+    ),
 }

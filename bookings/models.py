@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import OrganiserQuerySet, TenantModel
+from portal.money import validate_amount
 
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I: read over the phone
 
@@ -79,7 +80,9 @@ class Event(TenantModel):
 class TicketType(TenantModel):
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="ticket_types")
     name = models.CharField(max_length=120)
-    price = models.PositiveIntegerField(help_text=_("In minor units (pence, cents)."))
+    price = models.PositiveIntegerField(
+        help_text=_("In minor units (pence, cents)."), validators=[validate_amount]
+    )
     capacity = models.PositiveIntegerField(
         null=True, blank=True, help_text=_("Optional limit for this ticket type within the event.")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
@@ -33,9 +34,12 @@ from memberships.services import membership_discount_for
 from passes.services import pass_redeem
 from portal.locking import lock_timeout
 from portal.models import Organiser
+from portal.money import MAX_AMOUNT
 from portal.payments import get_gateway
 from portal.sql import Columns, fetch, split
 from vouchers.services import voucher_redeem
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -210,6 +214,8 @@ def booking_create(
     subtotal = sum(t.ticket_type.price for t in tickets)
     discount, discount_reason = _member_discount(user=user, organiser=event.organiser, subtotal=subtotal)
     total = subtotal - discount
+    if total > MAX_AMOUNT:
+        raise BookingError(ERRORS["too_expensive"])
     booking = Booking(
         organiser=event.organiser,
         event=event,
@@ -284,14 +290,52 @@ def booking_start_payment(*, booking: Booking, success_url: str, cancel_url: str
 @transaction.atomic
 def booking_confirm_payment(*, booking: Booking, payment_reference: str) -> bool:
     """Confirm a pending booking once its payment is in. Safe to call twice: only the call
-    that moves it from PENDING sends the confirmation."""
+    that moves it from PENDING sends the confirmation.
+
+    A payment for a booking the organiser cancelled while the booker was paying (they cancelled
+    the event) is given back in full instead: the booking stays cancelled, a refund to that
+    payment is recorded, and after commit the cancellation's task pays it and emails the booker.
+    Returns whether the booking was confirmed; `booking` is updated either way."""
     moved = Booking.objects.filter(pk=booking.pk, status=Booking.Status.PENDING).update(
         status=Booking.Status.CONFIRMED, payment_reference=payment_reference, updated_at=timezone.now()
     )
     if moved:
         booking.refresh_from_db()
         _send_confirmation_on_commit(booking)
-    return bool(moved)
+        return True
+    locked = _lock_booking(booking)
+    if locked.is_cancelled and not locked.payment_reference and locked.total and payment_reference:
+        _refund_payment_after_cancellation(locked, payment_reference)
+    booking.status, booking.payment_reference = locked.status, locked.payment_reference
+    return False
+
+
+def _refund_payment_after_cancellation(booking: Booking, payment_reference: str) -> None:
+    """The money for a cancelled booking came in after it was cancelled (an unknown payment: a
+    known one is refunded by the cancellation's own rules). Call with the booking locked."""
+    if booking.cancelled_by != Booking.CancelledBy.ORGANISER:
+        # Only the organiser cancels an unpaid booking, and an expired Checkout cannot be paid.
+        logger.error("bookings.payment.after_cancellation %s %s", booking.reference, payment_reference)
+        return
+    booking.payment_reference = payment_reference
+    booking.save(update_fields=["payment_reference", "updated_at"])
+    # The organiser's rules (fee, credit, no refund) are for bookings that were taken; this one
+    # never was, so all of it goes back to the payment it came from.
+    refund, _ = Refund.objects.get_or_create(
+        booking=booking,
+        reason=Refund.Reason.EVENT_CANCELLED,
+        transfer=None,
+        defaults={
+            "organiser_id": booking.organiser_id,
+            "method": BookingRules.RefundMethod.ORIGINAL,
+            "amount": booking.total,
+            "currency": booking.currency,
+        },
+    )
+    organiser_services.give_back_pass_and_voucher(booking=booking, refund=refund, fee_left=0)
+    from bookings.tasks import booking_settle_cancellation
+
+    transaction.on_commit(partial(booking_settle_cancellation.delay, booking.pk))
 
 
 def _send_confirmation_on_commit(booking: Booking) -> None:
@@ -555,6 +599,8 @@ def transfer_quote(
         user=booking.user, organiser=booking.organiser, subtotal=subtotal
     )
     new_total = subtotal - discount
+    if new_total > MAX_AMOUNT:
+        raise BookingError(ERRORS["too_expensive"])
     difference = new_total - booking.total
     if reason := booking_rules.price_difference_block(rules=rules, difference=difference):
         raise BookingError(reason)

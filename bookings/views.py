@@ -174,6 +174,13 @@ def _after_booking(request, booking):
         )
         if checkout.redirect_url:
             return redirect(checkout.redirect_url)
+        if booking.is_cancelled:
+            messages.error(
+                request,
+                "Sorry, the organiser cancelled this event while you were paying. We have refunded your "
+                f"payment in full and emailed {booking.booker_email}.",
+            )
+            return redirect(detail_url)
     messages.success(request, f"You're booked! We've emailed your confirmation to {booking.booker_email}.")
     return redirect(detail_url)
 

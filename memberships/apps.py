@@ -16,6 +16,11 @@ class MembershipsConfig(AppConfig):
                 "task": "memberships.tasks.membership_advance_due",
                 "schedule": 3600.0,
             },
+            # Stripe events whose task gave up (or was never queued) are applied again.
+            "memberships-stripe-event-sweep": {
+                "task": "memberships.tasks.stripe_event_sweep",
+                "schedule": 300.0,
+            },
             # A lost webhook shows up by morning: Stripe memberships compared with Stripe, mismatches
             # logged as warnings (see memberships/reconcile.py).
             "memberships-reconcile": {

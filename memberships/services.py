@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -431,6 +431,44 @@ def stripe_event_process(*, event: StripeEvent) -> None:
         if customer:
             membership_refresh_card(customer_reference=customer)
     StripeEvent.objects.filter(pk=event.pk, processed_at=None).update(processed_at=timezone.now())
+
+
+#: An event is swept once its own task has had time to apply it (or to retry for ten minutes),
+#: and no longer than Stripe itself redelivers webhooks (three days); older ones are left to the
+#: nightly reconciliation and to a person.
+SWEEP_AFTER = timedelta(minutes=15)
+SWEEP_UNTIL = timedelta(days=3)
+SWEEP_BATCH = 200
+
+
+def stripe_event_sweep(*, now: datetime | None = None) -> int:
+    """Apply the stored events that are still unprocessed SWEEP_AFTER after they arrived.
+
+    Safe alongside the events' own tasks and a second sweep: applying an event is idempotent
+    (every handler fetches Stripe's current state or makes a conditional change) and marks it
+    processed. One event that still fails is logged and left for the next sweep; it never stops
+    the others. Returns how many were applied."""
+    now = now or timezone.now()
+    due = list(
+        StripeEvent.objects.filter(
+            processed_at__isnull=True, created_at__lte=now - SWEEP_AFTER, created_at__gt=now - SWEEP_UNTIL
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    applied = 0
+    for pk in due:
+        event = StripeEvent.objects.filter(pk=pk, processed_at__isnull=True).first()
+        if event is None:
+            continue  # its own task got there first
+        try:
+            stripe_event_process(event=event)
+        except Exception:  # noqa: BLE001 - one bad event must not hold up the ones behind it
+            logger.warning("memberships.stripe.sweep_failed %s %s", event.event_id, event.type, exc_info=True)
+            continue
+        logger.info("memberships.stripe.swept %s %s", event.event_id, event.type)
+        applied += 1
+    return applied
 
 
 # Offline renewals ---------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Model, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -92,13 +92,17 @@ def send_once(
 
     `rows` is the queryset of rows that still qualify (e.g. confirmed bookings); or, on a hot path,
     `load(pk)` returns what `send` needs if row `pk` of `model` still qualifies and is unsent, else
-    None. `send(row)` sends; `sent_field` is stamped afterwards. A lock held by this worker's
-    connection (not a row lock, not a transaction) keeps two workers from sending at once, and
-    dies with a killed worker, whose redelivered task then finds the email unsent and sends it.
-    Returns False when there is nothing to send (sent already, or the row no longer qualifies);
-    raises SendInProgress while another worker holds the lock, and whatever `send` raises (nothing
-    is stamped, so a retry sends)."""
-    from portal.locking import held_by_this_connection
+    None. `send(row)` sends; `sent_field` is stamped afterwards, in the same transaction.
+
+    The transaction holds an advisory lock named after the row (no row lock, so readers and
+    writers of the row never wait on the mail server) from before the check to after the stamp:
+    a second worker either finds the lock held (SendInProgress, and its task retries) or, once
+    the first commits, the row stamped. A killed worker's transaction is rolled back, taking its
+    lock with it and stamping nothing, so its redelivered task sends. Being a transaction's, the
+    lock works behind PgBouncer in transaction mode. Returns False when there is nothing to send
+    (sent already, or the row no longer qualifies); raises SendInProgress while another worker
+    holds the lock, and whatever `send` raises (nothing is stamped, so a retry sends)."""
+    from portal.locking import held_for_this_transaction
 
     if load is None:
         model = rows.model
@@ -106,8 +110,8 @@ def send_once(
         def load(pk: int):
             return rows.filter(pk=pk, **{f"{sent_field}__isnull": True}).first()
 
-    with held_by_this_connection(f"{model._meta.label_lower}.{sent_field}.{pk}") as ours:
-        if not ours:
+    with transaction.atomic():
+        if not held_for_this_transaction(f"{model._meta.label_lower}.{sent_field}.{pk}"):
             raise SendInProgress(f"{model._meta.label} {pk} {sent_field}")
         row = load(pk)
         if row is None:

@@ -6,6 +6,16 @@ from django.db import OperationalError, connection
 
 from portal.exceptions import Busy
 
+# Postgres's SQLSTATE for lock_not_available: a lock_timeout that ran out, or NOWAIT. The message
+# text is translated by the server's lc_messages, so only the code identifies it.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_lock_not_available(exc: BaseException) -> bool:
+    """Whether a database error (Django's, wrapping the driver's as its cause) is a lock wait
+    that ran out."""
+    return any(getattr(e, "sqlstate", None) == LOCK_NOT_AVAILABLE for e in (exc, exc.__cause__))
+
 
 @contextmanager
 def lock_timeout(seconds: int = 3):
@@ -17,28 +27,25 @@ def lock_timeout(seconds: int = 3):
     try:
         yield
     except OperationalError as exc:
-        if "lock timeout" in str(exc).lower():
+        if is_lock_not_available(exc):
             raise Busy() from exc
         raise
 
 
-@contextmanager
-def held_by_this_connection(name: str):
-    """Yield True if this process now holds the lock called `name`, False if another does.
+def held_for_this_transaction(name: str) -> bool:
+    """Take the lock called `name` until the current transaction ends: True if this transaction
+    now holds it, False if another does (nothing waits).
 
-    A Postgres session-level advisory lock: no transaction stays open and no row is locked while
-    the body runs (it may talk to an SMTP server), and if the process dies its connection closes
-    and the lock goes with it, so a redelivered task can take over. Elsewhere (SQLite, the
+    A Postgres transaction-level advisory lock: it lives exactly as long as the transaction, so
+    it works behind PgBouncer in transaction mode, where consecutive statements outside a
+    transaction may run on different server connections (a session-level lock taken by one
+    statement could be "released" on another connection and stay held for ever). If the process
+    dies mid-transaction, Postgres (or PgBouncer, which drops a server connection whose client
+    vanished mid-transaction) rolls it back and the lock goes with it. Elsewhere (SQLite, the
     embedded default) there is one process, and the lock is always ours."""
+    assert connection.in_atomic_block, "the lock is released when the transaction ends"
     if connection.vendor != "postgresql":
-        yield True
-        return
+        return True
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name])
-        acquired = cursor.fetchone()[0]
-    try:
-        yield acquired
-    finally:
-        if acquired:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [name])
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [name])
+        return cursor.fetchone()[0]

@@ -6,10 +6,11 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+
+from portal.money import validate_currency
 
 RESERVED_SLUGS = frozenset(
     {"admin", "accounts", "portal", "static", "healthz", "media", "api", "b", "stripe", "webhooks"}
@@ -82,7 +83,8 @@ class Organiser(BaseModel):
     currency = models.CharField(
         max_length=3,
         default="GBP",
-        validators=[RegexValidator(r"^[A-Z]{3}$", _("Use a three-letter ISO code such as GBP."))],
+        validators=[validate_currency],
+        help_text=_("A three-letter ISO code that Stripe takes payments in, such as GBP or EUR."),
     )
     public_page_intro = models.TextField(blank=True, help_text=_("Shown at the top of your public page."))
     contact_email = models.EmailField(blank=True)

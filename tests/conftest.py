@@ -23,7 +23,10 @@ def pytest_collection_modifyitems(config, items):
         "postgres": not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
         "redis": not settings.REDIS_URL,
     }
+    behind_pgbouncer = os.environ.get("BEHIND_PGBOUNCER") == "true"
     for item in items:
+        if item.get_closest_marker("pgbouncer") and not behind_pgbouncer:
+            item.add_marker(pytest.mark.skip(reason="runs through PgBouncer: .ci/pgbouncer-tests"))
         for marker, absent in missing.items():
             if absent and item.get_closest_marker(marker):
                 item.add_marker(

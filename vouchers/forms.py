@@ -7,11 +7,11 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.money import SYMBOLS, ZERO_DECIMAL
+from portal.money import SYMBOLS, decimals
 
 
 def minor_units_per_unit(currency: str) -> int:
-    return 1 if currency in ZERO_DECIMAL else 100
+    return 10 ** decimals(currency)
 
 
 class VoucherBuyForm(forms.Form):

@@ -77,3 +77,26 @@ def test_a_booking_checkout_is_not_mistaken_for_a_move(deliver, pending):
     deliver(event("evt_other", "checkout.session.completed", session(pending, metadata={"transfer": "x"})))
     pending.refresh_from_db()
     assert pending.status == Transfer.Status.PENDING
+
+
+@pytest.mark.parametrize("cancelled", ["from_event", "to_event"])
+def test_a_move_paid_after_the_organiser_cancelled_either_event_is_refunded(
+    deliver, pending, mailoutbox, django_capture_on_commit_callbacks, cancelled
+):
+    from bookings import organiser_services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        organiser_services.event_cancel(event=getattr(pending, cancelled))
+    mailoutbox.clear()
+
+    deliver(event("evt_move_cancelled", "checkout.session.completed", session(pending)))
+
+    pending.refresh_from_db()
+    assert pending.status == Transfer.Status.FAILED
+    refund = Refund.objects.get(transfer=pending)
+    assert (refund.amount, refund.status, refund.gateway_reference[:11]) == (
+        1500,
+        Refund.Status.SUCCEEDED,
+        "offline_re_",
+    )
+    assert [m.subject.split(":")[0] for m in mailoutbox] == ["Not moved"]

@@ -22,6 +22,53 @@ def test_money_is_shown_from_minor_units(amount, currency, shown):
     assert format_money(amount, currency) == shown
 
 
+@pytest.mark.parametrize(
+    "amount,currency,shown",
+    [
+        # Two-decimal at Stripe although ISO gives them none (Stripe's "special cases").
+        (150000, "HUF", "1,500.00 HUF"),
+        (50000, "ISK", "500.00 ISK"),
+        # Zero-decimal at Stripe.
+        (5000, "XOF", "5,000 XOF"),
+        (5000, "XAF", "5,000 XAF"),
+        (20000, "UGX", "20,000 UGX"),
+        (75000, "PYG", "75,000 PYG"),
+        # Three-decimal.
+        (12500, "KWD", "12.500 KWD"),
+    ],
+)
+def test_money_follows_stripes_minor_units(amount, currency, shown):
+    assert format_money(amount, currency) == shown
+
+
+@pytest.mark.parametrize(
+    "currency,per_unit", [("GBP", 100), ("HUF", 100), ("XOF", 1), ("JPY", 1), ("BHD", 1000)]
+)
+def test_a_voucher_value_is_converted_with_stripes_minor_units(currency, per_unit):
+    from vouchers.forms import minor_units_per_unit
+
+    assert minor_units_per_unit(currency) == per_unit
+
+
+@pytest.mark.parametrize("currency", ["ABC", "XXX", "EEK", "gbp", "GB"])
+def test_an_organiser_currency_must_be_one_stripe_takes(currency):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import OrganiserFactory
+
+    organiser = OrganiserFactory.build(currency=currency)
+    with pytest.raises(ValidationError) as refused:
+        organiser.full_clean(validate_unique=False)
+    assert "currency" in refused.value.message_dict
+
+
+@pytest.mark.parametrize("currency", ["GBP", "EUR", "USD", "JPY", "HUF", "XOF", "KWD"])
+def test_real_currencies_are_accepted(currency):
+    from tests.factories import OrganiserFactory
+
+    OrganiserFactory.build(currency=currency).full_clean(validate_unique=False)
+
+
 def test_the_embedded_mail_backend_writes_one_file_per_message(tmp_path, capsys, settings):
     settings.DEBUG = True  # the demo: its mail is also printed
     connection = get_connection("portal.mail.FileAndConsoleEmailBackend", file_path=str(tmp_path))

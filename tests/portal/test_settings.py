@@ -83,3 +83,23 @@ def test_the_deploy_check_is_clean_in_the_production_shape():
 
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_behind_pgbouncer_prepared_statements_and_server_side_cursors_can_be_turned_off():
+    show = (
+        "from django.conf import settings; db = settings.DATABASES['default'];"
+        " print(db['OPTIONS'].get('prepare_threshold'), db['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    direct = manage("shell", "--no-imports", "-c", show, **PRODUCTION)
+    pooled = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        show,
+        **PRODUCTION,
+        DATABASE_PREPARED_STATEMENTS="false",
+        DATABASE_SERVER_SIDE_CURSORS="false",
+    )
+
+    assert direct.stdout.split() == ["5", "False"], direct.stderr
+    assert pooled.stdout.split() == ["None", "True"], pooled.stderr  # what PgBouncer 1.18 needs

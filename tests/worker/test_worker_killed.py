@@ -1,10 +1,11 @@
 """A confirmation email goes out exactly once even when a real Celery worker is killed while it
 is talking to the mail server, and when two workers take the same task at the same moment.
 
-The worker holds a Postgres advisory lock on its own connection while it sends
+The worker holds a Postgres advisory lock in the transaction that checks, sends and stamps
 (`portal.emails.send_once`); Celery acks late, so Redis hands an unacked task out again after the
-visibility timeout; the redelivered task finds the email unsent (the lock died with the killed
-worker's connection) and sends it."""
+visibility timeout; the redelivered task finds the email unsent (the killed worker's transaction
+was rolled back, and its lock with it) and sends it. `.ci/pgbouncer-tests` runs these again
+through PgBouncer in transaction mode."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from bookings import services
 from bookings.models import Booking
@@ -147,14 +148,11 @@ def start_worker(transactional_db, tmp_path):
 
 def lock_is_free(booking_id: int) -> bool:
     """Whether no worker holds send_once's lock for this booking's confirmation (taken and given
-    back at once if free)."""
+    back at once if free: a transaction's lock, so that it works through PgBouncer too)."""
     name = f"bookings.booking.confirmation_sent_at.{booking_id}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [name])
-        free = cursor.fetchone()[0]
-        if free:
-            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [name])
-    return free
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtext(%s))", [name])
+        return cursor.fetchone()[0]
 
 
 def wait_until(condition, timeout: float, what: str, *logs: Path):
