@@ -9,6 +9,15 @@ class BookingError(PortalError):
     default_message = _("This booking could not be made.")
 
 
+class FormAlreadyUsed(BookingError):
+    """A booking form's key names a booking this request may not land on (another browser's, or
+    one made with other details). The booker gets the form again, with a fresh key."""
+
+    default_message = _(
+        "This booking form has already been used. Please check your details and send it again."
+    )
+
+
 class EventFull(BookingError):
     default_message = _("Sorry, there are not enough places left. You can join the waiting list.")
 

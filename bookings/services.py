@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from bookings import organiser_services
 from bookings import rules as booking_rules
-from bookings.exceptions import ERRORS, BookingError, EventFull
+from bookings.exceptions import ERRORS, BookingError, EventFull, FormAlreadyUsed
 from bookings.models import (
     Attendee,
     Booking,
@@ -140,8 +140,19 @@ def _member_discount(*, user, organiser, subtotal: int) -> tuple[int, str]:
     return subtotal * percent // 100, f"{membership.plan.name} member discount ({percent}%)"
 
 
+def booking_create(**booking_fields) -> Booking:
+    """`booking_submit`, for callers that need only the booking."""
+    return booking_submit(**booking_fields).booking
+
+
+@dataclass(frozen=True)
+class Submitted:
+    booking: Booking
+    replayed: bool  # an earlier submit of the same form made it
+
+
 @transaction.atomic
-def booking_create(
+def booking_submit(
     *,
     event: Event,
     booker_name: str,
@@ -156,13 +167,18 @@ def booking_create(
     pass_=None,
     voucher_code: str = "",
     seats_left_seen: int | None = None,
-) -> Booking:
+    may_replay: bool = True,
+) -> Submitted:
     """Reserve seats and record the booking.
 
     The event row is locked while seats are counted, so two bookers racing for the last seat
     never both get it. A paid booking starts PENDING (its seats held) until
     `booking_confirm_payment`; a free one is confirmed at once. Posting the same form twice
-    (same idempotency key) returns the first booking. With `waiting_offer` the booker may also
+    (same idempotency key) returns the first booking, marked `replayed`, but only to the same
+    booker (same email, and the same account when one is given) and only when the caller says
+    the key is the requester's own (`may_replay`: the page checks it was issued to the browser
+    session); otherwise FormAlreadyUsed, and nothing of that booking is handed back. With
+    `waiting_offer` the booker may also
     take the places held for that offer, which is then used up. A paid booking can be paid
     with uses of `pass_` (one per ticket) or, in part or in full, from the voucher with
     `voucher_code`, in this transaction: the pass or voucher row is locked after the event row.
@@ -170,8 +186,8 @@ def booking_create(
     `seats_left_seen` is what the caller counted moments ago (the booking page counts, to check
     its form), spared a second count before the lock; the count under the lock decides.
 
-    Raises BookingError (event cancelled or started, no tickets), EventFull, PassError or
-    VoucherError.
+    Raises BookingError (event cancelled or started, no tickets), FormAlreadyUsed, EventFull,
+    PassError or VoucherError.
     """
     if not tickets:
         raise BookingError(ERRORS["no_tickets"])
@@ -192,7 +208,13 @@ def booking_create(
     # Checked under the lock, so a double submit racing itself waits and then finds the first.
     existing = _booking_with_key(event.organiser_id, idempotency_key)
     if existing:
-        return existing
+        if (
+            not may_replay
+            or existing.booker_email != booker_email.lower()
+            or (user is not None and existing.user_id != user.pk)
+        ):
+            raise FormAlreadyUsed()
+        return Submitted(booking=existing, replayed=True)
     if event.is_cancelled:
         raise BookingError(ERRORS["cancelled"])
     if event.has_started:
@@ -256,7 +278,7 @@ def booking_create(
         booking.refresh_from_db()
     if booking.status == Booking.Status.CONFIRMED:
         _send_confirmation_on_commit(booking)
-    return booking
+    return Submitted(booking=booking, replayed=False)
 
 
 def booking_start_payment(*, booking: Booking, success_url: str, cancel_url: str):
@@ -327,20 +349,32 @@ def bookings_claim_for_verified_email(*, user, email: str) -> int:
     return claimed
 
 
-def booking_place(*, new_account_password: str | None = None, **booking_fields) -> Booking:
+@dataclass(frozen=True)
+class PlacedBooking:
+    booking: Booking
+    replayed: bool
+    new_account: object | None = None  # the account this very submit made, to log in
+
+
+def booking_place(*, new_account_password: str | None = None, **booking_fields) -> PlacedBooking:
     """A booking as the public page makes it: when the booker ticked "Create an account", the
-    account and the booking are made together, or neither is."""
+    account and the booking are made together, or neither is. A replayed form makes no account
+    (`booking_submit` refuses the key, or returns the booking an earlier submit made)."""
     if not new_account_password:
-        return booking_create(**booking_fields)  # one transaction, not a savepoint inside one
+        submitted = booking_submit(**booking_fields)  # one transaction, not a savepoint inside one
+        return PlacedBooking(booking=submitted.booking, replayed=submitted.replayed)
     from accounts.services import booker_create
 
     with transaction.atomic():
-        booking_fields["user"] = booker_create(
+        user = booker_create(
             email=booking_fields["booker_email"],
             password=new_account_password,
             name=booking_fields["booker_name"],
         )
-        return booking_create(**booking_fields)
+        submitted = booking_submit(**{**booking_fields, "user": user})
+        if submitted.replayed:  # never here: the key's booking has another user, so it is refused
+            raise FormAlreadyUsed()
+        return PlacedBooking(booking=submitted.booking, replayed=False, new_account=user)
 
 
 def booking_checkout_event(event_type: str, session: dict) -> None:

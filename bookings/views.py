@@ -13,8 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from bookings import forms, links, rules, selectors, services
-from bookings.exceptions import ERRORS
+from bookings import form_keys, forms, links, rules, selectors, services
+from bookings.exceptions import ERRORS, FormAlreadyUsed
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
@@ -64,6 +64,7 @@ def event_list(request):
     return render_page(request, "bookings/event_list.html", "tab-panel", context)
 
 
+@never_cache  # the form's key and the booker's details must not come back from a cache or Back
 @require_http_methods(["GET", "POST"])
 def event_book(request, org_slug: str, code):
     event = selectors.event_get_public(org_slug=org_slug, code=code)
@@ -99,11 +100,15 @@ def event_book(request, org_slug: str, code):
         ticket_slots=quantities.ticket_slots(),
         form_fields=rules.booking_form_fields_for_event(event=event),
         user=request.user,
+        idempotency_key=form_keys.issue(request.session) if request.method == "GET" else None,
     )
     context["details"] = details
     if request.method == "POST" and details.is_valid():
         try:
             booking = _place_booking(request, event, details, offer, seats_left=context["seats_left"])
+        except FormAlreadyUsed as error:
+            details.replace_key(form_keys.issue(request.session))
+            details.add_error(None, error.message)
         except PortalError as error:
             details.add_error(None, error.message)
         else:
@@ -123,7 +128,8 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
         request, "voucher-code", data["booker_email"], limit=vouchers.CODE_ATTEMPTS_PER_HOUR, period=3600
     ):
         raise vouchers.VoucherError(vouchers.ERRORS["too_many_attempts"])
-    booking = services.booking_place(
+    key = data["idempotency_key"]
+    placed = services.booking_place(
         event=event,
         booker_name=data["booker_name"],
         booker_email=data["booker_email"],
@@ -131,7 +137,9 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
         user=details.user,
         tickets=details.tickets(),
         answers=details.answers(),
-        idempotency_key=data["idempotency_key"],
+        idempotency_key=key,
+        # Only the session the form was given to may land on a booking made with its key.
+        may_replay=form_keys.issued_to(request.session, key),
         booked_from=reverse("organiser_page", args=[event.organiser.slug]),
         new_account_password=data["password"] if data.get("create_account") else None,
         waiting_offer=offer,
@@ -139,10 +147,10 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
         voucher_code=voucher_code,
         seats_left_seen=seats_left,
     )
-    if booking.user and not request.user.is_authenticated:
-        login(request, booking.user, backend="django.contrib.auth.backends.ModelBackend")
-    links.grant(request.session, booking)
-    return booking
+    if placed.new_account is not None:  # only the submit that made the account logs in to it
+        login(request, placed.new_account, backend="django.contrib.auth.backends.ModelBackend")
+    links.grant(request.session, placed.booking)
+    return placed.booking
 
 
 def _after_booking(request, booking):
