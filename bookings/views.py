@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
+from accounts import services as accounts
 from bookings import form_keys, forms, links, rules, selectors, services
 from bookings.exceptions import ERRORS, FormAlreadyUsed
 from bookings.models import TicketType
@@ -149,6 +150,8 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
     )
     if placed.new_account is not None:  # only the submit that made the account logs in to it
         login(request, placed.new_account, backend="django.contrib.auth.backends.ModelBackend")
+        # This browser chose the password: confirming the address here keeps it.
+        accounts.session_knows_password(request.session, placed.new_account)
     links.grant(request.session, placed.booking)
     return placed.booking
 
