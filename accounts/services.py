@@ -113,6 +113,30 @@ def claim_attach(*, user: User, claim: PendingClaim) -> int:
     return attached
 
 
+def email_address_ensure(*, user: User) -> None:
+    """allauth's (unverified) row for the account's login address, if it has none."""
+    if not EmailAddress.objects.filter(user=user, email__iexact=user.email).exists():
+        primary = not EmailAddress.objects.filter(user=user, primary=True).exists()
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email.lower(), defaults={"primary": primary, "verified": False}
+        )
+
+
+def email_confirmation_send(*, request, user: User) -> None:
+    """Email a new account's address the link that proves it (allauth's own email)."""
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=False).first()
+    if address is not None:
+        address.send_confirmation(request, signup=True)
+
+
+def account_exists_tell_owner(*, request, email: str) -> None:
+    """Someone asked for an account for an address that has one: tell the address, not them
+    (allauth's "account already exists" email, as its signup sends)."""
+    from allauth.account.adapter import get_adapter
+
+    get_adapter(request).send_account_already_exists_mail(email)
+
+
 def booker_ensure_for_bookings(*, email: str) -> User | None:
     """A password-less account for an email that has bookings but no account yet."""
     from bookings.models import Booking

@@ -50,6 +50,10 @@ ERRORS = {
     "transfer_seats_gone": _(
         "Sorry, the places on that event went while you were paying. Your payment is being refunded."
     ),
+    "too_many_accounts": _(
+        "Too many new accounts from here just now. Untick Create an account to book as a guest, "
+        "or try again in an hour."
+    ),
     "offer_invalid": _("This waiting-list offer has expired or was already used."),
     "offer_too_many": _("Your held place covers %(quantity)s ticket(s)."),
 }

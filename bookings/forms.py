@@ -133,14 +133,8 @@ class BookingDetailsForm(forms.Form):
                     validate_password(password, User(email=email or "", name=cleaned.get("booker_name", "")))
                 except ValidationError as error:
                     self.add_error("password", error)
-            if email and User.objects.filter(email__iexact=email).exists():
-                self.add_error(
-                    "create_account",
-                    _(
-                        "There is already an account for this email. Log in to book with it, or untick "
-                        "Create an account."
-                    ),
-                )
+            # An address that already has an account is not refused here, which would tell anyone
+            # who has an account: the booking goes ahead as a guest's (bookings.services.booking_place).
         return cleaned
 
     def tickets(self) -> list[TicketRequest]:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.core import signing
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -385,27 +385,41 @@ class PlacedBooking:
     booking: Booking
     replayed: bool
     new_account: object | None = None  # the account this very submit made, to log in
+    account_exists: bool = False  # an account was asked for an address that already has one
 
 
 def booking_place(*, new_account_password: str | None = None, **booking_fields) -> PlacedBooking:
     """A booking as the public page makes it: when the booker ticked "Create an account", the
     account and the booking are made together, or neither is. A replayed form makes no account
-    (`booking_submit` refuses the key, or returns the booking an earlier submit made)."""
-    if not new_account_password:
-        submitted = booking_submit(**booking_fields)  # one transaction, not a savepoint inside one
-        return PlacedBooking(booking=submitted.booking, replayed=submitted.replayed)
+    (`booking_submit` refuses the key, or returns the booking an earlier submit made).
+
+    An account asked for an address that already has one is not made and not refused (that would
+    tell a stranger the address has an account): the booking is a guest's, `account_exists` says
+    so, and the page emails the address's owner instead."""
+    from accounts.models import User
     from accounts.services import booker_create
 
-    with transaction.atomic():
-        user = booker_create(
-            email=booking_fields["booker_email"],
-            password=new_account_password,
-            name=booking_fields["booker_name"],
+    email = booking_fields["booker_email"]
+    if not new_account_password or User.objects.filter(email__iexact=email).exists():
+        submitted = booking_submit(**booking_fields)  # one transaction, not a savepoint inside one
+        return PlacedBooking(
+            booking=submitted.booking, replayed=submitted.replayed, account_exists=bool(new_account_password)
         )
-        submitted = booking_submit(**{**booking_fields, "user": user})
-        if submitted.replayed:  # never here: the key's booking has another user, so it is refused
-            raise FormAlreadyUsed()
-        return PlacedBooking(booking=submitted.booking, replayed=False, new_account=user)
+    try:
+        with transaction.atomic():
+            user = booker_create(
+                email=email, password=new_account_password, name=booking_fields["booker_name"]
+            )
+            submitted = booking_submit(**{**booking_fields, "user": user})
+            if submitted.replayed:  # never here: the key's booking has another user, so it is refused
+                raise FormAlreadyUsed()
+            return PlacedBooking(booking=submitted.booking, replayed=False, new_account=user)
+    except IntegrityError:
+        if not User.objects.filter(email__iexact=email).exists():
+            raise
+        # The same address signed up a moment ago: as above, a guest's booking.
+        submitted = booking_submit(**booking_fields)
+        return PlacedBooking(booking=submitted.booking, replayed=submitted.replayed, account_exists=True)
 
 
 def booking_checkout_event(event_type: str, session: dict) -> None:

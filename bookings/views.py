@@ -15,7 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefre
 
 from accounts import services as accounts
 from bookings import form_keys, forms, links, rules, selectors, services
-from bookings.exceptions import ERRORS, FormAlreadyUsed
+from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links
 from portal.exceptions import PortalError
@@ -106,14 +106,16 @@ def event_book(request, org_slug: str, code):
     context["details"] = details
     if request.method == "POST" and details.is_valid():
         try:
-            booking = _place_booking(request, event, details, offer, seats_left=context["seats_left"])
+            placed = _place_booking(request, event, details, offer, seats_left=context["seats_left"])
         except FormAlreadyUsed as error:
             details.replace_key(form_keys.issue(request.session))
             details.add_error(None, error.message)
         except PortalError as error:
             details.add_error(None, error.message)
         else:
-            return _after_booking(request, booking)
+            return _after_booking(
+                request, placed.booking, account_asked=bool(details.cleaned_data.get("create_account"))
+            )
     return render(request, "bookings/event_book.html", context)
 
 
@@ -130,6 +132,11 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
     ):
         raise vouchers.VoucherError(vouchers.ERRORS["too_many_attempts"])
     key = data["idempotency_key"]
+    wants_account = bool(data.get("create_account"))
+    if wants_account and rate_limited(
+        request, "booking-account", data["booker_email"], limit=10, period=3600
+    ):
+        raise BookingError(ERRORS["too_many_accounts"])
     placed = services.booking_place(
         event=event,
         booker_name=data["booker_name"],
@@ -142,7 +149,7 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
         # Only the session the form was given to may land on a booking made with its key.
         may_replay=form_keys.issued_to(request.session, key),
         booked_from=reverse("organiser_page", args=[event.organiser.slug]),
-        new_account_password=data["password"] if data.get("create_account") else None,
+        new_account_password=data["password"] if wants_account else None,
         waiting_offer=offer,
         pass_=data.get("use_pass"),
         voucher_code=voucher_code,
@@ -152,11 +159,14 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
         login(request, placed.new_account, backend="django.contrib.auth.backends.ModelBackend")
         # This browser chose the password: confirming the address here keeps it.
         accounts.session_knows_password(request.session, placed.new_account)
+        accounts.email_confirmation_send(request=request, user=placed.new_account)
+    elif placed.account_exists and not placed.replayed:
+        accounts.account_exists_tell_owner(request=request, email=placed.booking.booker_email)
     links.grant(request.session, placed.booking)
-    return placed.booking
+    return placed
 
 
-def _after_booking(request, booking):
+def _after_booking(request, booking, account_asked: bool = False):
     detail_url = reverse("bookings:booking_detail", args=[booking.reference])
     if booking.status == booking.Status.PENDING:
         checkout = services.booking_start_payment(
@@ -166,7 +176,11 @@ def _after_booking(request, booking):
         )
         if checkout.redirect_url:
             return redirect(checkout.redirect_url)
-    messages.success(request, f"You're booked! We've emailed your confirmation to {booking.booker_email}.")
+    # The same words whether or not the address already had an account: only its inbox tells.
+    note = " We've also emailed you about your account." if account_asked else ""
+    messages.success(
+        request, f"You're booked! We've emailed your confirmation to {booking.booker_email}.{note}"
+    )
     return redirect(detail_url)
 
 
