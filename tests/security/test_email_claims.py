@@ -144,8 +144,10 @@ def test_an_account_made_on_the_booking_form_for_someone_elses_email_gets_nothin
     assert sees(attacker, booking, voucher) == set()
     assert not is_logged_in(attacker)
     later = password_login(VICTIM, ATTACKERS_PASSWORD)
-    assert sees(later, booking, voucher) == set()
-    assert WaitingListEntry.objects.get(pk=waiting.pk).user is None or not is_logged_in(later)
+    assert not is_logged_in(later) and sees(later, booking, voucher) == set()
+    # The account is hers now, with what was made for her address; its password is gone.
+    assert WaitingListEntry.objects.get(pk=waiting.pk).user == User.objects.get(email=VICTIM)
+    assert not User.objects.get(email=VICTIM).has_usable_password()
 
 
 def test_a_gift_voucher_for_someone_elses_email_never_shows_its_code_to_whoever_made_the_account(
