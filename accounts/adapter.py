@@ -1,5 +1,6 @@
-"""allauth's adapter: where it sends a booker after account changes, how it counts failed logins,
-and how its emails are built and sent."""
+"""How allauth works for the portal: where it sends a booker after changes, what a password login
+tells us about the browser (accounts.services.email_proved), how it counts failed logins, and how
+its emails are built and sent."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from allauth.core import context as allauth_context
 from django.conf import settings
 from django.urls import reverse
 
+from accounts import services
 from accounts.emails import account_email_queue
 from portal.ratelimit import client_ip
 
@@ -28,6 +30,19 @@ def on_site(path: str) -> str:
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def authenticate(self, request, **credentials):
+        user = super().authenticate(request, **credentials)
+        if user is not None and request is not None and credentials.get("password"):
+            # This browser knows the password: proving the address here keeps it (email_proved).
+            services.session_knows_password(request.session, user)
+        return user
+
+    def login(self, request, user) -> None:
+        # Proving the address during this login (a login code) may have just removed a password
+        # that predated the proof; the session must be keyed to the password as it is now.
+        user.refresh_from_db(fields=["password"])
+        super().login(request, user)
+
     def get_password_change_redirect_url(self, request) -> str:
         return reverse("accounts:account")
 

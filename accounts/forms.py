@@ -21,12 +21,15 @@ class BookerResetPasswordForm(ResetPasswordForm):
 
 
 class BookerRequestLoginCodeForm(RequestLoginCodeForm):
-    """No login code for an address the account has not verified yet."""
+    """No login code for an address the account has not verified yet. An account made without
+    allauth's address row (the admin, a script) gets one, so that the code can prove it."""
 
     def clean_email(self):
         email = super().clean_email()
         if email and self._user is not None and not services.email_can_log_in(user=self._user, email=email):
             self._user = None
+        if self._user is not None:
+            services.email_address_ensure(user=self._user)
         return email
 
 

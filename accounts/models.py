@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -76,3 +78,23 @@ class AccountEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} to {', '.join(self.to)}"
+
+
+class PendingClaim(models.Model):
+    """An address an account proved through "Update email" while bookings, waiting-list places or
+    gift vouchers made for it were waiting. They stay unattached (and its vouchers hidden) until
+    the account's owner looks at what was found and attaches it (accounts.services.claim_attach).
+    An account's first proved address needs no such step: whoever proves it owns the account."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="pending_claims")
+    email = models.EmailField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "email"], name="one_pending_claim_per_address")
+        ]
+
+    def __str__(self) -> str:
+        return self.email

@@ -14,8 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
-from bookings.services import bookings_claim_for_verified_email
+from accounts import claims
+from accounts.models import PendingClaim, User
 from portal.emails import DELETED_DOMAIN
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
@@ -33,11 +33,108 @@ def booker_create(*, email: str, password: str | None, name: str = "") -> User:
     return user
 
 
+# Proving an address ---------------------------------------------------------------------------
+#
+# Whoever proves an address (a confirmation link, a login code or a reset link that reached its
+# inbox) owns what was made for it. An account can be set up for an address by someone who does
+# not own it (sign up, or "Create an account" while booking, with a password of their choosing),
+# so the first proof of an account's address also takes the account away from that password,
+# unless the browser proving it is the one that chose or typed the password.
+
+PASSWORD_KNOWN_SESSION_KEY = "accounts_password_known"
+
+
+def session_knows_password(session, user: User) -> None:
+    """This browser chose or typed `user`'s password (sign up, booking form, password login)."""
+    session[PASSWORD_KNOWN_SESSION_KEY] = str(user.pk)
+
+
+def _session_knew_password(session, user: User) -> bool:
+    return session is not None and session.get(PASSWORD_KNOWN_SESSION_KEY) == str(user.pk)
+
+
+@dataclass(frozen=True)
+class EmailProof:
+    user: User
+    password_cleared: bool  # the password predated the proof: it is gone, other sessions with it
+    pending: PendingClaim | None  # what was found waits for the owner to attach it
+    attached: int
+
+
 @transaction.atomic
-def email_mark_verified(*, user: User, email: str) -> int:
-    """The user proved they own `email`: mark it verified and give them its bookings."""
+def email_proved(
+    *, user: User, email: str, added: bool = False, session=None, password_known=False
+) -> EmailProof:
+    """`user` proved they own `email`: mark it verified and decide what it brings.
+
+    - The account's own address (not `added`): what was made for it joins the account now.
+    - An address `added` through "Update email": what was found waits in a PendingClaim until the
+      owner attaches it (`claim_attach`); nothing joins silently.
+    - An account that had no proved address before, with a password that neither this browser
+      (`session`) nor the proof itself (`password_known`: a reset sets the password) vouches for:
+      the password was chosen by whoever set the account up, maybe not the address's owner. It is
+      removed, which also ends every session logged in with it (Django checks the password's hash
+      on each request); the owner sets a new one or logs in by code."""
+    user = User.objects.select_for_update().get(pk=user.pk)
     EmailAddress.objects.filter(user=user, email__iexact=email).update(verified=True)
-    return bookings_claim_for_verified_email(user=user, email=email)
+    proved_before = (
+        EmailAddress.objects.filter(user=user, verified=True).exclude(email__iexact=email).exists()
+    )
+    cleared = (
+        user.has_usable_password()
+        and not proved_before
+        and not password_known
+        and not _session_knew_password(session, user)
+    )
+    if cleared:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    pending, attached = None, 0
+    if added:
+        if claims.find(user=user, email=email):
+            pending, _ = PendingClaim.objects.get_or_create(user=user, email=email.lower())
+    else:
+        attached = claims.attach(user=user, email=email)
+    return EmailProof(user=user, password_cleared=cleared, pending=pending, attached=attached)
+
+
+@transaction.atomic
+def claim_attach(*, user: User, claim: PendingClaim) -> int:
+    """The owner attaches what was found for an address they added and proved. Raises
+    AccountError when the claim is not theirs or the address is no longer a proved one of theirs."""
+    claim = PendingClaim.objects.select_for_update().filter(pk=claim.pk, user=user).first()
+    if claim is None:
+        raise AccountError(ERRORS["claim_gone"])
+    if not EmailAddress.objects.filter(user=user, email__iexact=claim.email, verified=True).exists():
+        claim.delete()
+        raise AccountError(ERRORS["claim_gone"])
+    attached = claims.attach(user=user, email=claim.email)
+    claim.delete()
+    return attached
+
+
+def email_address_ensure(*, user: User) -> None:
+    """allauth's (unverified) row for the account's login address, if it has none."""
+    if not EmailAddress.objects.filter(user=user, email__iexact=user.email).exists():
+        primary = not EmailAddress.objects.filter(user=user, primary=True).exists()
+        EmailAddress.objects.get_or_create(
+            user=user, email=user.email.lower(), defaults={"primary": primary, "verified": False}
+        )
+
+
+def email_confirmation_send(*, request, user: User) -> None:
+    """Email a new account's address the link that proves it (allauth's own email)."""
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=False).first()
+    if address is not None:
+        address.send_confirmation(request, signup=True)
+
+
+def account_exists_tell_owner(*, request, email: str) -> None:
+    """Someone asked for an account for an address that has one: tell the address, not them
+    (allauth's "account already exists" email, as its signup sends)."""
+    from allauth.account.adapter import get_adapter
+
+    get_adapter(request).send_account_already_exists_mail(email)
 
 
 def booker_ensure_for_bookings(*, email: str) -> User | None:
@@ -83,6 +180,7 @@ ERRORS = {
     "wrong_password": _("That password is not right. Your account has not been deleted."),
     "staff": _("Organiser accounts cannot be deleted here. Please ask the platform team."),
     "gone": _("This account has already been deleted."),
+    "claim_gone": _("There is nothing waiting to be attached for this address any more."),
     "membership": _(
         "We could not cancel your %(plan)s membership with %(organiser)s just now, so your account "
         "has not been deleted. Please try again in a few minutes."

@@ -6,4 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.account, name="account"),
     path("delete/", views.account_delete, name="account_delete"),
+    path("attach/<uuid:code>/", views.account_claim, name="account_claim"),
 ]

@@ -9,12 +9,13 @@ from allauth.account.models import EmailAddress
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts import services
+from accounts import claims, selectors, services
 from accounts.forms import AccountDeleteForm
+from accounts.models import PendingClaim
 from memberships.models import Membership
 from portal.exceptions import PortalError
 from portal.htmx import render_page
@@ -32,8 +33,30 @@ def account(request):
         "email_verified": EmailAddress.objects.filter(
             user=user, email__iexact=user.email, verified=True
         ).exists(),
+        "pending_claims": selectors.pending_claims_for(user=user),
     }
     return render(request, "accounts/account_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def account_claim(request, code):
+    """What was found for an address the booker added and confirmed; Attach makes it theirs."""
+    claim = get_object_or_404(PendingClaim.objects.filter(user=request.user), code=code)
+    if request.method == "POST":
+        try:
+            services.claim_attach(user=request.user, claim=claim)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"Everything made with {claim.email} is now in your account.")
+        return redirect("accounts:account")
+    context = {
+        "section": "account",
+        "claim": claim,
+        "found": claims.find(user=request.user, email=claim.email),
+    }
+    return render(request, "accounts/account_claim.html", context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,13 +6,21 @@ class BookingsConfig(AppConfig):
 
     def ready(self):
         # Stripe's one webhook endpoint lives in memberships; booking payments are ours to apply.
-        from bookings.services import booking_checkout_event, transfer_checkout_event
+        from accounts import claims
+        from bookings.services import (
+            booking_checkout_event,
+            bookings_claim_for_verified_email,
+            bookings_found_for_email,
+            transfer_checkout_event,
+        )
         from memberships.services import PAYMENT_CHECKOUT_HANDLERS
         from portal.celery import app
 
         for handler in (booking_checkout_event, transfer_checkout_event):
             if handler not in PAYMENT_CHECKOUT_HANDLERS:
                 PAYMENT_CHECKOUT_HANDLERS.append(handler)
+        # Bookings and waiting-list places made with an address join the account that proves it.
+        claims.register("bookings", find=bookings_found_for_email, attach=bookings_claim_for_verified_email)
         # Expired waiting-list offers pass to the next person; raised capacities get offered.
         app.conf.beat_schedule = {
             **(app.conf.beat_schedule or {}),

@@ -9,6 +9,15 @@ class BookingError(PortalError):
     default_message = _("This booking could not be made.")
 
 
+class FormAlreadyUsed(BookingError):
+    """A booking form's key names a booking this request may not land on (another browser's, or
+    one made with other details). The booker gets the form again, with a fresh key."""
+
+    default_message = _(
+        "This booking form has already been used. Please check your details and send it again."
+    )
+
+
 class EventFull(BookingError):
     default_message = _("Sorry, there are not enough places left. You can join the waiting list.")
 
@@ -40,6 +49,10 @@ ERRORS = {
     "booking_changed": _("This booking changed while you were looking at it. Please check it and try again."),
     "transfer_seats_gone": _(
         "Sorry, the places on that event went while you were paying. Your payment is being refunded."
+    ),
+    "too_many_accounts": _(
+        "Too many new accounts from here just now. Untick Create an account to book as a guest, "
+        "or try again in an hour."
     ),
     "offer_invalid": _("This waiting-list offer has expired or was already used."),
     "offer_too_many": _("Your held place covers %(quantity)s ticket(s)."),

@@ -81,12 +81,13 @@ class BookingDetailsForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args, ticket_slots, form_fields, user=None, **kwargs):
+    def __init__(self, *args, ticket_slots, form_fields, user=None, idempotency_key=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user if user and user.is_authenticated else None
         self.ticket_slots = ticket_slots
         self.form_fields = list(form_fields)
-        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+        # The page issues keys bound to the browser session (bookings.form_keys).
+        self.fields["idempotency_key"].initial = idempotency_key or uuid.uuid4().hex
         if self.user:
             self.fields["booker_name"].initial = self.user.name
             self.fields["booker_email"].initial = self.user.email
@@ -102,6 +103,11 @@ class BookingDetailsForm(forms.Form):
         for field in self.form_fields:
             self.fields[f"question_{field.pk}"] = question_field(field)
         add_pass_and_voucher_fields(self, ticket_slots=ticket_slots, user=self.user)
+
+    def replace_key(self, key: str) -> None:
+        """Send the form back with a fresh key (the posted one may not be used again)."""
+        self.data = self.data.copy()
+        self.data["idempotency_key"] = key
 
     def attendee_rows(self):
         return [
@@ -127,14 +133,8 @@ class BookingDetailsForm(forms.Form):
                     validate_password(password, User(email=email or "", name=cleaned.get("booker_name", "")))
                 except ValidationError as error:
                     self.add_error("password", error)
-            if email and User.objects.filter(email__iexact=email).exists():
-                self.add_error(
-                    "create_account",
-                    _(
-                        "There is already an account for this email. Log in to book with it, or untick "
-                        "Create an account."
-                    ),
-                )
+            # An address that already has an account is not refused here, which would tell anyone
+            # who has an account: the booking goes ahead as a guest's (bookings.services.booking_place).
         return cleaned
 
     def tickets(self) -> list[TicketRequest]:

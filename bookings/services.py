@@ -10,14 +10,14 @@ from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.core import signing
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Sum
 from django.urls import reverse
 from django.utils import timezone
 
 from bookings import links, organiser_services
 from bookings import rules as booking_rules
-from bookings.exceptions import ERRORS, BookingError, EventFull
+from bookings.exceptions import ERRORS, BookingError, EventFull, FormAlreadyUsed
 from bookings.models import (
     Attendee,
     Booking,
@@ -145,8 +145,19 @@ def _member_discount(*, user, organiser, subtotal: int) -> tuple[int, str]:
     return subtotal * percent // 100, f"{membership.plan.name} member discount ({percent}%)"
 
 
+def booking_create(**booking_fields) -> Booking:
+    """`booking_submit`, for callers that need only the booking."""
+    return booking_submit(**booking_fields).booking
+
+
+@dataclass(frozen=True)
+class Submitted:
+    booking: Booking
+    replayed: bool  # an earlier submit of the same form made it
+
+
 @transaction.atomic
-def booking_create(
+def booking_submit(
     *,
     event: Event,
     booker_name: str,
@@ -161,13 +172,18 @@ def booking_create(
     pass_=None,
     voucher_code: str = "",
     seats_left_seen: int | None = None,
-) -> Booking:
+    may_replay: bool = True,
+) -> Submitted:
     """Reserve seats and record the booking.
 
     The event row is locked while seats are counted, so two bookers racing for the last seat
     never both get it. A paid booking starts PENDING (its seats held) until
     `booking_confirm_payment`; a free one is confirmed at once. Posting the same form twice
-    (same idempotency key) returns the first booking. With `waiting_offer` the booker may also
+    (same idempotency key) returns the first booking, marked `replayed`, but only to the same
+    booker (same email, and the same account when one is given) and only when the caller says
+    the key is the requester's own (`may_replay`: the page checks it was issued to the browser
+    session); otherwise FormAlreadyUsed, and nothing of that booking is handed back. With
+    `waiting_offer` the booker may also
     take the places held for that offer, which is then used up. A paid booking can be paid
     with uses of `pass_` (one per ticket) or, in part or in full, from the voucher with
     `voucher_code`, in this transaction: the pass or voucher row is locked after the event row.
@@ -175,8 +191,8 @@ def booking_create(
     `seats_left_seen` is what the caller counted moments ago (the booking page counts, to check
     its form), spared a second count before the lock; the count under the lock decides.
 
-    Raises BookingError (event cancelled or started, no tickets), EventFull, PassError or
-    VoucherError.
+    Raises BookingError (event cancelled or started, no tickets), FormAlreadyUsed, EventFull,
+    PassError or VoucherError.
     """
     if not tickets:
         raise BookingError(ERRORS["no_tickets"])
@@ -197,7 +213,13 @@ def booking_create(
     # Checked under the lock, so a double submit racing itself waits and then finds the first.
     existing = _booking_with_key(event.organiser_id, idempotency_key)
     if existing:
-        return existing
+        if (
+            not may_replay
+            or existing.booker_email != booker_email.lower()
+            or (user is not None and existing.user_id != user.pk)
+        ):
+            raise FormAlreadyUsed()
+        return Submitted(booking=existing, replayed=True)
     if event.is_cancelled:
         raise BookingError(ERRORS["cancelled"])
     if event.has_started:
@@ -263,7 +285,7 @@ def booking_create(
         booking.refresh_from_db()
     if booking.status == Booking.Status.CONFIRMED:
         _send_confirmation_on_commit(booking)
-    return booking
+    return Submitted(booking=booking, replayed=False)
 
 
 def booking_start_payment(*, booking: Booking, success_url: str, cancel_url: str):
@@ -391,27 +413,84 @@ def waiting_list_join(
 
 @transaction.atomic
 def bookings_claim_for_verified_email(*, user, email: str) -> int:
-    """Give a user the bookings and waiting-list places made with an email they have just
-    proved is theirs (verification or password reset). Never call it on an unverified claim."""
-    claimed = Booking.objects.filter(user__isnull=True, booker_email__iexact=email).update(user=user)
-    WaitingListEntry.objects.filter(user__isnull=True, email__iexact=email).update(user=user)
+    """Give a user the bookings and waiting-list places made with an email they have proved is
+    theirs. Only accounts.services.email_proved and claim_attach call it (through
+    accounts.claims), which decide when a proof is enough."""
+    claimed = Booking.objects.filter(user__isnull=True, booker_email__iexact=email).update(
+        user=user, updated_at=timezone.now()
+    )
+    claimed += WaitingListEntry.objects.filter(user__isnull=True, email__iexact=email).update(
+        user=user, updated_at=timezone.now()
+    )
     return claimed
 
 
-def booking_place(*, new_account_password: str | None = None, **booking_fields) -> Booking:
+def bookings_found_for_email(*, user, email: str) -> list:
+    """What `bookings_claim_for_verified_email` would attach, for the owner to look at first."""
+    from accounts.claims import Found
+
+    found = [
+        Found(
+            kind="Booking",
+            description=f"{b.event.title}, {timezone.localtime(b.event.starts_at, b.organiser.tzinfo):%a %d %b %Y} "
+            f"with {b.organiser.name} (ref. {b.reference})",
+        )
+        for b in Booking.objects.filter(user__isnull=True, booker_email__iexact=email)
+        .select_related("event", "organiser")
+        .order_by("event__starts_at")
+    ]
+    found += [
+        Found(
+            kind="Waiting list",
+            description=f"{w.event.title} with {w.organiser.name} ({w.quantity} place(s))",
+        )
+        for w in WaitingListEntry.objects.filter(user__isnull=True, email__iexact=email)
+        .select_related("event", "organiser")
+        .order_by("created_at")
+    ]
+    return found
+
+
+@dataclass(frozen=True)
+class PlacedBooking:
+    booking: Booking
+    replayed: bool
+    new_account: object | None = None  # the account this very submit made, to log in
+    account_exists: bool = False  # an account was asked for an address that already has one
+
+
+def booking_place(*, new_account_password: str | None = None, **booking_fields) -> PlacedBooking:
     """A booking as the public page makes it: when the booker ticked "Create an account", the
-    account and the booking are made together, or neither is."""
-    if not new_account_password:
-        return booking_create(**booking_fields)  # one transaction, not a savepoint inside one
+    account and the booking are made together, or neither is. A replayed form makes no account
+    (`booking_submit` refuses the key, or returns the booking an earlier submit made).
+
+    An account asked for an address that already has one is not made and not refused (that would
+    tell a stranger the address has an account): the booking is a guest's, `account_exists` says
+    so, and the page emails the address's owner instead."""
+    from accounts.models import User
     from accounts.services import booker_create
 
-    with transaction.atomic():
-        booking_fields["user"] = booker_create(
-            email=booking_fields["booker_email"],
-            password=new_account_password,
-            name=booking_fields["booker_name"],
+    email = booking_fields["booker_email"]
+    if not new_account_password or User.objects.filter(email__iexact=email).exists():
+        submitted = booking_submit(**booking_fields)  # one transaction, not a savepoint inside one
+        return PlacedBooking(
+            booking=submitted.booking, replayed=submitted.replayed, account_exists=bool(new_account_password)
         )
-        return booking_create(**booking_fields)
+    try:
+        with transaction.atomic():
+            user = booker_create(
+                email=email, password=new_account_password, name=booking_fields["booker_name"]
+            )
+            submitted = booking_submit(**{**booking_fields, "user": user})
+            if submitted.replayed:  # never here: the key's booking has another user, so it is refused
+                raise FormAlreadyUsed()
+            return PlacedBooking(booking=submitted.booking, replayed=False, new_account=user)
+    except IntegrityError:
+        if not User.objects.filter(email__iexact=email).exists():
+            raise
+        # The same address signed up a moment ago: as above, a guest's booking.
+        submitted = booking_submit(**booking_fields)
+        return PlacedBooking(booking=submitted.booking, replayed=submitted.replayed, account_exists=True)
 
 
 def booking_checkout_event(event_type: str, session: dict) -> None:

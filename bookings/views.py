@@ -14,8 +14,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
-from bookings import forms, links, rules, selectors, services
-from bookings.exceptions import ERRORS
+from accounts import services as accounts
+from bookings import form_keys, forms, links, rules, selectors, services
+from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links
 from portal import ratelimit
@@ -65,6 +66,7 @@ def event_list(request):
     return render_page(request, "bookings/event_list.html", "tab-panel", context)
 
 
+@never_cache  # the form's key and the booker's details must not come back from a cache or Back
 @require_http_methods(["GET", "POST"])
 def event_book(request, org_slug: str, code):
     event = selectors.event_get_public(org_slug=org_slug, code=code)
@@ -100,15 +102,21 @@ def event_book(request, org_slug: str, code):
         ticket_slots=quantities.ticket_slots(),
         form_fields=rules.booking_form_fields_for_event(event=event),
         user=request.user,
+        idempotency_key=form_keys.issue(request.session) if request.method == "GET" else None,
     )
     context["details"] = details
     if request.method == "POST" and details.is_valid():
         try:
-            booking = _place_booking(request, event, details, offer, seats_left=context["seats_left"])
+            placed = _place_booking(request, event, details, offer, seats_left=context["seats_left"])
+        except FormAlreadyUsed as error:
+            details.replace_key(form_keys.issue(request.session))
+            details.add_error(None, error.message)
         except PortalError as error:
             details.add_error(None, error.message)
         else:
-            return _after_booking(request, booking)
+            return _after_booking(
+                request, placed.booking, account_asked=bool(details.cleaned_data.get("create_account"))
+            )
     return render(request, "bookings/event_book.html", context)
 
 
@@ -142,7 +150,11 @@ def _voucher_failures_limited(place_booking):
 def _place_booking(request, event, details, offer=None, seats_left=None):
     data = details.cleaned_data
     voucher_code = data.get("voucher_code") or ""
-    booking = services.booking_place(
+    key = data["idempotency_key"]
+    wants_account = bool(data.get("create_account"))
+    if wants_account and ratelimit.rate_limited(request, "booking-account", period=3600, per_client=10):
+        raise BookingError(ERRORS["too_many_accounts"])
+    placed = services.booking_place(
         event=event,
         booker_name=data["booker_name"],
         booker_email=data["booker_email"],
@@ -150,21 +162,28 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
         user=details.user,
         tickets=details.tickets(),
         answers=details.answers(),
-        idempotency_key=data["idempotency_key"],
+        idempotency_key=key,
+        # Only the session the form was given to may land on a booking made with its key.
+        may_replay=form_keys.issued_to(request.session, key),
         booked_from=reverse("organiser_page", args=[event.organiser.slug]),
-        new_account_password=data["password"] if data.get("create_account") else None,
+        new_account_password=data["password"] if wants_account else None,
         waiting_offer=offer,
         pass_=data.get("use_pass"),
         voucher_code=voucher_code,
         seats_left_seen=seats_left,
     )
-    if booking.user and not request.user.is_authenticated:
-        login(request, booking.user, backend="django.contrib.auth.backends.ModelBackend")
-    links.grant(request.session, booking)
-    return booking
+    if placed.new_account is not None:  # only the submit that made the account logs in to it
+        login(request, placed.new_account, backend="django.contrib.auth.backends.ModelBackend")
+        # This browser chose the password: confirming the address here keeps it.
+        accounts.session_knows_password(request.session, placed.new_account)
+        accounts.email_confirmation_send(request=request, user=placed.new_account)
+    elif placed.account_exists and not placed.replayed:
+        accounts.account_exists_tell_owner(request=request, email=placed.booking.booker_email)
+    links.grant(request.session, placed.booking)
+    return placed
 
 
-def _after_booking(request, booking):
+def _after_booking(request, booking, account_asked: bool = False):
     detail_url = reverse("bookings:booking_detail", args=[booking.reference])
     if booking.status == booking.Status.PENDING:
         checkout = services.booking_start_payment(
@@ -181,7 +200,11 @@ def _after_booking(request, booking):
                 f"payment in full and emailed {booking.booker_email}.",
             )
             return redirect(detail_url)
-    messages.success(request, f"You're booked! We've emailed your confirmation to {booking.booker_email}.")
+    # The same words whether or not the address already had an account: only its inbox tells.
+    note = " We've also emailed you about your account." if account_asked else ""
+    messages.success(
+        request, f"You're booked! We've emailed your confirmation to {booking.booker_email}.{note}"
+    )
     return redirect(detail_url)
 
 

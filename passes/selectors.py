@@ -15,20 +15,17 @@ def booker_sees_paid_sections(*, user) -> bool:
     (money is never hidden from its owner). One query: the nav asks on every portal page."""
     if not user.is_authenticated:
         return False
-    from allauth.account.models import EmailAddress
     from django.db.models import Exists
     from django.db.models.functions import Lower
 
     from accounts.models import User
+    from accounts.selectors import claimed_emails
     from memberships.models import Membership
     from vouchers.models import Voucher
 
-    verified_emails = (
-        EmailAddress.objects.filter(user=user, verified=True).annotate(e=Lower("email")).values("e")
-    )
     vouchers = (
         Voucher.objects.annotate(recipient=Lower("recipient_email"))
-        .filter(Q(buyer=user) | Q(recipient__in=verified_emails))
+        .filter(Q(buyer=user) | Q(recipient__in=claimed_emails(user=user)))
         .exclude(status=Voucher.Status.PENDING)
     )
     checks = [

@@ -1,18 +1,19 @@
 """Reads for vouchers. A booker's vouchers are the ones they bought (or were credited) and the
-ones sent to an email address they have verified."""
+ones sent to an email address they have proved and claimed (accounts.selectors.claimed_emails)."""
 
 from __future__ import annotations
 
-from allauth.account.models import EmailAddress
 from django.db.models import Q
 
+from accounts.claims import Found
+from accounts.selectors import claimed_emails
 from portal.models import Organiser
+from portal.money import format_money
 from vouchers.models import Voucher, VoucherRedemption
 
 
 def voucher_list_for_booker(*, user, organiser: Organiser | None = None):
-    verified = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
-    emails = [e.lower() for e in verified]
+    emails = [e.lower() for e in claimed_emails(user=user).values_list("e", flat=True)]
     vouchers = (
         Voucher.objects.filter(Q(buyer=user) | Q(recipient_email__in=emails))
         .exclude(status=Voucher.Status.PENDING)
@@ -36,3 +37,19 @@ def organiser_takes_vouchers(*, organiser: Organiser) -> bool:
     """Whether the booking form asks for a voucher code: organisers who sell vouchers, and any
     organiser who has given credit as vouchers (that money must stay spendable)."""
     return organiser.offers_paid_products or Voucher.objects.for_organiser(organiser).exists()
+
+
+def vouchers_found_for_email(*, user, email: str) -> list[Found]:
+    """Gift vouchers sent to an address, for its new owner to look at before attaching it (the
+    value, never the code: the code shows once they are the account's)."""
+    vouchers = (
+        Voucher.objects.filter(recipient_email__iexact=email)
+        .exclude(status=Voucher.Status.PENDING)
+        .exclude(buyer=user)
+        .select_related("organiser")
+        .order_by("created_at")
+    )
+    return [
+        Found(kind="Gift voucher", description=f"{format_money(v.value, v.currency)} with {v.organiser.name}")
+        for v in vouchers
+    ]

@@ -87,9 +87,11 @@ def test_an_unverified_address_does_not_receive_bookings(verified_booker, organi
 
 
 @pytest.mark.django_db
-def test_once_verified_the_new_address_is_the_login_and_gets_its_bookings(
+def test_once_verified_the_new_address_is_the_login_and_its_bookings_wait_to_be_attached(
     verified_booker, organiser, mailoutbox
 ):
+    # Confirming a new address no longer hands over what was made with it: the owner sees what was
+    # found on the Account page and attaches it (tests/security/test_email_claims.py says why).
     mine = BookingFactory(organiser=organiser, user=verified_booker, booker_email=OLD)
     client = log_in()
     ask_for_change(client)
@@ -103,9 +105,42 @@ def test_once_verified_the_new_address_is_the_login_and_gets_its_bookings(
     assert list(EmailAddress.objects.filter(user=user).values_list("email", "verified", "primary")) == [
         (NEW, True, True)
     ]
-    assert set(user.bookings.values_list("pk", flat=True)) == {mine.pk, made_with_new.pk}
-    assert is_logged_in(log_in(NEW))
+    assert set(user.bookings.values_list("pk", flat=True)) == {mine.pk}  # nothing joined yet
+    assert is_logged_in(log_in(NEW))  # the password the owner chose stays: the old address was proved
     assert not is_logged_in(log_in(OLD))
+
+    page = client.get(reverse("accounts:account")).content.decode()
+    assert f"Found for {NEW}" in page and made_with_new.reference in page
+    claim = user.pending_claims.get()
+    client.post(reverse("accounts:account_claim", args=[claim.code]))
+
+    assert set(user.bookings.values_list("pk", flat=True)) == {mine.pk, made_with_new.pk}
+    assert not user.pending_claims.exists()
+    assert f"Found for {NEW}" not in client.get(reverse("accounts:account")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_new_address_with_nothing_made_for_it_has_nothing_to_attach(verified_booker, mailoutbox):
+    client = log_in()
+    ask_for_change(client)
+
+    client.post(confirmation_link(mailoutbox, NEW))
+
+    assert not verified_booker.pending_claims.exists()
+
+
+@pytest.mark.django_db
+def test_vouchers_sent_to_the_new_address_show_once_attached(verified_booker, organiser, mailoutbox):
+    from tests.vouchers.factories import VoucherFactory
+
+    voucher = VoucherFactory(organiser=organiser, recipient_email=NEW, status="active")
+    client = log_in()
+    ask_for_change(client)
+    client.post(confirmation_link(mailoutbox, NEW))
+
+    assert voucher.display_code not in client.get(reverse("vouchers:voucher_list")).content.decode()
+    client.post(reverse("accounts:account_claim", args=[verified_booker.pending_claims.get().code]))
+    assert voucher.display_code in client.get(reverse("vouchers:voucher_list")).content.decode()
 
 
 @pytest.mark.django_db

@@ -251,3 +251,24 @@ def _(owner):
             Voucher.objects.filter(pk=voucher.pk), VoucherRedemption.objects.filter(voucher=voucher)
         ),
     )
+
+
+# Account
+
+
+@idor_route("accounts:account_claim")
+def _(owner):
+    # An address the owner added and confirmed, with a guest booking made with it before.
+    from allauth.account.models import EmailAddress
+
+    from accounts.models import PendingClaim
+    from tests.factories import BookingFactory
+
+    added = f"added-{owner.pk}@example.com"
+    EmailAddress.objects.create(user=owner, email=added, verified=True, primary=False)
+    booking = BookingFactory(organiser=OrganiserFactory(), user=None, booker_email=added)
+    claim = PendingClaim.objects.create(user=owner, email=added)
+    return Target(
+        kwargs={"code": claim.code},
+        snapshot=rows(PendingClaim.objects.filter(pk=claim.pk), Booking.objects.filter(pk=booking.pk)),
+    )

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from allauth.account import app_settings as allauth_settings
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.checks import run_checks
@@ -25,6 +26,13 @@ REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "
 
 def login(client, email, password=PASSWORD):
     return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+@pytest.fixture
+def proved(booker):
+    # Password logins need a confirmed address (ACCOUNT_EMAIL_VERIFICATION = "mandatory").
+    EmailAddress.objects.create(user=booker, email=booker.email, primary=True, verified=True)
+    return booker
 
 
 # Rate limits
@@ -114,7 +122,7 @@ def test_the_admin_login_limit_counts_per_address_across_emails(client, staff):
 
 
 @pytest.mark.django_db
-def test_logging_in_gives_a_new_session_key(client, booker, organiser):
+def test_logging_in_gives_a_new_session_key(client, proved, booker, organiser):
     # A session that exists before login (here: a View booking link's grant) must not survive it,
     # or a planted session id would become a logged-in one (session fixation).
     client.get(reverse("bookings:booking_link", args=[links.make_token(BookingFactory(organiser=organiser))]))
@@ -141,7 +149,7 @@ def test_logging_in_by_emailed_code_gives_a_new_session_key(client, booker, mail
 
 
 @pytest.mark.django_db
-def test_after_logout_the_old_session_cookie_is_anonymous(client, booker):
+def test_after_logout_the_old_session_cookie_is_anonymous(client, proved, booker):
     login(client, booker.email)
     old = client.cookies["sessionid"].value
     assert client.get(reverse("bookings:event_list")).status_code == 200

@@ -32,6 +32,17 @@ from memberships.models import Membership, MembershipPlan
 from portal.models import Organiser
 
 BENCH_PASSWORD = "bench-portal-2026"
+
+
+def _proved(user) -> None:
+    # Password logins need a confirmed address (ACCOUNT_EMAIL_VERIFICATION = "mandatory").
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"verified": True, "primary": True}
+    )
+
+
 BENCH_SIZES = (5, 20, 500)
 BENCH_EVENTS = 520  # upcoming and past events at each bench organiser: enough for bench-500
 SCALE_ORG = "scale-"
@@ -295,12 +306,15 @@ class Command(BaseCommand):
         )
         for size in BENCH_SIZES:
             email = bench_email(size)
-            if User.objects.filter(email=email).exists():
+            existing = User.objects.filter(email=email).first()
+            if existing is not None:
+                _proved(existing)
                 self.say(f"{email}: already there")
                 continue
             user = User.objects.create(
                 email=email, name=f"Bench Booker {size}", password=make_password(BENCH_PASSWORD)
             )
+            _proved(user)
             bookings = []
             for i, event in enumerate(upcoming[:size] + past[:size]):
                 bookings.append(self.bench_booking(user, event, f"BB{size:03d}{i:04d}"))
