@@ -25,7 +25,7 @@ def open_dialog(page, card, link):
 
 
 def resolve(path: str) -> str:
-    """"event:<title>" is that event's booking page (its address holds a random code)."""
+    """ "event:<title>" is that event's booking page (its address holds a random code)."""
     if not path.startswith("event:"):
         return path
     from bookings.models import Event
