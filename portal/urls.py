@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from django.views.static import serve
 
 from bookings import views as booking_views
 from memberships.webhooks import stripe_webhook
@@ -48,8 +47,7 @@ if settings.SERVE_MEDIA:
         0,
         re_path(
             rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
+            views.media,
             name="media",
         ),
     )

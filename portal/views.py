@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.static import serve
 
 from bookings import selectors as booking_selectors
 from portal import branding
@@ -41,6 +42,12 @@ def organiser_brand_css(request, org_slug: str):
     current = request.GET.get("v") == str(organiser.brand_version)
     response["Cache-Control"] = "public, max-age=31536000, immutable" if current else "public, max-age=300"
     return response
+
+
+@require_GET
+def media(request, path: str):
+    """Uploaded files, when SERVE_MEDIA is on (settings say how to serve them otherwise)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
 
 
 @require_GET

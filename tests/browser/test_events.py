@@ -64,7 +64,7 @@ def test_each_tab_lists_its_bookings_and_the_address_and_history_follow(new_page
 
     # A reload of a pushed address renders the whole page, not a fragment.
     page.reload()
-    assert page.get_by_role("heading", name="Events").is_visible()
+    assert page.get_by_role("heading", name="Your bookings", exact=True).is_visible()
     assert cards(page) == {"booking-RYDEMO02", "booking-LEDEMO02"}
 
 
