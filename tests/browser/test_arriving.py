@@ -45,7 +45,7 @@ def test_a_booker_logs_in_from_an_organiser_page_and_sees_that_organisers_bookin
     log_in_form(page)
 
     page.wait_for_url(demo_server.at("/portal/events/?organiser=riverside-yoga"))
-    assert page.get_by_role("heading", name="Events at Riverside Yoga").is_visible()
+    assert page.get_by_role("heading", name="Your bookings at Riverside Yoga").is_visible()
     assert page.locator("#booking-RYDEMO01").is_visible()
     assert page.locator("#booking-LEDEMO01").count() == 0
 
