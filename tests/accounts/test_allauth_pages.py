@@ -15,7 +15,9 @@ from django.urls import reverse
 from tests.factories import UserFactory
 
 # allauth's stock words (its title case too: ours are sentence case).
-ALLAUTH_WORDS = re.compile(r"(?i:sign[ -]?in|sign[ -]?out|sign up|hello from)|Change Password|Set Password|Bad Token")
+ALLAUTH_WORDS = re.compile(
+    r"(?i:sign[ -]?in|sign[ -]?out|sign up|hello from)|Change Password|Set Password|Bad Token"
+)
 
 
 def words_of(html: str) -> str:
@@ -45,7 +47,9 @@ def log_in_just_now(client, user) -> None:
     """Logged in a moment ago, as allauth records it, so that no page asks to reauthenticate."""
     client.force_login(user)
     session = client.session
-    session["account_authentication_methods"] = [{"method": "code", "at": time.time(), "email": user.email}]
+    session["account_authentication_methods"] = [
+        {"method": "code", "at": time.time(), "email": user.email, "reauthenticated": True}
+    ]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
 
