@@ -163,7 +163,11 @@ def test_the_chosen_section_and_tab_are_scrolled_into_view_with_a_hint_that_ther
     sections = page.locator("nav.section-nav")
     if phone == SMALL_PHONE:  # four sections do not fit in 320 px: the edge fades
         assert "has-more-end" in sections.locator(".scroller-frame").get_attribute("class")
-        assert style(sections.locator(".scroller-frame"), "opacity", "::after") == "1"
+        # The fade is drawn (it fades in over 0.2 s).
+        wait_until(
+            page,
+            "getComputedStyle(document.querySelector('.section-nav .scroller-frame'), '::after').opacity === '1'",
+        )
 
     page.goto(demo_server.at("/portal/vouchers/"))
     assert page.locator("nav.section-nav").evaluate(SELECTED_IN_VIEW), "Vouchers is off screen"
@@ -201,6 +205,7 @@ def test_a_tapped_secondary_button_does_not_stay_coloured_on_a_phone(new_page, d
     book_again = page.locator("#booking-RYDEMO02").get_by_role("link", name="Book again")
     before = style(book_again, "backgroundColor")
     book_again.hover()  # what a tap leaves behind on a touch screen
+    page.wait_for_timeout(250)  # past any colour transition
     assert style(book_again, "backgroundColor") == before
 
 
