@@ -46,7 +46,12 @@ _BOOKING = Columns(
     *("total", "discount", "discount_reason", "currency"),
 )
 _EVENT = Columns(Event, "e", "id", "title", "venue", "starts_at", "ends_at")
-_ORGANISER = Columns(Organiser, "o", "id", "name", "time_zone", "contact_email", "contact_phone")
+_ORGANISER = Columns(
+    Organiser,
+    "o",
+    *("id", "name", "time_zone", "contact_email", "contact_phone"),
+    *("logo", "logo_width", "logo_height", "accent_colour"),  # the email carries their branding
+)
 _ATTENDEE = Columns(Attendee, "a", "id", "booking", "ticket_type", "name", "is_child", "price")
 _TICKET_TYPE = Columns(TicketType, "t", "id", "name")
 

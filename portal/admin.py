@@ -210,6 +210,14 @@ class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
         (None, {"fields": ("name", "slug", "plan", "attendance_tracking")}),
         ("Public page", {"fields": ("public_page_intro",)}),
         (
+            "Branding",
+            {
+                "fields": ("logo", "accent_colour"),
+                "description": "Your logo and colour on your public page, booking pages, your bookers' "
+                "booking cards and your emails.",
+            },
+        ),
+        (
             "Contact details shown to bookers",
             {
                 "fields": ("contact_email", "contact_phone", "website", "address"),
@@ -217,6 +225,14 @@ class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
         ),
         ("Locale", {"fields": ("time_zone", "currency")}),
     )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "logo":
+            field.widget.attrs["accept"] = "image/png,image/jpeg,image/webp"
+        elif db_field.name == "accent_colour":
+            field.widget.attrs.update({"placeholder": "#0f766e", "pattern": "#[0-9a-fA-F]{6}", "size": 8})
+        return field
 
     def get_readonly_fields(self, request, obj=None):
         # Plan and features are the platform's to set; the address is part of printed links.

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import secrets
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import FileExtensionValidator
 from django.db import models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from portal import branding
 from portal.money import validate_currency
 
 RESERVED_SLUGS = frozenset(
@@ -27,6 +30,13 @@ def validate_time_zone(value: str) -> None:
 def validate_slug_not_reserved(value: str) -> None:
     if value in RESERVED_SLUGS:
         raise ValidationError(_("This address is reserved; choose another."))
+
+
+def logo_upload_to(organiser: Organiser, filename: str) -> str:
+    """A name of our own (never the uploader's): a fresh one per upload, so caches never serve
+    the old logo under the new address."""
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"organisers/{organiser.slug}/logo-{secrets.token_hex(6)}.{extension}"
 
 
 class BaseModel(models.Model):
@@ -91,6 +101,26 @@ class Organiser(BaseModel):
     contact_phone = models.CharField(max_length=40, blank=True)
     website = models.URLField(blank=True)
     address = models.TextField(blank=True)
+    logo = models.ImageField(
+        upload_to=logo_upload_to,
+        blank=True,
+        width_field="logo_width",
+        height_field="logo_height",
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"]), branding.validate_logo],
+        help_text=_("PNG, JPEG or WebP, at most 1 MB and 2000 px a side. Shown on your pages and emails."),
+    )
+    # Stored with the logo, so pages give the <img> its size without opening the file.
+    logo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    logo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    accent_colour = models.CharField(
+        max_length=7,
+        blank=True,
+        validators=[branding.validate_accent_colour],
+        help_text=_(
+            "Your colour for buttons and highlights, as # and six hex digits (e.g. #0f766e). It carries "
+            "white text, so it must be dark enough to read (contrast at least 4.5:1)."
+        ),
+    )
 
     objects = OrganiserManager()
 
@@ -104,6 +134,16 @@ class Organiser(BaseModel):
     def offers_paid_products(self) -> bool:
         """Memberships, passes and vouchers need the Standard plan or above."""
         return self.plan in PAID_PLANS
+
+    @property
+    def accent(self) -> str:
+        """The accent colour pages use: the organiser's own when it is readable, else the platform's."""
+        return branding.usable_accent(self.accent_colour)
+
+    @property
+    def brand_version(self) -> int:
+        """Changes whenever the organiser is saved: the brand stylesheet's address carries it."""
+        return int(self.updated_at.timestamp()) if self.updated_at else 0
 
     @cached_property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

@@ -170,6 +170,17 @@ def _stable_id(prefix: str, key: str) -> str:
     return f"{prefix}_{hashlib.sha256(key.encode()).hexdigest()[:24]}"
 
 
+def luhn_ok(digits: str) -> bool:
+    """The check digit every card number carries (ISO/IEC 7812): catches a mistyped digit."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
 class OfflineGateway(PaymentGateway):
     """Takes payment at once, as if by card at the door. References are derived from the
     idempotency key, so the same request twice yields the same payment."""
@@ -258,7 +269,7 @@ class OfflineGateway(PaymentGateway):
 
     def update_card(self, *, customer_reference, number, exp_month, exp_year, cvc) -> CardDetails:
         digits = "".join(ch for ch in number if ch.isdigit())
-        if len(digits) < 12 or exp_month < 1 or exp_month > 12:
+        if len(digits) < 12 or not luhn_ok(digits) or exp_month < 1 or exp_month > 12:
             raise PaymentError("Those card details don't look right. Please check them.")
         if (exp_year, exp_month) < (timezone.now().year, timezone.now().month):
             raise PaymentError("That card has expired.")

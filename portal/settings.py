@@ -281,6 +281,15 @@ STORAGES = {
     },
 }
 
+# Uploads (organiser logos, checked to be PNG, JPEG or WebP). Django serves them itself when
+# SERVE_MEDIA is on (the default with DEBUG; fine for one host behind docker-compose). A larger
+# deployment serves MEDIA_ROOT from its proxy or object storage (STORAGES["default"]) instead; a
+# media host other than our own must then be added to the CSP's img-src.
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "var" / "media")
+SERVE_MEDIA = env_bool("SERVE_MEDIA", default=DEBUG)
+FILE_UPLOAD_PERMISSIONS = 0o644
+
 # Email: SMTP when EMAIL_HOST is set; otherwise one file per message under var/mail/ (echoed to
 # the console only with DEBUG on). Production needs EMAIL_HOST, or EMAIL_TO_FILES=true to choose files.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from bookings import views as booking_views
@@ -15,6 +16,8 @@ admin.site.index_title = "Your organisation"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
+    path("robots.txt", views.robots_txt, name="robots_txt"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("portal/", RedirectView.as_view(pattern_name="bookings:event_list"), name="portal"),
@@ -27,6 +30,7 @@ urlpatterns = [
     path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
     path("<slug:org_slug>/passes/", include("passes.urls_public")),
     path("<slug:org_slug>/vouchers/", include("vouchers.urls_public")),
+    path("<slug:org_slug>/brand.css", views.organiser_brand_css, name="organiser_brand_css"),
     # Last: any other first path segment is an organiser's public page.
     path("<slug:org_slug>/", views.organiser_page, name="organiser_page"),
     path("<slug:org_slug>/events/<uuid:code>/", booking_views.event_book, name="event_book"),
@@ -36,3 +40,14 @@ urlpatterns = [
         name="waiting_list_join",
     ),
 ]
+
+if settings.SERVE_MEDIA:
+    # Uploaded logos (see MEDIA_ROOT in settings for serving them elsewhere in production).
+    urlpatterns.insert(
+        0,
+        re_path(
+            rf"^{settings.MEDIA_URL.strip('/')}/(?P<path>.*)$",
+            views.media,
+            name="media",
+        ),
+    )

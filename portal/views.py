@@ -3,12 +3,15 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
-from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.static import serve
 
 from bookings import selectors as booking_selectors
+from portal import branding
 from portal.models import Organiser
 
 
@@ -22,6 +25,40 @@ def organiser_page(request, org_slug: str):
     organiser = get_object_or_404(Organiser, slug=org_slug)
     events = booking_selectors.event_list_public(organiser=organiser)
     return render(request, "portal/organiser_page.html", {"organiser": organiser, "events": events})
+
+
+@require_GET
+def organiser_brand_css(request, org_slug: str):
+    """One organiser's accent colour as a stylesheet (the CSP allows no style= attribute, and a
+    nonce would make every page uncacheable): its address carries the brand version, so it is
+    cached for good and a change of colour gets a new address."""
+    organiser = get_object_or_404(
+        Organiser.objects.only("slug", "accent_colour", "updated_at"), slug=org_slug
+    )
+    response = HttpResponse(
+        branding.brand_css(slug=organiser.slug, accent=organiser.accent_colour),
+        content_type="text/css; charset=utf-8",
+    )
+    current = request.GET.get("v") == str(organiser.brand_version)
+    response["Cache-Control"] = "public, max-age=31536000, immutable" if current else "public, max-age=300"
+    return response
+
+
+@require_GET
+def media(request, path: str):
+    """Uploaded files, when SERVE_MEDIA is on (settings say how to serve them otherwise)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+@require_GET
+def favicon(request):
+    # Browsers and crawlers ask for /favicon.ico whatever the page links to.
+    return redirect(static("favicon.ico"))
+
+
+@require_GET
+def robots_txt(request):
+    return HttpResponse("User-agent: *\nDisallow: /admin/\n", content_type="text/plain")
 
 
 def _database_ok() -> bool:

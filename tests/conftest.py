@@ -36,6 +36,12 @@ def pytest_collection_modifyitems(config, items):
                 )
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _media_root(tmp_path_factory):
+    # Uploads (organiser logos, the demo's too) go to a folder of the test run, never var/media/.
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate-limit counters live in the cache (Redis in CI); no test inherits another's.

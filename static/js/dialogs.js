@@ -20,6 +20,9 @@
     // Steps inside a dialog keep the element that opened the first one.
     if (target === box && !(box && box.contains(document.activeElement))) {
       opener = document.activeElement;
+      // An item of a menu closes with its menu: focus goes back to the menu's button instead.
+      const menu = opener && opener.closest && opener.closest("details.menu");
+      if (menu) opener = menu.querySelector("summary");
     }
   });
 

@@ -18,7 +18,7 @@ def log_in(page, live_server):
     page.goto(f"{live_server.url}/accounts/login/?next=/portal/events/")
     page.get_by_label("Email").fill(EMAIL)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url(f"{live_server.url}/portal/events/")
 
 

@@ -93,7 +93,7 @@ def log_in(page, base_url: str, email: str, password: str, next_path: str = "/po
     page.goto(f"{base_url}/accounts/login/?next={next_path}")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_url(f"{base_url}{next_path}")
 
 

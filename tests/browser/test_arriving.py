@@ -17,7 +17,7 @@ from tests.browser.conftest import DEMO_EMAIL, DEMO_PASSWORD, assert_accessible,
 def log_in_form(page):
     page.get_by_label("Email").fill(DEMO_EMAIL)
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
 
 
 def test_a_booker_logs_in_from_the_home_page(new_page, demo_server, viewport):
@@ -29,7 +29,7 @@ def test_a_booker_logs_in_from_the_home_page(new_page, demo_server, viewport):
     log_in_form(page)
 
     page.wait_for_url(demo_server.at("/portal/events/"))
-    assert page.get_by_role("heading", name="Events").is_visible()
+    assert page.get_by_role("heading", name="Your bookings", exact=True).is_visible()
     assert page.locator("#booking-RYDEMO01").is_visible()
     assert_fits(page)
 
@@ -45,7 +45,7 @@ def test_a_booker_logs_in_from_an_organiser_page_and_sees_that_organisers_bookin
     log_in_form(page)
 
     page.wait_for_url(demo_server.at("/portal/events/?organiser=riverside-yoga"))
-    assert page.get_by_role("heading", name="Events at Riverside Yoga").is_visible()
+    assert page.get_by_role("heading", name="Your bookings at Riverside Yoga").is_visible()
     assert page.locator("#booking-RYDEMO01").is_visible()
     assert page.locator("#booking-LEDEMO01").count() == 0
 

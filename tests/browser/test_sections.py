@@ -161,8 +161,8 @@ def test_update_email(fresh_user, new_page, demo_server, viewport):
     check(page, viewport, "email page")
 
     new_email = "new-" + user.email
-    page.get_by_label("Change to").fill(new_email)
-    page.get_by_role("button", name="Change Email").click()
+    page.get_by_label("New email").fill(new_email)
+    page.get_by_role("button", name="Update email").click()
     page.wait_for_load_state()
     if "/accounts/reauthenticate/" in page.url:  # allauth asks for the password again first
         check(page, viewport, "reauthenticate page")
@@ -184,10 +184,10 @@ def test_change_password(fresh_user, new_page, demo_server, viewport):
     page.wait_for_url("**/accounts/password/change/")
     check(page, viewport, "change password page")
 
-    page.get_by_label("Current Password:").fill(password)
-    page.get_by_label("New Password:", exact=True).fill("a-brand-new-secret-2026")
-    page.get_by_label("New Password (again):").fill("a-brand-new-secret-2026")
-    page.get_by_role("button", name="Change Password").click()
+    page.get_by_label("Current password").fill(password)
+    page.get_by_label("New password", exact=True).fill("a-brand-new-secret-2026")
+    page.get_by_label("New password (again)").fill("a-brand-new-secret-2026")
+    page.get_by_role("button", name="Change password").click()
 
     page.wait_for_url("**/portal/account/")
     user.refresh_from_db()

@@ -15,10 +15,10 @@ def test_a_booker_logs_in_from_the_home_page_and_lands_in_the_portal(live_server
     page.get_by_role("link", name="Booker account").click()
     page.get_by_label("Email").fill("demo@example.com")
     page.get_by_label("Password").fill("portal-demo-2026")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
 
     page.wait_for_url(f"{live_server.url}/portal/events/")
-    assert page.get_by_role("heading", name="Events").is_visible()
+    assert page.get_by_role("heading", name="Your bookings", exact=True).is_visible()
     assert page.get_by_role("link", name="Account (demo@example.com)").is_visible()
 
 

@@ -52,6 +52,8 @@ IDOR_ROUTES: dict[str, Callable] = {}
 
 PUBLIC_ROUTES: dict[str, str] = {
     "organiser_page": "an organiser's public page, by its public slug",
+    "media": "uploaded organiser logos, shown on public pages; their names are random",
+    "organiser_brand_css": "an organiser's public brand stylesheet (accent colour), by its public slug",
     "event_book": "an organiser's public event page, by the event's random UUID; booking acts for the visitor",
     "waiting_list_join": "joining a public event's waiting list, by the event's random UUID",
     "bookings:booking_link": (

@@ -6,6 +6,7 @@ from datetime import datetime, time, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -95,8 +96,10 @@ class Command(BaseCommand):
                 "contact_email": "hello@riverside-yoga.example",
                 "contact_phone": "+44 20 7946 0123",
                 "address": "2 Towpath Lane, London",
+                "accent_colour": "#0f766e",
             },
         )
+        self.logo(organiser, "riverside-yoga-logo.png")
         self.rules(
             organiser,
             transfers_allowed=True,
@@ -119,8 +122,10 @@ class Command(BaseCommand):
                 "public_page_intro": "Play, music and outdoor adventures for children aged 1 to 8.",
                 "contact_email": "play@little-explorers.example",
                 "contact_phone": "+44 161 496 0456",
+                "accent_colour": "#c2410c",
             },
         )
+        self.logo(organiser, "little-explorers-logo.png")
         self.rules(
             organiser,
             transfers_allowed=False,
@@ -129,6 +134,13 @@ class Command(BaseCommand):
             refund_method=BookingRules.RefundMethod.ORIGINAL,
         )
         return organiser
+
+    def logo(self, organiser, filename) -> None:
+        """The demo logo (static/demo/), uploaded once: a second run keeps the file it made."""
+        if organiser.logo and organiser.logo.storage.exists(organiser.logo.name):
+            return
+        with open(settings.BASE_DIR / "static" / "demo" / filename, "rb") as image:
+            organiser.logo.save(filename, File(image), save=True)
 
     def rules(self, organiser, **values) -> None:
         BookingRules.objects.update_or_create(organiser=organiser, event=None, defaults=values)
