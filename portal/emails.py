@@ -11,7 +11,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Model, QuerySet
-from django.template.loader import render_to_string
+from django.template import Context
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 # Deleted accounts leave placeholder addresses (RFC 2606's reserved .invalid), never mailed.
@@ -25,16 +26,23 @@ def send_templated_email(
     if not to:
         return  # every recipient deleted their account: nobody to tell
     context = {"site_url": settings.SITE_URL, **context}
-    subject = " ".join(render_to_string(f"{template_prefix}_subject.txt", context).split())
+    # One line, whatever a title holds: a subject can never start a header of its own.
+    subject = " ".join(render_text(f"{template_prefix}_subject.txt", context).split())
     message = EmailMultiAlternatives(
         subject=subject,
-        body=render_to_string(f"{template_prefix}.txt", context),
+        body=render_text(f"{template_prefix}.txt", context),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=to,
         reply_to=reply_to,
     )
     message.attach_alternative(render_to_string(f"{template_prefix}.html", context), "text/html")
     _send(message)
+
+
+def render_text(template_name: str, context: dict) -> str:
+    """A plain-text part or subject: text, so "Yin & Restore" stays as typed. Only the HTML part
+    is HTML and escapes what people typed."""
+    return get_template(template_name).template.render(Context(context, autoescape=False))
 
 
 # One SMTP connection per process, kept open between messages: a worker sending a burst of

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import template
 from django.urls import reverse
+from django.utils.dateformat import format as date_format
+from django.utils.dateformat import time_format
 from django.utils.html import format_html
 
 from portal.dates import zone_label
@@ -24,3 +26,14 @@ def brand_css(organiser) -> str:
 def zone(moment, organiser) -> str:
     """`{{ event.starts_at|zone:organiser }}` -> "GMT" / "BST" / "Lima time"."""
     return zone_label(moment, organiser.time_zone)
+
+
+@register.filter
+def when(event, organiser) -> str:
+    """`{{ event|when:organiser }}` -> "Sunday 6 December 2026, 10:00–11:15 GMT": start and end in
+    the organiser's time zone, the end's date repeated only when it is another day."""
+    tz = organiser.tzinfo
+    starts, ends = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
+    start = date_format(starts, "l j F Y, H:i")
+    end = time_format(ends, "H:i") if ends.date() == starts.date() else date_format(ends, "l j F Y, H:i")
+    return f"{start}–{end} {zone_label(event.starts_at, organiser.time_zone)}"
