@@ -24,6 +24,7 @@ from portal.exceptions import PortalError
 from portal.htmx import render_page
 from vouchers import services as vouchers
 
+BOOKED_HERE = "bookings.booked_as_guest_here"
 TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), ("waiting", "Waiting list")]
 
 
@@ -180,6 +181,9 @@ def _place_booking(request, event, details, offer=None, seats_left=None):
     elif placed.account_exists and not placed.replayed:
         accounts.account_exists_tell_owner(request=request, email=placed.booking.booker_email)
     links.grant(request.session, placed.booking)
+    if not request.user.is_authenticated:
+        # So its page can tell a guest "you booked this here", not "you opened its link".
+        request.session[BOOKED_HERE] = [*request.session.get(BOOKED_HERE, [])[-19:], placed.booking.reference]
     return placed
 
 
@@ -285,6 +289,7 @@ def booking_detail(request, reference: str):
                 "event": booking.event,
                 "organiser": booking.organiser,
                 "section": "events" if request.user.is_authenticated else None,
+                "booked_here": booking.reference in request.session.get(BOOKED_HERE, []),
             },
         )
     )
