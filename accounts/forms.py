@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from allauth.account.forms import RequestLoginCodeForm, ResetPasswordForm
+from allauth.account.forms import AddEmailForm, RequestLoginCodeForm, ResetPasswordForm
 from django import forms
 
 from accounts import services
@@ -18,6 +18,18 @@ class BookerResetPasswordForm(ResetPasswordForm):
         # A pending (unverified) change of address gets no reset link for the account.
         self.users = [u for u in self.users if services.email_can_log_in(user=u, email=email)]
         return email
+
+
+class BookerAddEmailForm(AddEmailForm):
+    """Update email: the new address waits, unverified, until its owner confirms it, and the
+    current login stays as it is meanwhile. allauth takes "the last unverified address" for the
+    change in progress and replaces it, which, for an account whose own address is not confirmed
+    yet (one made on the booking form), removed the login address itself and locked the booker out."""
+
+    def save(self, request):
+        return services.email_change_request(
+            request=request, user=self.user, email=self.cleaned_data["email"]
+        )
 
 
 class BookerRequestLoginCodeForm(RequestLoginCodeForm):

@@ -129,6 +129,17 @@ def email_confirmation_send(*, request, user: User) -> None:
         address.send_confirmation(request, signup=True)
 
 
+def email_change_request(*, request, user: User, email: str) -> EmailAddress:
+    """Update email: add `email` unverified and send it the confirmation link. A change asked
+    before (another unverified address that is not the login) is replaced; the login address
+    stays, verified or not, until the new one is confirmed."""
+    with transaction.atomic():
+        EmailAddress.objects.filter(user=user, verified=False).exclude(email__iexact=user.email).delete()
+        address = EmailAddress.objects.create(user=user, email=email.lower())
+    address.send_confirmation(request)
+    return address
+
+
 def account_exists_tell_owner(*, request, email: str) -> None:
     """Someone asked for an account for an address that has one: tell the address, not them
     (allauth's "account already exists" email, as its signup sends)."""

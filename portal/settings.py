@@ -254,6 +254,7 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_FORMS = {
     "reset_password": "accounts.forms.BookerResetPasswordForm",
     "request_login_code": "accounts.forms.BookerRequestLoginCodeForm",
+    "add_email": "accounts.forms.BookerAddEmailForm",
 }
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 # One address per account: a new one is verified before it becomes the login; the old one is told.

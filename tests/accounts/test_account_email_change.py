@@ -225,3 +225,38 @@ def test_a_booker_without_a_password_proves_it_is_them_with_a_code_before_the_ch
     assert EmailAddress.objects.filter(user=code_only_booker, email=NEW, verified=False).exists()
     code_only_booker.refresh_from_db()
     assert code_only_booker.email == OLD  # still the login until NEW is confirmed
+
+
+@pytest.mark.django_db
+def test_an_account_made_while_booking_is_sent_a_confirmation_and_keeps_its_address_through_a_change(
+    organiser, mailoutbox
+):
+    """Made on the booking form, its address not confirmed yet, then Update email: the old address
+    stays the login until the new one is confirmed (a typo must never lock the booker out)."""
+    from tests.bookings.test_public_booking import book_url, details
+    from tests.factories import EventFactory, TicketTypeFactory
+
+    event = EventFactory(organiser=organiser)
+    TicketTypeFactory(event=event, name="Adult", price=0)
+    client = Client()
+    client.post(
+        book_url(event),
+        details(
+            event, quantities={"Adult": 1}, attendees=[("Bea", False)], create_account="on", password=PASSWORD
+        ),
+    )
+    assert any(m.to == ["bea@example.com"] and "/accounts/confirm-email/" in m.body for m in mailoutbox)
+
+    ask_for_change(client, "typo@exmaple.com")
+
+    user = User.objects.get()
+    assert user.email == "bea@example.com"
+    page = client.get(reverse("accounts:account")).content.decode()
+    assert "You log in with <strong>bea@example.com</strong>" in page
+    assert "typo@exmaple.com" in page
+    # The old address still gets a login code, and the code logs in.
+    other = Client()
+    other.post(reverse("account_request_login_code"), {"email": "bea@example.com"})
+    code = re.search(r"^\s*([A-Z0-9]{4}-[A-Z0-9]{4})\s*$", mailoutbox[-1].body, re.M).group(1)
+    other.post(reverse("account_confirm_login_code"), {"code": code})
+    assert is_logged_in(other)
