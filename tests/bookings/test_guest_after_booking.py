@@ -8,10 +8,18 @@ from django.urls import reverse
 
 from bookings.links import view_booking_url
 from bookings.models import Booking
-from tests.bookings.test_public_booking import book_url, details, event  # noqa: F401 (fixture)
+from tests.bookings.test_public_booking import book_url, details
+from tests.factories import EventFactory, TicketTypeFactory
 
 
-def book_as_guest(client, event):  # noqa: F811
+@pytest.fixture
+def event(organiser):
+    event = EventFactory(organiser=organiser, title="Morning Flow", capacity=5)
+    TicketTypeFactory(event=event, name="Adult", price=1200)
+    return event
+
+
+def book_as_guest(client, event):
     response = client.post(
         book_url(event), details(event, quantities={"Adult": 1}, attendees=[("Bea", False)]), follow=True
     )
@@ -19,7 +27,7 @@ def book_as_guest(client, event):  # noqa: F811
 
 
 @pytest.mark.django_db
-def test_after_booking_as_a_guest_the_page_says_so_and_offers_an_account(client, event):  # noqa: F811
+def test_after_booking_as_a_guest_the_page_says_so_and_offers_an_account(client, event):
     page = book_as_guest(client, event)
 
     assert "You opened this booking from a link" not in page
@@ -31,7 +39,7 @@ def test_after_booking_as_a_guest_the_page_says_so_and_offers_an_account(client,
 def test_create_an_account_emails_the_booker_a_link_to_set_a_password(
     client,
     event,
-    mailoutbox,  # noqa: F811
+    mailoutbox,
 ):
     book_as_guest(client, event)
     sent = len(mailoutbox)
@@ -45,7 +53,7 @@ def test_create_an_account_emails_the_booker_a_link_to_set_a_password(
 
 
 @pytest.mark.django_db
-def test_someone_who_opened_the_emailed_link_is_told_that_instead(client, event):  # noqa: F811
+def test_someone_who_opened_the_emailed_link_is_told_that_instead(client, event):
     book_as_guest(client, event)
     link = view_booking_url(Booking.objects.get())
 
