@@ -51,3 +51,10 @@ def booker_get_for_organiser(*, organiser: Organiser, email: str) -> User | None
         .distinct()
         .first()
     )
+
+
+def membership_current_for(*, user, plan: MembershipPlan) -> Membership | None:
+    """The booker's membership of `plan` that is still running (active, past due or pending)."""
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.for_booker(user).filter(plan=plan, status__in=Membership.CURRENT).first()

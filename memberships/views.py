@@ -99,7 +99,8 @@ def membership_join(request, plan_code):
                 return redirect(result.redirect_url)
             messages.success(request, f"Welcome! Your {plan.name} membership is active.")
             return _back_to_list(request)
-    return _page(request, "memberships/membership_join.html", "join-dialog", {"plan": plan})
+    held = selectors.membership_current_for(user=request.user, plan=plan)
+    return _page(request, "memberships/membership_join.html", "join-dialog", {"plan": plan, "held": held})
 
 
 @require_GET

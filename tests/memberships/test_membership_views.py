@@ -159,6 +159,15 @@ def test_joining_with_stripe_sends_the_booker_to_checkout(client_as_booker, plan
     assert params["metadata"]["membership"] == str(membership.code)
 
 
+def test_the_join_page_of_a_plan_the_booker_holds_offers_manage_not_join(client_as_booker, membership, plan):
+    response = client_as_booker.get(reverse("memberships:membership_join", args=[plan.code]))
+
+    html = response.content.decode()
+    assert "You're already a member" in html
+    assert "Continue to payment" not in html
+    assert reverse("memberships:membership_list") in html
+
+
 def test_joining_twice_is_refused(client_as_booker, membership, plan):
     response = client_as_booker.post(reverse("memberships:membership_join", args=[plan.code]))
 
