@@ -94,7 +94,7 @@ RULE_HELP = {
         "Account credit can be spent on a later booking with you."
     ),
     "cancellation_fee": _(
-        "Kept from each refund when a booker cancels, in minor units (250 = £2.50). "
+        "Kept from each refund when a booker cancels, e.g. 2.50. "
         "Never kept when you cancel the event: then bookers get everything back."
     ),
     "waiting_list_offer_hours": _(
@@ -185,6 +185,8 @@ RULE_FIELDSETS = (
 
 @admin.register(BookingRules)
 class BookingRulesAdmin(OrganiserScopedAdmin):
+    money_fields = ("cancellation_fee",)
+    money_help_texts = {"cancellation_fee": RULE_HELP["cancellation_fee"]}
     form = BookingRulesForm
     list_display = [
         "__str__",
@@ -209,6 +211,8 @@ class BookingRulesAdmin(OrganiserScopedAdmin):
 
 
 class EventRulesInline(OrganiserScopedStackedInline):
+    money_fields = ("cancellation_fee",)
+    money_help_texts = {"cancellation_fee": RULE_HELP["cancellation_fee"]}
     model = BookingRules
     form = BookingRulesForm
     fk_name = "event"
@@ -223,6 +227,7 @@ class EventRulesInline(OrganiserScopedStackedInline):
 
 
 class TicketTypeInline(OrganiserScopedTabularInline):
+    money_fields = ("price",)
     model = TicketType
     fields = ["name", "price", "capacity", "position"]
 
@@ -387,7 +392,8 @@ class EventAdmin(OrganiserScopedAdmin):
 
 @admin.register(TicketType)
 class TicketTypeAdmin(OrganiserScopedAdmin):
-    list_display = ["name", "event", "price", "capacity"]
+    money_fields = ("price",)
+    list_display = ["name", "event", "price_shown", "capacity"]
     search_fields = ["name", "event__title"]
     list_select_related = ["event"]
     autocomplete_fields = ["event"]
@@ -397,10 +403,11 @@ class TicketTypeAdmin(OrganiserScopedAdmin):
 
 
 class AttendeeInline(OrganiserScopedTabularInline):
+    money_fields = ("price",)
     model = Attendee
-    fields = ["name", "is_child", "ticket_type", "price", "attendance"]
+    fields = ["name", "is_child", "ticket_type", "price_shown", "attendance"]
     # Attendance changes through the Attendees list's actions; tickets through transfers.
-    readonly_fields = ["ticket_type", "price", "attendance"]
+    readonly_fields = ["ticket_type", "price_shown", "attendance"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -418,12 +425,13 @@ class ResponseInline(OrganiserScopedTabularInline):
 
 
 class RefundInline(OrganiserScopedTabularInline):
+    money_fields = ("amount", "fee_kept")
     model = Refund
     fields = [
         "reason",
         "method",
-        "amount",
-        "fee_kept",
+        "amount_shown",
+        "fee_kept_shown",
         "status",
         "gateway_reference",
         "last_error",
@@ -440,6 +448,7 @@ class RefundInline(OrganiserScopedTabularInline):
 
 
 class TransferInline(OrganiserScopedTabularInline):
+    money_fields = ("old_total", "new_total")
     model = Transfer
     fk_name = "booking"
     fields = [
@@ -447,8 +456,8 @@ class TransferInline(OrganiserScopedTabularInline):
         "from_event",
         "to_event",
         "to_ticket_type",
-        "old_total",
-        "new_total",
+        "old_total_shown",
+        "new_total_shown",
         "status",
         "failure",
     ]
@@ -508,6 +517,7 @@ ATTENDANCE_ACTIONS = ["mark_attended", "mark_absent", "mark_unmarked"]
 
 @admin.register(Attendee)
 class AttendeeAdmin(OrganiserScopedAdmin):
+    money_fields = ("price",)
     list_display = ["name", "is_child", "booking_link", "event", "ticket_type", "attendance"]
     list_filter = [
         "attendance",
@@ -516,8 +526,8 @@ class AttendeeAdmin(OrganiserScopedAdmin):
     ]
     search_fields = ["name", "booking__reference", "booking__booker_name", "booking__booker_email"]
     list_select_related = ["booking", "booking__event", "ticket_type", "organiser"]
-    fields = ["name", "is_child", "booking_link", "event", "ticket_type", "price", "attendance"]
-    readonly_fields = ["booking_link", "event", "ticket_type", "price", "attendance"]
+    fields = ["name", "is_child", "booking_link", "event", "ticket_type", "price_shown", "attendance"]
+    readonly_fields = ["booking_link", "event", "ticket_type", "price_shown", "attendance"]
     actions = ATTENDANCE_ACTIONS
 
     def get_queryset(self, request):
@@ -636,6 +646,7 @@ class WaitingListEntryAdmin(OrganiserScopedAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyMixin, OrganiserScopedAdmin):
+    money_fields = ("amount", "fee_kept")
     list_display = ["booking", "event", "reason", "method", "amount_given", "fee", "status", "completed_at"]
     list_filter = ["status", "method", "reason"]
     search_fields = ["booking__reference", "booking__booker_name", "booking__booker_email"]
@@ -652,8 +663,8 @@ class RefundAdmin(ReadOnlyMixin, OrganiserScopedAdmin):
             "booking",
             "reason",
             "method",
-            "amount",
-            "fee_kept",
+            "amount_shown",
+            "fee_kept_shown",
             "currency",
             "status",
             "gateway_reference",

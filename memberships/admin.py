@@ -13,10 +13,11 @@ from portal.admin import OrganiserScopedAdmin, OrganiserScopedTabularInline
 
 @admin.register(MembershipPlan)
 class MembershipPlanAdmin(OrganiserScopedAdmin):
+    money_fields = ("price",)
     list_display = [
         "name",
         "organiser",
-        "price",
+        "price_shown",
         "interval",
         "discount_percent",
         "included_bookings",
@@ -37,16 +38,33 @@ class MembershipPlanAdmin(OrganiserScopedAdmin):
         "position",
     ]
 
+    def _has_members(self, obj) -> bool:
+        return obj is not None and obj.memberships.exists()
+
+    def get_fields(self, request, obj=None):
+        # A price that can no longer change is shown as money, not typed.
+        shown = "price_shown" if self._has_members(obj) else "price"
+        return [shown if name == "price" else name for name in super().get_fields(request, obj)]
+
     def get_readonly_fields(self, request, obj=None):
         # Members already pay this price and interval: changing them would silently reprice them.
-        if obj is not None and obj.memberships.exists():
-            return ["organiser", "price", "interval"]
+        if self._has_members(obj):
+            return ["organiser", "price_shown", "interval"]
         return ["organiser"] if obj is not None else []
 
 
 class InvoiceInline(OrganiserScopedTabularInline):
+    money_fields = ("amount_due", "amount_paid")
     model = MembershipInvoice
-    fields = ["number", "status", "amount_due", "amount_paid", "currency", "issued_at", "hosted_url"]
+    fields = [
+        "number",
+        "status",
+        "amount_due_shown",
+        "amount_paid_shown",
+        "currency",
+        "issued_at",
+        "hosted_url",
+    ]
     readonly_fields = fields
     can_delete = False
 

@@ -41,8 +41,9 @@ class PassTypeForm(forms.ModelForm):
 
 @admin.register(PassType)
 class PassTypeAdmin(OrganiserScopedAdmin):
+    money_fields = ("price",)
     form = PassTypeForm
-    list_display = ["name", "organiser", "price", "uses_included", "validity", "scope", "is_offered"]
+    list_display = ["name", "organiser", "price_shown", "uses_included", "validity", "scope", "is_offered"]
     list_filter = ["is_offered", "scope", "validity"]
     search_fields = ["name"]
     list_select_related = ["organiser"]
@@ -66,12 +67,27 @@ class PassTypeAdmin(OrganiserScopedAdmin):
         ("What it pays for", {"fields": ("scope", "events")}),
     )
 
+    def _sold(self, obj) -> bool:
+        return obj is not None and obj.passes.exists()
+
+    def get_fieldsets(self, request, obj=None):
+        # A price that can no longer change is shown as money, not typed.
+        if not self._sold(obj):
+            return super().get_fieldsets(request, obj)
+        return [
+            (
+                title,
+                {**options, "fields": tuple("price_shown" if f == "price" else f for f in options["fields"])},
+            )
+            for title, options in super().get_fieldsets(request, obj)
+        ]
+
     def get_readonly_fields(self, request, obj=None):
         # Holders bought these terms: changing them would silently change passes already sold.
-        if obj is not None and obj.passes.exists():
+        if self._sold(obj):
             return [
                 "organiser",
-                "price",
+                "price_shown",
                 "uses_included",
                 "validity",
                 "validity_days",
@@ -103,7 +119,7 @@ PASS_FIELDS = [
     "uses_left",
     "valid_from",
     "valid_until",
-    "price",
+    "price_shown",
     "currency",
     "paid_at",
     "payment_reference",
@@ -114,6 +130,7 @@ PASS_FIELDS = [
 class PassAdmin(OrganiserScopedAdmin):
     """Passes follow their payment and their redemptions: staff read them here."""
 
+    money_fields = ("price",)
     list_display = ["pass_type", "buyer_email", "status", "uses_left", "uses_included", "valid_until"]
     list_filter = ["status", "pass_type"]
     search_fields = ["buyer_email", "user__email", "user__name"]

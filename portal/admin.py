@@ -7,8 +7,11 @@ from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
+from portal.admin_money import MoneyField, money_display
 from portal.models import Organiser, OrganiserStaff, TenantModel
+from portal.money import SYMBOLS
 from portal.ratelimit import rate_limited
 
 
@@ -38,8 +41,45 @@ def scope_to_staff(request, queryset):
     return queryset.none()
 
 
+def money_currency(request, obj=None) -> str:
+    """The currency the admin's money fields are typed in: the object's organiser's, else the
+    staff member's organiser's (a platform superuser adding a row for another organiser types
+    in GBP's decimals; the amount is stored as typed)."""
+    organiser = getattr(obj, "organiser", None) if obj is not None else None
+    if organiser is None:
+        ids = staff_organiser_ids(request)
+        organiser = Organiser.objects.filter(pk__in=ids[:1]).only("currency").first() if ids else None
+    return organiser.currency if organiser is not None else "GBP"
+
+
 class ScopedFormFieldsMixin:
-    """Foreign-key and many-to-many choices, list filters and permissions, scoped."""
+    """Foreign-key and many-to-many choices, list filters and permissions, scoped; money fields
+    in the organiser's currency."""
+
+    #: Fields holding minor units: typed as money ("2.50") in forms. To show one read-only or as
+    #: a column, name it "<field>_shown" (readonly_fields, fields, list_display): Django shows a
+    #: model field's raw value itself, so the formatted one needs a name of its own.
+    money_fields: tuple[str, ...] = ()
+
+    def __getattr__(self, name):
+        field_name = name.removesuffix("_shown")
+        if field_name != name and field_name in type(self).money_fields:
+            return money_display(field_name, self.model._meta.get_field(field_name).verbose_name)
+        raise AttributeError(name)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name in self.money_fields:
+            currency = getattr(request, "_money_currency", None) or money_currency(request)
+            return MoneyField(
+                currency=currency,
+                required=not db_field.blank,
+                label=f"{capfirst(db_field.verbose_name)} ({SYMBOLS.get(currency, currency)})",
+                help_text=self.money_help_texts.get(db_field.name, ""),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    #: Help under a money field (the model's own help speaks of minor units, which nobody types).
+    money_help_texts: dict[str, str] = {}
 
     def get_queryset(self, request):
         return scope_to_staff(request, super().get_queryset(request))
@@ -116,6 +156,10 @@ def admin_link(obj, text=None) -> str:
 class OrganiserScopedAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
     """Base for every tenant-owned model's admin."""
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        request._money_currency = money_currency(request, obj)
+        return super().get_form(request, obj, change, **kwargs)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         self._404_unless_in_scope(request, object_id)
         return super().change_view(request, object_id, form_url, extra_context)
@@ -174,6 +218,7 @@ class OrganiserScopedInline(ScopedFormFieldsMixin):
     exclude = ("organiser",)
 
     def get_formset(self, request, obj=None, **kwargs):
+        request._money_currency = money_currency(request, obj)
         formset = super().get_formset(request, obj, **kwargs)
         parent = obj
 

@@ -15,7 +15,6 @@ class IssueVoucherForm(forms.ModelForm):
     class Meta:
         model = Voucher
         fields = ["organiser", "value", "recipient_name", "recipient_email", "message", "expires_at"]
-        help_texts = {"value": "In minor units of your currency: 2500 is 25.00."}
 
     def clean_value(self):
         value = self.cleaned_data["value"]
@@ -25,8 +24,9 @@ class IssueVoucherForm(forms.ModelForm):
 
 
 class VoucherRedemptionInline(OrganiserScopedTabularInline):
+    money_fields = ("amount",)
     model = VoucherRedemption
-    fields = ["booking", "amount", "created_at", "returned_at"]
+    fields = ["booking", "amount_shown", "created_at", "returned_at"]
     readonly_fields = fields
     can_delete = False
 
@@ -39,8 +39,8 @@ VOUCHER_FIELDS = [
     "organiser",
     "source",
     "status",
-    "value",
-    "balance",
+    "value_shown",
+    "balance_shown",
     "currency",
     "expires_at",
     "buyer_email",
@@ -56,13 +56,15 @@ VOUCHER_FIELDS = [
 
 @admin.register(Voucher)
 class VoucherAdmin(OrganiserScopedAdmin):
+    money_fields = ("value", "balance")
+    money_help_texts = {"value": "What the voucher is worth, e.g. 25.00."}
     list_display = [
         "display_code",
         "organiser",
         "source",
         "status",
-        "value",
-        "balance",
+        "value_shown",
+        "balance_shown",
         "expires_at",
         "recipient_email",
     ]

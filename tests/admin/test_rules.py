@@ -44,7 +44,7 @@ def errors_for(response):
 
 @pytest.mark.django_db
 def test_sensible_default_rules_are_saved(client_as_staff, organiser):
-    response = client_as_staff.post(ADD, rules_post(organiser, cancellation_fee=250))
+    response = client_as_staff.post(ADD, rules_post(organiser, cancellation_fee="2.50"))
 
     assert response.status_code == 302
     saved = BookingRules.objects.get(organiser=organiser, event=None)
