@@ -7,6 +7,8 @@ cancelling an event, marking attendance and retrying refunds go through
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -472,10 +474,38 @@ class TransferInline(OrganiserScopedTabularInline):
         return False
 
 
+class EventDateFilter(admin.SimpleListFilter):
+    """Bookings by when their event is: what an organiser looks for ("who is coming this week")."""
+
+    title = _("event date")
+    parameter_name = "event_date"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("today", _("Today")),
+            ("next7", _("Next 7 days")),
+            ("next30", _("Next 30 days")),
+            ("upcoming", _("All upcoming")),
+            ("past", _("Past")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        today = timezone.localdate()
+        windows = {
+            "today": Q(event__starts_at__date=today),
+            "next7": Q(event__starts_at__gte=now, event__starts_at__lt=now + timedelta(days=7)),
+            "next30": Q(event__starts_at__gte=now, event__starts_at__lt=now + timedelta(days=30)),
+            "upcoming": Q(event__starts_at__gte=now),
+            "past": Q(event__starts_at__lt=now),
+        }
+        return queryset.filter(windows[self.value()]) if self.value() in windows else queryset
+
+
 @admin.register(Booking)
 class BookingAdmin(OrganiserScopedAdmin):
     list_display = ["reference", "booker_name", "booker_email", "event", "status", "cancelled_by", "amount"]
-    list_filter = ["status", "cancelled_by", "event"]
+    list_filter = [EventDateFilter, "status", "cancelled_by", "event"]
     search_fields = ["reference", "booker_name", "booker_email", "attendees__name"]
     list_select_related = ["event", "organiser"]
     autocomplete_fields = ["event"]
