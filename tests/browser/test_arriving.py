@@ -89,7 +89,7 @@ def test_the_view_booking_link_of_an_email_opens_the_booking_without_logging_in(
     assert page.get_by_role("heading", name=f"Sunrise Flow booking {booking.reference}").is_visible()
     assert page.get_by_role("heading", name="Order details").is_visible()
     assert "Guest 1" in page.locator("main").inner_text()
-    assert "You opened this booking from a link" in page.locator("main").inner_text()  # not logged in
+    assert "You opened this booking from its link" in page.locator("main").inner_text()  # not logged in
     assert page.get_by_role("link", name="Manage booking").is_visible()
     assert_fits(page)
     if javascript:
