@@ -5,9 +5,7 @@ class PassesConfig(AppConfig):
     name = "passes"
 
     def ready(self):
-        # Stripe's one webhook endpoint lives in memberships; pass payments are ours to apply.
-        from memberships.services import PAYMENT_CHECKOUT_HANDLERS
-        from passes.services import pass_checkout_event
+        from passes import services
+        from portal import stripe_events
 
-        if pass_checkout_event not in PAYMENT_CHECKOUT_HANDLERS:
-            PAYMENT_CHECKOUT_HANDLERS.append(pass_checkout_event)
+        stripe_events.checkout_handler_register("pass", services.pass_checkout_event)

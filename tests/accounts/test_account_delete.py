@@ -23,8 +23,9 @@ from accounts.models import User
 from bookings import links
 from bookings import services as booking_services
 from bookings.models import Attendee, Booking, WaitingListEntry
-from memberships.models import Membership, StripeEvent
+from memberships.models import Membership
 from portal.exceptions import PaymentError
+from portal.models import StripeEvent
 from tests.factories import (
     PASSWORD,
     AccountCreditFactory,
