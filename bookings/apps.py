@@ -5,8 +5,10 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self):
-        from accounts import claims
+        from accounts import claims, privacy
         from bookings.checkout import booking_checkout_session
+        from bookings.claims import bookings_waiting_for_email
+        from bookings.privacy import bookings_anonymise
         from bookings.services import (
             bookings_claim_for_verified_email,
             bookings_found_for_email,
@@ -17,4 +19,10 @@ class BookingsConfig(AppConfig):
         stripe_events.checkout_handler_register("booking", booking_checkout_session)
         stripe_events.checkout_handler_register("transfer", transfer_checkout_event)
         # Bookings and waiting-list places made with an address join the account that proves it.
-        claims.register("bookings", find=bookings_found_for_email, attach=bookings_claim_for_verified_email)
+        claims.register(
+            "bookings",
+            find=bookings_found_for_email,
+            attach=bookings_claim_for_verified_email,
+            waiting=bookings_waiting_for_email,
+        )
+        privacy.register("bookings", anonymise=bookings_anonymise)

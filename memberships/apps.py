@@ -5,6 +5,8 @@ class MembershipsConfig(AppConfig):
     name = "memberships"
 
     def ready(self):
+        from accounts import privacy
+        from memberships import privacy as membership_privacy
         from memberships import services
         from portal import stripe_events
 
@@ -14,4 +16,12 @@ class MembershipsConfig(AppConfig):
         stripe_events.event_handler_register(
             services.SUBSCRIPTION_EVENTS | services.INVOICE_EVENTS | services.CARD_EVENTS,
             services.membership_stripe_event,
+        )
+        # Deleting an account cancels the booker's memberships first, through the gateway.
+        privacy.register(
+            "memberships",
+            end=membership_privacy.memberships_end,
+            blocks=membership_privacy.memberships_started_since,
+            anonymise=membership_privacy.memberships_anonymise,
+            notes=membership_privacy.memberships_notes,
         )

@@ -5,8 +5,9 @@ class VouchersConfig(AppConfig):
     name = "vouchers"
 
     def ready(self):
-        from accounts import claims
+        from accounts import claims, privacy
         from portal import stripe_events
+        from vouchers.privacy import vouchers_anonymise
         from vouchers.selectors import vouchers_found_for_email
         from vouchers.services import voucher_checkout_event
 
@@ -15,3 +16,4 @@ class VouchersConfig(AppConfig):
         claims.register("vouchers", find=vouchers_found_for_email, attach=lambda *, user, email: 0)
 
         stripe_events.checkout_handler_register("voucher", voucher_checkout_event)
+        privacy.register("vouchers", anonymise=vouchers_anonymise)
