@@ -6,6 +6,7 @@ class BookingsConfig(AppConfig):
 
     def ready(self):
         from accounts import claims, privacy
+        from bookings import navigation as booking_navigation
         from bookings.checkout import booking_checkout_session
         from bookings.claims import bookings_waiting_for_email
         from bookings.privacy import bookings_anonymise
@@ -14,8 +15,16 @@ class BookingsConfig(AppConfig):
             bookings_found_for_email,
             transfer_checkout_event,
         )
-        from portal import stripe_events
+        from portal import navigation, stripe_events
 
+        navigation.section_register("events", label="Events", url_name="bookings:event_list", order=10)
+        navigation.paid_reason_register("bookings", booking_navigation.booking_list_with_paid_organisers)
+        navigation.organiser_page_part_register(
+            "events",
+            template="bookings/_organiser_events.html",
+            order=10,
+            context=booking_navigation.organiser_page_events,
+        )
         stripe_events.checkout_handler_register("booking", booking_checkout_session)
         stripe_events.checkout_handler_register("transfer", transfer_checkout_event)
         # Bookings and waiting-list places made with an address join the account that proves it.

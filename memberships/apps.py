@@ -7,9 +7,14 @@ class MembershipsConfig(AppConfig):
     def ready(self):
         from accounts import privacy
         from memberships import privacy as membership_privacy
-        from memberships import services
-        from portal import stripe_events
+        from memberships import selectors, services
+        from portal import navigation, stripe_events
 
+        navigation.section_register(
+            "memberships", label="Memberships", url_name="memberships:membership_list", order=20
+        )
+        navigation.paid_reason_register("memberships", selectors.membership_list_with_paid_organisers)
+        navigation.organiser_page_part_register("memberships", template="memberships/_offer.html", order=20)
         # Every subscription-mode Checkout Session is a membership's, with or without our metadata.
         stripe_events.checkout_handler_register("membership", services.membership_checkout_event)
         stripe_events.checkout_handler_register("subscription", services.membership_checkout_event)
