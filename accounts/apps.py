@@ -5,6 +5,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self):
+        # Imported here, not above: models can load only once every app's config is.
         from accounts import privacy, receivers  # noqa: F401  (receivers: allauth's signals)
 
         # portal keeps Stripe's copies of checkouts, which may quote a booker; it sits below

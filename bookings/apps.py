@@ -5,6 +5,8 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self):
+        # Imported here, not above: models can load only once every app's config is. What this app
+        # adds to the registries of the packages below it (portal, accounts) is declared here.
         from accounts import claims, privacy
         from bookings import navigation as booking_navigation
         from bookings.checkout import booking_checkout_session

@@ -5,6 +5,8 @@ class MembershipsConfig(AppConfig):
     name = "memberships"
 
     def ready(self):
+        # Imported here, not above: models can load only once every app's config is. What this app
+        # adds to the registries of the packages below it (portal, accounts) is declared here.
         from accounts import privacy
         from memberships import privacy as membership_privacy
         from memberships import selectors, services

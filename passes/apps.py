@@ -5,6 +5,8 @@ class PassesConfig(AppConfig):
     name = "passes"
 
     def ready(self):
+        # Imported here, not above: models can load only once every app's config is. What this app
+        # adds to the registries of the packages below it (portal, accounts) is declared here.
         from accounts import privacy
         from passes import selectors, services
         from passes.privacy import passes_anonymise

@@ -5,6 +5,8 @@ class VouchersConfig(AppConfig):
     name = "vouchers"
 
     def ready(self):
+        # Imported here, not above: models can load only once every app's config is. What this app
+        # adds to the registries of the packages below it (portal, accounts) is declared here.
         from accounts import claims, privacy
         from portal import navigation, stripe_events
         from vouchers.privacy import vouchers_anonymise
