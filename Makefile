@@ -36,13 +36,15 @@ run: install
 	@echo "Serving the demo at http://$(HOST)/  (Ctrl+C to stop)"
 	SITE_URL=$(SITE_URL) $(BIN)/python manage.py runserver $(HOST)
 
+# lint-imports: the direction of imports between the apps (pyproject.toml's contracts).
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 worker: install
 	$(BIN)/celery -A portal worker --loglevel=info

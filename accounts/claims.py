@@ -1,8 +1,10 @@
 """What was made for an email address before an account proved it, and how it joins the account.
 
 accounts sits below bookings and vouchers, so those apps register here (by key, in their
-AppConfig.ready) what they keep for an address: `find` lists it for the owner to look at, and
-`attach` makes it the account's. accounts decides when (accounts.services.email_proved)."""
+AppConfig.ready) what they keep for an address: `find` lists it for the owner to look at,
+`attach` makes it the account's, and `waiting` (optional) says whether something waits for an
+account that does not exist yet. accounts decides when, as allauth tells it that an address was
+proved (accounts.receivers, accounts.services.email_proved); the apps decide what."""
 
 from __future__ import annotations
 
@@ -20,13 +22,14 @@ class Found:
 class Claimer:
     find: Callable[..., list[Found]]  # (*, user, email)
     attach: Callable[..., int]  # (*, user, email) -> how many rows joined the account
+    waiting: Callable[..., bool] | None = None  # (*, email) -> something waits for its account
 
 
 _CLAIMERS: dict[str, Claimer] = {}
 
 
-def register(key: str, *, find, attach) -> None:
-    _CLAIMERS[key] = Claimer(find=find, attach=attach)
+def register(key: str, *, find, attach, waiting=None) -> None:
+    _CLAIMERS[key] = Claimer(find=find, attach=attach, waiting=waiting)
 
 
 def find(*, user, email: str) -> list[Found]:
@@ -35,3 +38,7 @@ def find(*, user, email: str) -> list[Found]:
 
 def attach(*, user, email: str) -> int:
     return sum(_CLAIMERS[key].attach(user=user, email=email) for key in sorted(_CLAIMERS))
+
+
+def waiting(*, email: str) -> bool:
+    return any(c.waiting(email=email) for c in _CLAIMERS.values() if c.waiting is not None)

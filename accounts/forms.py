@@ -13,7 +13,7 @@ class BookerResetPasswordForm(ResetPasswordForm):
 
     def clean_email(self):
         email = self.cleaned_data["email"].lower()
-        services.booker_ensure_for_bookings(email=email)
+        services.booker_ensure_for_claims(email=email)
         email = super().clean_email()
         # A pending (unverified) change of address gets no reset link for the account.
         self.users = [u for u in self.users if services.email_can_log_in(user=u, email=email)]

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import re
 import secrets
 from dataclasses import dataclass
 from functools import partial
@@ -10,11 +9,10 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts import claims
+from accounts import claims, privacy
 from accounts.models import PendingClaim, User
 from portal.emails import DELETED_DOMAIN
 from portal.exceptions import PortalError
@@ -148,13 +146,12 @@ def account_exists_tell_owner(*, request, email: str) -> None:
     get_adapter(request).send_account_already_exists_mail(email)
 
 
-def booker_ensure_for_bookings(*, email: str) -> User | None:
-    """A password-less account for an email that has bookings but no account yet."""
-    from bookings.models import Booking
-
+def booker_ensure_for_claims(*, email: str) -> User | None:
+    """A password-less account for an address with something waiting for it (a guest's
+    booking) but no account yet, so that a password reset can reach it (accounts.claims)."""
     if User.objects.filter(email__iexact=email).exists():
         return None
-    if not Booking.objects.filter(booker_email__iexact=email, user__isnull=True).exists():
+    if not claims.waiting(email=email):
         return None
     return booker_create(email=email, password=None)
 
@@ -174,10 +171,6 @@ def email_can_log_in(*, user: User, email: str) -> bool:
 
 # Deleting an account ------------------------------------------------------------------------
 
-DELETED_NAME = "Deleted booker"
-DELETED_ATTENDEE = "Deleted attendee"
-DELETED_ANSWER = "(deleted)"
-
 
 class AccountError(PortalError):
     default_message = _("Your account could not be deleted just now. Nothing has changed.")
@@ -192,43 +185,30 @@ ERRORS = {
     "staff": _("Organiser accounts cannot be deleted here. Please ask the platform team."),
     "gone": _("This account has already been deleted."),
     "claim_gone": _("There is nothing waiting to be attached for this address any more."),
-    "membership": _(
-        "We could not cancel your %(plan)s membership with %(organiser)s just now, so your account "
-        "has not been deleted. Please try again in a few minutes."
-    ),
-    "membership_started": _(
-        "A membership was started while we were deleting your account, so it has not been deleted. "
-        "Please try again."
-    ),
 }
 
 
 @dataclass(frozen=True)
 class DeletionSummary:
-    bookings: int
-    memberships_cancelled: int
-
-
-def _memberships_to_cancel(user: User):
-    from memberships.models import Membership
-
-    return Membership.objects.filter(user=user, status__in=Membership.CURRENT, cancel_at_period_end=False)
+    anonymised: dict[str, int]  # rows made anonymous, by what they are ("bookings")
+    ended: dict[str, int]  # what was ended before, by the app that ended it ("memberships": cancelled)
 
 
 def account_delete(*, user: User, password: str) -> DeletionSummary:
-    """Delete a booker's account. Their memberships are cancelled at the end of the period paid
-    for (through the payment gateway); their personal data is replaced by neutral placeholders in
-    every booking, attendee, form answer, waiting-list place, credit, pass and voucher of theirs;
-    every signed View booking link is revoked; then the user and their email addresses go.
-    Booking rows, ticket counts, amounts and dates stay for the organisers' reports.
+    """Delete a booker's account. What must stop through a payment gateway stops first (their
+    memberships are cancelled at the end of the period paid for); then, in one transaction, every
+    app replaces the booker's personal data by neutral placeholders in what it keeps
+    (accounts.privacy: bookings, attendees, form answers, waiting-list places, credits, passes,
+    vouchers, Stripe's copies), every signed View booking link is revoked, and the user and their
+    email addresses go. Booking rows, ticket counts, amounts and dates stay for the organisers'
+    reports.
 
-    Cancelling memberships talks to Stripe, which must not happen inside a database transaction
-    (memberships.services calls the gateway between its own transactions), so it runs first: any
-    failure stops the deletion before personal data is touched. A membership cancelled that way
-    stays cancelled (the booker asked for it); a retry skips it. The rest is one transaction.
+    Talking to Stripe must not happen inside a database transaction, so the gateway step runs
+    first: any failure stops the deletion before personal data is touched. What was ended that way
+    stays ended (the booker asked for it); a retry skips it.
 
     Raises AccountError for a wrong password, an organiser account, an account already deleted,
-    or a membership that could not be cancelled; nothing is deleted then.
+    or something that could not be ended; nothing is deleted then.
     """
     if not User.objects.filter(pk=user.pk).exists():
         raise AccountError(ERRORS["gone"])
@@ -237,117 +217,31 @@ def account_delete(*, user: User, password: str) -> DeletionSummary:
     if user.is_staff or user.is_superuser:
         raise AccountError(ERRORS["staff"])
 
-    from memberships.services import membership_cancel
-
-    cancelled = 0
-    for membership in _memberships_to_cancel(user).select_related("plan", "organiser"):
-        try:
-            membership_cancel(membership=membership)
-        except PortalError as exc:
-            raise AccountError(
-                ERRORS["membership"] % {"plan": membership.plan.name, "organiser": membership.organiser.name}
-            ) from exc
-        cancelled += 1
+    try:
+        ended = privacy.end(user=user)
+    except PortalError as exc:
+        raise AccountError(exc.message) from exc
 
     with transaction.atomic(), lock_timeout():
         locked = User.objects.select_for_update().filter(pk=user.pk).first()
         if locked is None:
             raise AccountError(ERRORS["gone"])
-        if _memberships_to_cancel(locked).exists():
-            raise AccountError(ERRORS["membership_started"])
-        bookings = _anonymise(locked)
+        if reason := privacy.blocked(user=locked):
+            raise AccountError(reason)
+        erasure = privacy.erase(
+            privacy.Erasure(
+                user=locked,
+                emails=frozenset(_proved_emails(locked)),
+                placeholder_email=f"deleted-{secrets.token_hex(8)}{DELETED_DOMAIN}",
+                names={locked.name.strip()},
+            )
+        )
+        _anonymise_admin_log([(User, [locked.pk]), *erasure.changed])
         EmailAddress.objects.filter(user=locked).delete()
         user_id = locked.pk
         locked.delete()
         transaction.on_commit(partial(_account_sessions_end_task, user_id))
-    return DeletionSummary(bookings=bookings, memberships_cancelled=cancelled)
-
-
-def _anonymise(user: User) -> int:
-    """Replace the booker's personal data everywhere it is kept. Rows found by email are only
-    those of addresses the booker proved (or logs in with); an unproved address may be someone
-    else's."""
-    from bookings.links import revoke_links
-    from bookings.models import AccountCredit, Attendee, Booking, BookingFormResponse, WaitingListEntry
-    from memberships.models import Membership, StripeEvent
-    from passes.models import Pass
-    from vouchers.models import Voucher
-
-    emails = _proved_emails(user)
-    placeholder_email = f"deleted-{secrets.token_hex(8)}{DELETED_DOMAIN}"
-
-    def by_email(field: str, lookup: str = "iexact") -> Q:
-        q = Q(pk__in=[])
-        for email in emails:
-            q |= Q(**{f"{field}__{lookup}": email})
-        return q
-
-    bookings = list(
-        Booking.objects.select_for_update()
-        .filter(Q(user=user) | (Q(user__isnull=True) & by_email("booker_email")))
-        .order_by("pk")
-    )
-    booking_ids = [b.pk for b in bookings]
-    names = {user.name.strip()} | {b.booker_name.strip() for b in bookings}
-    Booking.objects.filter(pk__in=booking_ids).update(
-        booker_name=DELETED_NAME, booker_email=placeholder_email, booker_phone=""
-    )
-    for booking in bookings:
-        revoke_links(booking)
-    attendee_ids = list(Attendee.objects.filter(booking__in=booking_ids).values_list("pk", flat=True))
-    Attendee.objects.filter(pk__in=attendee_ids).update(name=DELETED_ATTENDEE)
-    BookingFormResponse.objects.filter(booking__in=booking_ids).update(answer=DELETED_ANSWER)
-
-    # A place kept open for nobody would hold a seat back from the next person waiting.
-    entries = WaitingListEntry.objects.filter(Q(user=user) | by_email("email"))
-    entry_ids = list(entries.values_list("pk", flat=True))
-    WaitingListEntry.objects.filter(
-        pk__in=entry_ids, status__in=["unconfirmed", "waiting", "offered"]
-    ).update(status=WaitingListEntry.Status.LEFT, offer_expires_at=None)
-    WaitingListEntry.objects.filter(pk__in=entry_ids).update(name=DELETED_NAME, email=placeholder_email)
-
-    credits = AccountCredit.objects.filter(Q(user=user) | by_email("email"))
-    credit_ids = list(credits.values_list("pk", flat=True))
-    AccountCredit.objects.filter(pk__in=credit_ids).update(email=placeholder_email)
-
-    # The card is the booker's; the customer and subscription references stay so that Stripe's
-    # webhooks can still end the membership at the end of its period.
-    membership_ids = list(Membership.objects.filter(user=user).values_list("pk", flat=True))
-    Membership.objects.filter(pk__in=membership_ids).update(card_brand="", card_last4="")
-
-    pass_ids = list(Pass.objects.filter(Q(user=user) | by_email("buyer_email")).values_list("pk", flat=True))
-    Pass.objects.filter(pk__in=pass_ids).update(buyer_email=placeholder_email)
-
-    # Vouchers they bought stay spendable by whoever they were for (the recipient's details are
-    # the recipient's); the buyer's address and the message they wrote go. Vouchers given to them
-    # lose the recipient's details.
-    bought = Voucher.objects.filter(Q(buyer=user) | by_email("buyer_email"))
-    bought_ids = list(bought.values_list("pk", flat=True))
-    Voucher.objects.filter(pk__in=bought_ids).update(buyer_email=placeholder_email, message="")
-    received_ids = list(Voucher.objects.filter(by_email("recipient_email")).values_list("pk", flat=True))
-    Voucher.objects.filter(pk__in=received_ids).update(
-        recipient_name=DELETED_NAME, recipient_email=placeholder_email
-    )
-    # Hook: a new model holding a booker's name, email or free text gets its line above, and the
-    # test that searches every column (tests/accounts/test_account_delete.py) finds it if not.
-
-    needles = sorted(emails | {n for n in names if len(n) >= 3}, key=len, reverse=True)
-    for event in StripeEvent.objects.filter(by_email("data", "icontains")):
-        event.data = _redact(event.data, needles, placeholder_email)
-        event.save(update_fields=["data", "updated_at"])
-
-    _anonymise_admin_log(
-        [
-            (User, [user.pk]),
-            (Booking, booking_ids),
-            (Attendee, attendee_ids),
-            (WaitingListEntry, entry_ids),
-            (AccountCredit, credit_ids),
-            (Pass, pass_ids),
-            (Voucher, bought_ids + received_ids),
-        ]
-    )
-    return len(bookings)
+    return DeletionSummary(anonymised=dict(erasure.counts), ended=ended)
 
 
 def _account_sessions_end_task(user_id: int) -> None:
@@ -385,18 +279,6 @@ def _proved_emails(user: User) -> set[str]:
     return emails
 
 
-def _redact(value, needles: list[str], placeholder_email: str):
-    if isinstance(value, dict):
-        return {k: _redact(v, needles, placeholder_email) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact(v, needles, placeholder_email) for v in value]
-    if isinstance(value, str):
-        for needle in needles:
-            replacement = placeholder_email if "@" in needle else DELETED_NAME
-            value = re.sub(re.escape(needle), replacement, value, flags=re.IGNORECASE)
-    return value
-
-
 def _anonymise_admin_log(objects) -> None:
     """The admin's history names each object by its str(), which for some is a name or email."""
     from django.contrib.admin.models import LogEntry
@@ -406,4 +288,4 @@ def _anonymise_admin_log(objects) -> None:
         if ids:
             LogEntry.objects.filter(
                 content_type=ContentType.objects.get_for_model(model), object_id__in=[str(i) for i in ids]
-            ).update(object_repr=DELETED_NAME)
+            ).update(object_repr=privacy.DELETED_NAME)

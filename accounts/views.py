@@ -13,10 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from accounts import claims, selectors, services
+from accounts import claims, privacy, selectors, services
 from accounts.forms import AccountDeleteForm
 from accounts.models import PendingClaim
-from memberships.models import Membership
 from portal.exceptions import PortalError
 from portal.htmx import render_page
 from portal.ratelimit import rate_limited
@@ -81,9 +80,7 @@ def account_delete(request):
     context = {
         "section": "account",
         "form": form,
-        "memberships": Membership.objects.for_booker(request.user)
-        .filter(status__in=Membership.CURRENT)
-        .select_related("plan", "organiser"),
+        "notes": privacy.notes(user=request.user),  # what happens to the apps' things (memberships)
         "has_password": request.user.has_usable_password(),
     }
     return render_page(request, "accounts/account_delete.html", "confirm-dialog", context)

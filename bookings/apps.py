@@ -5,24 +5,35 @@ class BookingsConfig(AppConfig):
     name = "bookings"
 
     def ready(self):
-        # Stripe's one webhook endpoint lives in memberships; booking payments are ours to apply.
-        from accounts import claims
+        # Imported here, not above: models can load only once every app's config is. What this app
+        # adds to the registries of the packages below it (portal, accounts) is declared here.
+        from accounts import claims, privacy
+        from bookings import navigation as booking_navigation
+        from bookings.checkout import booking_checkout_session
+        from bookings.claims import bookings_waiting_for_email
+        from bookings.privacy import bookings_anonymise
         from bookings.services import (
-            booking_checkout_event,
             bookings_claim_for_verified_email,
             bookings_found_for_email,
             transfer_checkout_event,
         )
-        from memberships.services import PAYMENT_CHECKOUT_HANDLERS
-        from portal.celery import app
+        from portal import navigation, stripe_events
 
-        for handler in (booking_checkout_event, transfer_checkout_event):
-            if handler not in PAYMENT_CHECKOUT_HANDLERS:
-                PAYMENT_CHECKOUT_HANDLERS.append(handler)
+        navigation.section_register("events", label="Events", url_name="bookings:event_list", order=10)
+        navigation.paid_reason_register("bookings", booking_navigation.booking_list_with_paid_organisers)
+        navigation.organiser_page_part_register(
+            "events",
+            template="bookings/_organiser_events.html",
+            order=10,
+            context=booking_navigation.organiser_page_events,
+        )
+        stripe_events.checkout_handler_register("booking", booking_checkout_session)
+        stripe_events.checkout_handler_register("transfer", transfer_checkout_event)
         # Bookings and waiting-list places made with an address join the account that proves it.
-        claims.register("bookings", find=bookings_found_for_email, attach=bookings_claim_for_verified_email)
-        # Expired waiting-list offers pass to the next person; raised capacities get offered.
-        app.conf.beat_schedule = {
-            **(app.conf.beat_schedule or {}),
-            "waiting-list-offers": {"task": "bookings.tasks.waiting_list_offer_due", "schedule": 600.0},
-        }
+        claims.register(
+            "bookings",
+            find=bookings_found_for_email,
+            attach=bookings_claim_for_verified_email,
+            waiting=bookings_waiting_for_email,
+        )
+        privacy.register("bookings", anonymise=bookings_anonymise)

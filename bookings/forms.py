@@ -12,8 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from bookings.exceptions import ERRORS
 from bookings.models import BookingFormField
+from bookings.payment_fields import add_pass_and_voucher_fields
 from bookings.services import TicketRequest
-from passes.forms import add_pass_and_voucher_fields
 from portal.money import format_money
 
 MAX_TICKETS_PER_BOOKING = 20

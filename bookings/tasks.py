@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from portal.emails import EMAIL_RETRY_ON as RETRY_ON
+from portal.exceptions import Busy, PaymentError
 
 # Tasks that pay money back and then email: slower retries, as a payment provider may be down.
 SETTLING = {
@@ -52,7 +53,6 @@ def booking_settle_cancellation(self, booking_id: int) -> None:
     """Refund and email one cancelled booking, cancelled by the organiser or the booker (idempotent)."""
     from bookings import organiser_services
     from bookings.models import Booking
-    from portal.exceptions import Busy, PaymentError
 
     booking = Booking.objects.select_related("event", "organiser").get(pk=booking_id)
     try:
@@ -66,7 +66,6 @@ def transfer_settle(self, transfer_id: int) -> None:
     """Pay a transfer's refund, if any, then email the booker once (idempotent)."""
     from bookings import emails, organiser_services
     from bookings.models import Refund
-    from portal.exceptions import Busy, PaymentError
 
     refund = Refund.objects.filter(transfer_id=transfer_id).first()
     try:

@@ -5,26 +5,30 @@ class MembershipsConfig(AppConfig):
     name = "memberships"
 
     def ready(self):
-        from celery.schedules import crontab
+        # Imported here, not above: models can load only once every app's config is. What this app
+        # adds to the registries of the packages below it (portal, accounts) is declared here.
+        from accounts import privacy
+        from memberships import privacy as membership_privacy
+        from memberships import selectors, services
+        from portal import navigation, stripe_events
 
-        from portal.celery import app
-
-        # Offline memberships renew or end at their period's end; Stripe does its own and tells us.
-        app.conf.beat_schedule = {
-            **(app.conf.beat_schedule or {}),
-            "memberships-advance-due": {
-                "task": "memberships.tasks.membership_advance_due",
-                "schedule": 3600.0,
-            },
-            # Stripe events whose task gave up (or was never queued) are applied again.
-            "memberships-stripe-event-sweep": {
-                "task": "memberships.tasks.stripe_event_sweep",
-                "schedule": 300.0,
-            },
-            # A lost webhook shows up by morning: Stripe memberships compared with Stripe, mismatches
-            # logged as warnings (see memberships/reconcile.py).
-            "memberships-reconcile": {
-                "task": "memberships.tasks.membership_reconcile",
-                "schedule": crontab(hour=3, minute=17),
-            },
-        }
+        navigation.section_register(
+            "memberships", label="Memberships", url_name="memberships:membership_list", order=20
+        )
+        navigation.paid_reason_register("memberships", selectors.membership_list_with_paid_organisers)
+        navigation.organiser_page_part_register("memberships", template="memberships/_offer.html", order=20)
+        # Every subscription-mode Checkout Session is a membership's, with or without our metadata.
+        stripe_events.checkout_handler_register("membership", services.membership_checkout_event)
+        stripe_events.checkout_handler_register("subscription", services.membership_checkout_event)
+        stripe_events.event_handler_register(
+            services.SUBSCRIPTION_EVENTS | services.INVOICE_EVENTS | services.CARD_EVENTS,
+            services.membership_stripe_event,
+        )
+        # Deleting an account cancels the booker's memberships first, through the gateway.
+        privacy.register(
+            "memberships",
+            end=membership_privacy.memberships_end,
+            blocks=membership_privacy.memberships_started_since,
+            anonymise=membership_privacy.memberships_anonymise,
+            notes=membership_privacy.memberships_notes,
+        )

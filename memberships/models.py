@@ -1,7 +1,7 @@
 """Membership plans, the bookers' memberships (subscriptions) and their invoices.
 
 Stripe owns subscription and invoice state when Stripe is the gateway; these rows follow it
-(see memberships/webhooks.py). With the offline gateway these rows are the record.
+(see portal/stripe_events.py). With the offline gateway these rows are the record.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import BaseModel, OrganiserQuerySet, TenantModel
+from portal.models import OrganiserQuerySet, TenantModel
 
 
 class MembershipPlanQuerySet(OrganiserQuerySet):
@@ -215,28 +215,6 @@ class MembershipInvoice(TenantModel):
     @property
     def amount(self) -> int:
         return self.amount_paid if self.status == self.Status.PAID else self.amount_due
-
-
-class StripeEvent(BaseModel):
-    """A Stripe webhook event we accepted. The unique id is what makes each event run once."""
-
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100)
-    created = models.DateTimeField()
-    data = models.JSONField(default=dict)
-    processed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created"]
-        indexes = [
-            # The beat sweep's query: the few events not yet applied, by when they arrived.
-            models.Index(
-                fields=["created_at"], condition=Q(processed_at__isnull=True), name="stripe_event_unprocessed"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.event_id}"
 
 
 class MembershipBookingUse(TenantModel):

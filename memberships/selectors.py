@@ -9,6 +9,12 @@ from memberships.models import Membership, MembershipInvoice, MembershipPlan
 from portal.models import PAID_PLANS, Organiser
 
 
+def membership_list_with_paid_organisers(*, user):
+    """Memberships (of any status) with organisers on a paid plan: reason enough to show the
+    booker the Passes and Vouchers sections (portal.navigation)."""
+    return Membership.objects.filter(user=user, organiser__plan__in=PAID_PLANS)
+
+
 def membership_plan_list_offered(*, organiser: Organiser):
     """Plans on an organiser's public page; none for organisers below the Standard plan."""
     if not organiser.offers_paid_products:

@@ -9,20 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from memberships.models import (
-    Membership,
-    MembershipBookingUse,
-    MembershipInvoice,
-    MembershipPlan,
-    StripeEvent,
-)
+from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
 from portal.dates import local_date
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
@@ -364,111 +357,49 @@ def _uuid_or_none(value):
         return None
 
 
-SUBSCRIPTION_EVENTS = {
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-    "customer.subscription.paused",
-    "customer.subscription.resumed",
-}
-INVOICE_EVENTS = {
-    "invoice.created",
-    "invoice.finalized",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "invoice.payment_succeeded",
-    "invoice.updated",
-    "invoice.voided",
-    "invoice.marked_uncollectible",
-}
-CARD_EVENTS = {"customer.updated", "payment_method.attached", "payment_method.updated"}
-CHECKOUT_EVENTS = {"checkout.session.completed", "checkout.session.expired"}
-HANDLED_EVENTS = SUBSCRIPTION_EVENTS | INVOICE_EVENTS | CARD_EVENTS | CHECKOUT_EVENTS
-
-#: Checkout Sessions in payment mode belong to other apps (bookings). They register a handler,
-#: `handler(event_type: str, session: dict)`, from their AppConfig.ready(); it must be idempotent.
-PAYMENT_CHECKOUT_HANDLERS: list[Callable[[str, dict], object]] = []
+SUBSCRIPTION_EVENTS = frozenset(
+    {
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.deleted",
+        "customer.subscription.paused",
+        "customer.subscription.resumed",
+    }
+)
+INVOICE_EVENTS = frozenset(
+    {
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "invoice.payment_failed",
+        "invoice.payment_succeeded",
+        "invoice.updated",
+        "invoice.voided",
+        "invoice.marked_uncollectible",
+    }
+)
+CARD_EVENTS = frozenset({"customer.updated", "payment_method.attached", "payment_method.updated"})
 
 
-def stripe_event_record(*, event: dict) -> StripeEvent | None:
-    """Store a verified event once. Returns None for a duplicate or a type we don't handle."""
-    if event.get("type") not in HANDLED_EVENTS:
-        return None
-    try:
-        with transaction.atomic():
-            stored = StripeEvent.objects.create(
-                event_id=event["id"],
-                type=event["type"],
-                created=datetime.fromtimestamp(int(event.get("created") or time.time()), tz=UTC),
-                data=(event.get("data") or {}).get("object") or {},
-            )
-    except IntegrityError:
-        return None  # a replay: Stripe retries until it sees a 2xx
-    from memberships.tasks import stripe_event_process as stripe_event_process_task
-
-    transaction.on_commit(lambda: stripe_event_process_task.delay(stored.pk))
-    return stored
-
-
-def stripe_event_process(*, event: StripeEvent) -> None:
-    """Apply one stored event. Safe to run again: every handler fetches Stripe's current state."""
-    if event.processed_at is not None:
-        return
-    obj = event.data
-    if event.type in SUBSCRIPTION_EVENTS:
+def membership_stripe_event(event_type: str, obj: dict) -> None:
+    """A subscription, invoice or card event (registered with portal.stripe_events): follow
+    Stripe's current state."""
+    if event_type in SUBSCRIPTION_EVENTS:
         membership_sync_subscription(subscription_reference=obj["id"])
-    elif event.type in INVOICE_EVENTS:
+    elif event_type in INVOICE_EVENTS:
         membership_sync_invoice(invoice_reference=obj["id"])
-    elif event.type in CHECKOUT_EVENTS and obj.get("mode") == "payment":
-        for handler in PAYMENT_CHECKOUT_HANDLERS:
-            handler(event.type, obj)
-    elif event.type == "checkout.session.completed":
-        membership_checkout_completed(session=obj)
-    elif event.type == "checkout.session.expired":
-        membership_checkout_expired(session=obj)
-    elif event.type in CARD_EVENTS:
-        customer = obj["id"] if event.type == "customer.updated" else obj.get("customer")
+    elif event_type in CARD_EVENTS:
+        customer = obj["id"] if event_type == "customer.updated" else obj.get("customer")
         if customer:
             membership_refresh_card(customer_reference=customer)
-    StripeEvent.objects.filter(pk=event.pk, processed_at=None).update(processed_at=timezone.now())
 
 
-#: An event is swept once its own task has had time to apply it (or to retry for ten minutes),
-#: and no longer than Stripe itself redelivers webhooks (three days); older ones are left to the
-#: nightly reconciliation and to a person.
-SWEEP_AFTER = timedelta(minutes=15)
-SWEEP_UNTIL = timedelta(days=3)
-SWEEP_BATCH = 200
-
-
-def stripe_event_sweep(*, now: datetime | None = None) -> int:
-    """Apply the stored events that are still unprocessed SWEEP_AFTER after they arrived.
-
-    Safe alongside the events' own tasks and a second sweep: applying an event is idempotent
-    (every handler fetches Stripe's current state or makes a conditional change) and marks it
-    processed. One event that still fails is logged and left for the next sweep; it never stops
-    the others. Returns how many were applied."""
-    now = now or timezone.now()
-    due = list(
-        StripeEvent.objects.filter(
-            processed_at__isnull=True, created_at__lte=now - SWEEP_AFTER, created_at__gt=now - SWEEP_UNTIL
-        )
-        .order_by("created_at", "pk")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    applied = 0
-    for pk in due:
-        event = StripeEvent.objects.filter(pk=pk, processed_at__isnull=True).first()
-        if event is None:
-            continue  # its own task got there first
-        try:
-            stripe_event_process(event=event)
-        except Exception:  # noqa: BLE001 - one bad event must not hold up the ones behind it
-            logger.warning("memberships.stripe.sweep_failed %s %s", event.event_id, event.type, exc_info=True)
-            continue
-        logger.info("memberships.stripe.swept %s %s", event.event_id, event.type)
-        applied += 1
-    return applied
+def membership_checkout_event(event_type: str, session: dict) -> None:
+    """A membership's Checkout Session (subscription mode; registered with portal.stripe_events)."""
+    if event_type == "checkout.session.completed":
+        membership_checkout_completed(session=session)
+    elif event_type == "checkout.session.expired":
+        membership_checkout_expired(session=session)
 
 
 # Offline renewals ---------------------------------------------------------------------------

@@ -4,48 +4,15 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from bookings.models import Booking, Event
+from bookings.models import Event
 from passes.models import Pass, PassRedemption, PassType
-from portal.models import PAID_PLANS, Organiser
+from portal.models import Organiser
 
 
-def booker_sees_paid_sections(*, user) -> bool:
-    """Whether the portal shows the Passes and Vouchers sections to this booker: some organiser
-    they deal with is on the Standard plan or above, or they already hold a pass or a voucher
-    (money is never hidden from its owner). One query: the nav asks on every portal page."""
-    if not user.is_authenticated:
-        return False
-    from django.db.models import Exists
-    from django.db.models.functions import Lower
-
-    from accounts.models import User
-    from accounts.selectors import claimed_emails
-    from memberships.models import Membership
-    from vouchers.models import Voucher
-
-    vouchers = (
-        Voucher.objects.annotate(recipient=Lower("recipient_email"))
-        .filter(Q(buyer=user) | Q(recipient__in=claimed_emails(user=user)))
-        .exclude(status=Voucher.Status.PENDING)
-    )
-    checks = [
-        Pass.objects.for_booker(user).exclude(status=Pass.Status.PENDING),
-        vouchers,
-        Booking.objects.filter(user=user, organiser__plan__in=PAID_PLANS),
-        Membership.objects.filter(user=user, organiser__plan__in=PAID_PLANS),
-    ]
-    any_of = Q(Exists(checks[0]))
-    for check in checks[1:]:
-        any_of |= Q(Exists(check))
-    return User.objects.filter(pk=user.pk).filter(any_of).exists()
-
-
-def paid_sections_visible_for(request) -> bool:
-    """`booker_sees_paid_sections` for the request's user, asked once per request (the section
-    nav and the Passes and Vouchers pages both want it)."""
-    if not hasattr(request, "_paid_sections_visible"):
-        request._paid_sections_visible = booker_sees_paid_sections(user=request.user)
-    return request._paid_sections_visible
+def pass_list_held(*, user):
+    """Passes the booker bought (paid, used up or cancelled): reason enough to show them the
+    Passes and Vouchers sections (portal.navigation)."""
+    return Pass.objects.for_booker(user).exclude(status=Pass.Status.PENDING)
 
 
 def pass_type_list_offered(*, organiser: Organiser):

@@ -17,6 +17,7 @@ from passes import selectors, services
 from portal.exceptions import PortalError
 from portal.htmx import render_page
 from portal.models import Organiser
+from portal.navigation import paid_sections_visible
 
 
 def _page(request, template: str, partial: str, context: dict, status: int = 200):
@@ -34,7 +35,7 @@ def pass_list(request):
         "pass-list",
         {
             "organiser": organiser,
-            "offered": selectors.paid_sections_visible_for(request),
+            "offered": paid_sections_visible(request),
             "active": [p for p in passes if p.is_active],
             "inactive": [p for p in passes if not p.is_active],
         },

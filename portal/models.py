@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import FileExtensionValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
@@ -174,3 +175,26 @@ class OrganiserStaff(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.get_role_display()}, {self.organiser})"
+
+
+class StripeEvent(BaseModel):
+    """A Stripe webhook event we accepted (portal.webhooks). The unique id is what makes each event
+    run once; portal.stripe_events applies it."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100)
+    created = models.DateTimeField()
+    data = models.JSONField(default=dict)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+        indexes = [
+            # The beat sweep's query: the few events not yet applied, by when they arrived.
+            models.Index(
+                fields=["created_at"], condition=Q(processed_at__isnull=True), name="stripe_event_unprocessed"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from portal import deploy
@@ -221,6 +222,21 @@ CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# celery beat's periodic jobs, all here (tests/portal/test_beat_schedule.py checks each names a real task).
+CELERY_BEAT_SCHEDULE = {
+    # Expired waiting-list offers pass to the next person; raised capacities get offered.
+    "waiting-list-offers": {"task": "bookings.tasks.waiting_list_offer_due", "schedule": 600.0},
+    # Offline memberships renew or end at their period's end; Stripe does its own and tells us.
+    "memberships-advance-due": {"task": "memberships.tasks.membership_advance_due", "schedule": 3600.0},
+    # A lost webhook shows up by morning: Stripe memberships compared with Stripe, mismatches logged
+    # as warnings (see memberships/reconcile.py).
+    "memberships-reconcile": {
+        "task": "memberships.tasks.membership_reconcile",
+        "schedule": crontab(hour=3, minute=17),
+    },
+    # Stripe events whose task gave up (or was never queued) are applied again.
+    "stripe-event-sweep": {"task": "portal.tasks.stripe_event_sweep", "schedule": 300.0},
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -6,8 +6,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from bookings import views as booking_views
-from memberships.webhooks import stripe_webhook
-from portal import views
+from portal import views, webhooks
 
 admin.site.site_header = "Booker Portal: organiser admin"
 admin.site.site_title = "Organiser admin"
@@ -27,7 +26,7 @@ urlpatterns = [
     path("portal/vouchers/", include("vouchers.urls")),
     path("portal/account/", include("accounts.urls")),
     path("portal/baseline/", views.portal_baseline, name="portal_baseline"),
-    path("stripe/webhook/", stripe_webhook, name="stripe_webhook"),
+    path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
     path("<slug:org_slug>/passes/", include("passes.urls_public")),
     path("<slug:org_slug>/vouchers/", include("vouchers.urls_public")),
     path("<slug:org_slug>/brand.css", views.organiser_brand_css, name="organiser_brand_css"),

@@ -10,7 +10,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.static import serve
 
-from bookings import selectors as booking_selectors
 from portal import branding
 from portal.models import Organiser
 
@@ -23,8 +22,8 @@ def home(request):
 @require_GET
 def organiser_page(request, org_slug: str):
     organiser = get_object_or_404(Organiser, slug=org_slug)
-    events = booking_selectors.event_list_public(organiser=organiser)
-    return render(request, "portal/organiser_page.html", {"organiser": organiser, "events": events})
+    # The apps fill it (portal.navigation): upcoming events, memberships, passes and vouchers.
+    return render(request, "portal/organiser_page.html", {"organiser": organiser})
 
 
 @require_GET

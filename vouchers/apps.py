@@ -5,16 +5,25 @@ class VouchersConfig(AppConfig):
     name = "vouchers"
 
     def ready(self):
-        # Stripe's one webhook endpoint lives in memberships. Registered after bookings' handler
-        # (app order), so a booking whose Checkout expired is already released when we look.
-        from accounts import claims
-        from memberships.services import PAYMENT_CHECKOUT_HANDLERS
-        from vouchers.selectors import vouchers_found_for_email
+        # Imported here, not above: models can load only once every app's config is. What this app
+        # adds to the registries of the packages below it (portal, accounts) is declared here.
+        from accounts import claims, privacy
+        from portal import navigation, stripe_events
+        from vouchers.privacy import vouchers_anonymise
+        from vouchers.selectors import voucher_list_held, vouchers_found_for_email
         from vouchers.services import voucher_checkout_event
 
         # Vouchers sent to an address show in the account that proved (and claimed) it: nothing
         # to write when it is attached, only something to show before.
         claims.register("vouchers", find=vouchers_found_for_email, attach=lambda *, user, email: 0)
 
-        if voucher_checkout_event not in PAYMENT_CHECKOUT_HANDLERS:
-            PAYMENT_CHECKOUT_HANDLERS.append(voucher_checkout_event)
+        navigation.section_register(
+            "vouchers",
+            label="Vouchers",
+            url_name="vouchers:voucher_list",
+            order=40,
+            visible=navigation.paid_sections_visible,
+        )
+        navigation.paid_reason_register("vouchers", voucher_list_held)
+        stripe_events.checkout_handler_register("voucher", voucher_checkout_event)
+        privacy.register("vouchers", anonymise=vouchers_anonymise)

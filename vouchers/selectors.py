@@ -4,6 +4,7 @@ ones sent to an email address they have proved and claimed (accounts.selectors.c
 from __future__ import annotations
 
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from accounts.claims import Found
 from accounts.selectors import claimed_emails
@@ -30,6 +31,16 @@ def voucher_redemption_list(*, voucher: Voucher):
         VoucherRedemption.objects.for_organiser(voucher.organiser_id)
         .filter(voucher=voucher)
         .select_related("booking__event")
+    )
+
+
+def voucher_list_held(*, user):
+    """Vouchers the booker bought or was given (at an address they proved and claimed): reason
+    enough to show them the Passes and Vouchers sections (portal.navigation)."""
+    return (
+        Voucher.objects.annotate(recipient=Lower("recipient_email"))
+        .filter(Q(buyer=user) | Q(recipient__in=claimed_emails(user=user)))
+        .exclude(status=Voucher.Status.PENDING)
     )
 
 

@@ -15,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bookings.models import Booking, Refund
+from bookings.models import Booking, BookingRules, Refund
 from portal.dates import local_date
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
 from portal.models import Organiser
+from portal.money import format_money
 from portal.payments import get_gateway
 from vouchers.models import Voucher, VoucherRedemption, normalise_code
 
@@ -93,8 +94,6 @@ def voucher_buy(
     recipient (or to the buyer, when no recipient email is given) by a Celery task.
     Raises VoucherError (not offered, value out of range) or PaymentError.
     """
-    from portal.money import format_money
-
     if not organiser.offers_paid_products:
         raise VoucherError(ERRORS["not_offered"] % {"organiser": organiser.name})
     if not MIN_VALUE <= value <= MAX_VALUE:
@@ -229,8 +228,6 @@ def voucher_issue_for_credit(*, refund: Refund) -> Voucher | None:
     refund's amount and spendable with the same organiser for a year. Its code is emailed after
     commit. Idempotent: one voucher per refund, and a second call returns the first. Returns
     None for a refund that is not credit or is worth nothing."""
-    from bookings.models import BookingRules
-
     if refund.method != BookingRules.RefundMethod.CREDIT or not refund.amount:
         return None
     existing = Voucher.objects.filter(refund=refund).first()

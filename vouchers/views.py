@@ -11,10 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from passes.selectors import paid_sections_visible_for
 from portal.exceptions import PortalError
 from portal.htmx import render_page
 from portal.models import Organiser
+from portal.navigation import paid_sections_visible
 from vouchers import selectors, services
 from vouchers.forms import VoucherBuyForm
 
@@ -34,7 +34,7 @@ def voucher_list(request):
         "voucher-list",
         {
             "organiser": organiser,
-            "offered": paid_sections_visible_for(request),
+            "offered": paid_sections_visible(request),
             "active": [v for v in vouchers if v.is_active],
             "inactive": [v for v in vouchers if not v.is_active],
         },

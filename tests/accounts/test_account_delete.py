@@ -18,13 +18,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
+from accounts import privacy, services
 from accounts.models import User
 from bookings import links
 from bookings import services as booking_services
 from bookings.models import Attendee, Booking, WaitingListEntry
-from memberships.models import Membership, StripeEvent
+from memberships.models import Membership
 from portal.exceptions import PaymentError
+from portal.models import StripeEvent
 from tests.factories import (
     PASSWORD,
     AccountCreditFactory,
@@ -264,7 +265,7 @@ def test_active_memberships_are_cancelled_at_the_end_of_the_period(bea, her_thin
     summary = services.account_delete(user=bea, password=PASSWORD)
 
     membership.refresh_from_db()
-    assert summary.memberships_cancelled == 1
+    assert summary.ended == {"memberships": 1}
     assert membership.cancel_at_period_end is True
     assert membership.status == Membership.Status.ACTIVE  # until the period paid for ends
     assert (membership.card_brand, membership.card_last4, membership.user) == ("", "", None)
@@ -321,3 +322,22 @@ def test_an_organiser_account_cannot_be_deleted_here(staff):
         services.account_delete(user=staff, password=PASSWORD)
 
     assert User.objects.filter(pk=staff.pk).exists()
+
+
+@pytest.mark.django_db
+def test_every_app_erases_in_one_transaction_so_a_failure_in_the_last_changes_nothing(
+    bea, her_things, monkeypatch
+):
+    before = personal_values_left(PERSONAL)
+    monkeypatch.setattr(privacy, "_SHREDDERS", dict(privacy._SHREDDERS))
+
+    def broken(erasure):
+        raise RuntimeError("the last app to run fails")
+
+    privacy.register("zz-last", scrub=broken)  # runs after every app has anonymised its rows
+
+    with pytest.raises(RuntimeError):
+        services.account_delete(user=bea, password=PASSWORD)
+
+    assert User.objects.filter(pk=bea.pk).exists()
+    assert personal_values_left(PERSONAL) == before

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking
@@ -165,3 +168,26 @@ def test_guessing_the_password_is_stopped_after_a_few_attempts(client_as_booker,
 
     assert "Too many attempts" in response.content.decode()
     assert User.objects.filter(pk=booker.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_confirm_step_says_which_memberships_end_and_when(client_as_booker, booker, organiser):
+    from tests.memberships.factories import MembershipFactory, MembershipPlanFactory
+
+    renewing = MembershipFactory(
+        plan=MembershipPlanFactory(organiser=organiser, name="Monthly Unlimited"), user=booker
+    )
+    MembershipFactory(
+        plan=MembershipPlanFactory(organiser=organiser, name="Yearly Flow"),
+        user=booker,
+        cancel_at_period_end=True,
+    )
+    ends = timezone.localtime(renewing.current_period_end, organiser.tzinfo)
+
+    text = " ".join(unescape(client_as_booker.get(DELETE).content.decode()).split())
+
+    assert (
+        f"your Monthly Unlimited membership with {organiser.name} is cancelled and ends at the end of "
+        f"the period you've paid for ({ends.day} {ends:%B %Y});"
+    ) in text
+    assert f"your Yearly Flow membership with {organiser.name} already ends" in text

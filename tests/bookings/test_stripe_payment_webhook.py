@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from bookings import services as booking_services
 from bookings.models import Booking
 from bookings.services import seats_left
-from tests.factories import AttendeeFactory
+from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
 from tests.stripe_helpers import event
+from tests.vouchers.factories import VoucherFactory
+from vouchers.models import Voucher
 
 
 @pytest.fixture
@@ -57,3 +60,27 @@ def test_an_unpaid_completed_checkout_confirms_nothing(deliver, pending, mailout
     deliver(event("evt_unpaid", "checkout.session.completed", session(pending, payment_status="unpaid")))
     pending.refresh_from_db()
     assert pending.status == "pending" and mailoutbox == []
+
+
+@pytest.mark.django_db
+def test_an_expired_checkout_of_a_booking_part_paid_by_voucher_gives_the_voucher_back_once(
+    deliver, organiser
+):
+    ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=1999)
+    voucher = VoucherFactory(organiser=organiser, value=1000)
+    booking = booking_services.booking_create(
+        event=ticket.event,
+        booker_name="Bea Booker",
+        booker_email="bea@example.com",
+        tickets=[booking_services.TicketRequest(ticket_type=ticket, attendee_name="Bea")],
+        idempotency_key="k",
+        voucher_code=voucher.code,
+    )
+    assert Voucher.objects.get(pk=voucher.pk).balance == 0  # spent, the card to pay the rest
+    expired = event("evt_expired", "checkout.session.expired", session(booking, payment_status="unpaid"))
+
+    deliver(expired)
+    deliver(event("evt_expired_again", "checkout.session.expired", session(booking, payment_status="unpaid")))
+
+    assert Booking.objects.get(pk=booking.pk).status == Booking.Status.CANCELLED
+    assert Voucher.objects.get(pk=voucher.pk).balance == 1000

@@ -7,7 +7,9 @@ import time
 import pytest
 from django.urls import reverse
 
-from memberships.models import Membership, MembershipInvoice, StripeEvent
+from memberships.models import Membership, MembershipInvoice
+from portal import stripe_events
+from portal.models import StripeEvent
 from portal.payments import StripeGateway
 from tests.memberships.factories import MembershipFactory
 from tests.stripe_helpers import event, sign
@@ -170,11 +172,9 @@ def test_a_payment_mode_checkout_is_not_ours_and_is_left_alone(deliver, pending,
 
 
 def test_a_payment_mode_checkout_goes_to_the_registered_handler(deliver, monkeypatch):
-    from memberships import services
-
     seen = []
-    monkeypatch.setattr(
-        services, "PAYMENT_CHECKOUT_HANDLERS", [lambda kind, session: seen.append((kind, session["id"]))]
+    monkeypatch.setitem(
+        stripe_events._CHECKOUT_HANDLERS, "booking", lambda kind, session: seen.append((kind, session["id"]))
     )
     session = {"id": "cs_pay_1", "mode": "payment", "metadata": {"booking": "RYABC123"}}
 
@@ -258,7 +258,7 @@ def test_stripe_unreachable_leaves_the_event_to_be_retried(deliver, pending, mon
     monkeypatch.setattr("memberships.services.get_gateway", lambda: Down())
     retried = []
     monkeypatch.setattr(
-        "memberships.tasks.stripe_event_process.retry",
+        "portal.tasks.stripe_event_process.retry",
         lambda exc, countdown: retried.append(countdown) or RuntimeError("retry"),
     )
 

@@ -176,6 +176,7 @@ def log_in(client, email, password):
 
 @pytest.mark.django_db
 def test_a_stranger_failing_logins_does_not_lock_the_booker_out(booker):
+    # A proved address: an unproved one is asked to confirm before any password login.
     EmailAddress.objects.create(user=booker, email=booker.email, primary=True, verified=True)
     stranger = directly("198.51.100.66")
     for _ in range(6):

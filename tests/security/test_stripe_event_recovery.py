@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from bookings import services as booking_services
 from bookings.models import Booking
-from memberships import tasks
-from memberships.models import StripeEvent
+from portal import tasks
 from portal.celery import app as celery_app
 from portal.exceptions import Busy, PaymentError
+from portal.models import StripeEvent
 from tests.factories import AttendeeFactory
 from tests.stripe_helpers import event
 
@@ -158,7 +158,7 @@ def test_one_event_that_still_fails_does_not_hold_up_the_others(organiser, pendi
 
 
 def test_beat_sweeps_unprocessed_stripe_events_every_five_minutes():
-    entry = celery_app.conf.beat_schedule["memberships-stripe-event-sweep"]
+    entry = celery_app.conf.beat_schedule["stripe-event-sweep"]
 
     assert entry["task"] == tasks.stripe_event_sweep.name
     assert entry["schedule"] == 300.0

@@ -22,9 +22,10 @@ from bookings import organiser_services
 from bookings import services as booking_services
 from bookings.models import Booking
 from memberships import services as membership_services
-from memberships.models import Membership, StripeEvent
-from portal import payments
+from memberships.models import Membership
+from portal import payments, stripe_events
 from portal.exceptions import PaymentError
+from portal.models import StripeEvent
 from portal.payments import StripeGateway, SubscriptionState
 from tests.factories import BookingFactory, RefundFactory
 from tests.memberships.factories import MembershipFactory, MembershipPlanFactory
@@ -316,9 +317,7 @@ def test_one_stored_checkout_event_processed_by_eight_workers_at_once_confirms_a
         data=paid_checkout(booking),
     )
 
-    at_once(
-        8, lambda _: membership_services.stripe_event_process(event=StripeEvent.objects.get(pk=stored.pk))
-    )
+    at_once(8, lambda _: stripe_events.stripe_event_process(event=StripeEvent.objects.get(pk=stored.pk)))
 
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED

@@ -14,8 +14,9 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
 from memberships.demo import seed_memberships
-from passes.demo import seed_passes_and_vouchers
+from passes.demo import seed_passes
 from portal.models import Organiser, OrganiserStaff
+from vouchers.demo import seed_vouchers
 
 DEMO_BOOKER = ("demo@example.com", "portal-demo-2026", "Demo Booker")
 DEMO_STAFF = ("staff@riverside-yoga.example", "organiser-demo-2026", "Rosa Riverside")
@@ -51,7 +52,8 @@ class Command(BaseCommand):
             )
         self.riverside_bookings(riverside, booker)
         seed_memberships(riverside, booker)
-        seed_passes_and_vouchers(riverside, booker)
+        seed_passes(riverside, booker)
+        seed_vouchers(riverside, booker)
         self.little_explorers_bookings(self.little_explorers(), booker)
 
         self.stdout.write(

@@ -29,7 +29,9 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
 from memberships.models import Membership, MembershipPlan
+from passes.models import Pass, PassType
 from portal.models import Organiser
+from vouchers.models import Voucher
 
 BENCH_PASSWORD = "bench-portal-2026"
 
@@ -371,9 +373,6 @@ class Command(BaseCommand):
     @transaction.atomic
     def bench_passes_and_vouchers(self) -> None:
         """Two passes (one with uses left, one used up) and a gift voucher for each bench booker."""
-        from passes.models import Pass, PassType
-        from vouchers.models import Voucher
-
         riverside = Organiser.objects.get(slug="bench-riverside")
         pass_type, _ = PassType.objects.get_or_create(
             organiser=riverside, name="Bench five-class pass", defaults={"price": 6000, "uses_included": 5}

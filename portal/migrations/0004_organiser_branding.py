@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0002_organiser_currency_stripe'),
+        ('portal', '0003_stripeevent'),
     ]
 
     operations = [

@@ -1,4 +1,5 @@
-"""Paying at booking with a pass or a voucher: the fields the booking form adds for them."""
+"""Paying at booking with a pass or a voucher: the fields the booking form adds for them. They
+belong to the booking, which spends passes and vouchers (neither knows of the other)."""
 
 from __future__ import annotations
 

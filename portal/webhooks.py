@@ -1,4 +1,5 @@
-"""The one Stripe webhook endpoint. It verifies, stores and acknowledges; a task applies.
+"""The platform's one Stripe webhook endpoint. It verifies, stores and acknowledges; a task applies
+(portal.stripe_events hands each event to the app it concerns).
 
 Stripe retries a webhook until it gets a 2xx, and may deliver an event twice or out of order:
 the unique StripeEvent.event_id makes a replay a no-op, and the task applies Stripe's current
@@ -16,7 +17,7 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from memberships import services
+from portal import stripe_events
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,7 @@ TOLERANCE_SECONDS = 300
 def stripe_webhook(request):
     secret = settings.STRIPE_WEBHOOK_SECRET
     if not secret:
-        logger.error("memberships.stripe.webhook_without_secret")
+        logger.error("stripe.webhook_without_secret")
         return HttpResponseBadRequest("Webhooks are not configured.")
     payload = request.body.decode("utf-8", errors="replace")
     try:
@@ -43,6 +44,6 @@ def stripe_webhook(request):
         event_id, event_type = event["id"], event["type"]
     except (ValueError, KeyError, TypeError):
         return HttpResponseBadRequest("Not a Stripe event.")
-    stored = services.stripe_event_record(event=event)
-    logger.info("memberships.stripe.event %s %s %s", event_id, event_type, "stored" if stored else "skipped")
+    stored = stripe_events.stripe_event_record(event=event)
+    logger.info("stripe.event %s %s %s", event_id, event_type, "stored" if stored else "skipped")
     return HttpResponse(status=200)

@@ -1,0 +1,51 @@
+"""What bookings keeps about a booker, and how account deletion erases it (accounts.privacy,
+registered in BookingsConfig.ready)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from accounts.privacy import DELETED_ANSWER, DELETED_ATTENDEE, DELETED_NAME, Erasure
+from bookings.links import revoke_links
+from bookings.models import AccountCredit, Attendee, Booking, BookingFormResponse, WaitingListEntry
+
+
+def bookings_anonymise(erasure: Erasure) -> None:
+    """Their bookings (and guest bookings made with a proved address of theirs), the people on
+    the tickets, their answers, waiting-list places and credits. The bookings themselves stay,
+    with their tickets, amounts and dates, for the organisers' reports; every View booking link to
+    them is revoked."""
+    user = erasure.user
+    bookings = list(
+        Booking.objects.select_for_update()
+        .filter(Q(user=user) | (Q(user__isnull=True) & erasure.by_email("booker_email")))
+        .order_by("pk")
+    )
+    booking_ids = [b.pk for b in bookings]
+    erasure.names |= {b.booker_name.strip() for b in bookings}
+    Booking.objects.filter(pk__in=booking_ids).update(
+        booker_name=DELETED_NAME, booker_email=erasure.placeholder_email, booker_phone=""
+    )
+    for booking in bookings:
+        revoke_links(booking)
+    erasure.anonymised(Booking, booking_ids, count_as="bookings")
+    attendee_ids = list(Attendee.objects.filter(booking__in=booking_ids).values_list("pk", flat=True))
+    Attendee.objects.filter(pk__in=attendee_ids).update(name=DELETED_ATTENDEE)
+    erasure.anonymised(Attendee, attendee_ids)
+    BookingFormResponse.objects.filter(booking__in=booking_ids).update(answer=DELETED_ANSWER)
+
+    # A place kept open for nobody would hold a seat back from the next person waiting.
+    entries = WaitingListEntry.objects.filter(Q(user=user) | erasure.by_email("email"))
+    entry_ids = list(entries.values_list("pk", flat=True))
+    WaitingListEntry.objects.filter(
+        pk__in=entry_ids, status__in=["unconfirmed", "waiting", "offered"]
+    ).update(status=WaitingListEntry.Status.LEFT, offer_expires_at=None)
+    WaitingListEntry.objects.filter(pk__in=entry_ids).update(
+        name=DELETED_NAME, email=erasure.placeholder_email
+    )
+    erasure.anonymised(WaitingListEntry, entry_ids)
+
+    credits = AccountCredit.objects.filter(Q(user=user) | erasure.by_email("email"))
+    credit_ids = list(credits.values_list("pk", flat=True))
+    AccountCredit.objects.filter(pk__in=credit_ids).update(email=erasure.placeholder_email)
+    erasure.anonymised(AccountCredit, credit_ids)
