@@ -131,3 +131,39 @@ def test_seeding_never_promotes_or_verifies_an_existing_account():
     assert not someone.is_staff and not someone.is_superuser
     assert someone.check_password("their-own-pass-phrase")
     assert not EmailAddress.objects.get(user=someone).verified
+
+
+@pytest.mark.django_db
+def test_the_demo_tells_a_true_story():
+    """Nothing in the demo contradicts itself: cancellations happened already, and every pass use
+    and every pound spent from a voucher is a booking in its history."""
+    from django.db.models import Sum
+    from django.utils import timezone
+
+    from bookings.models import Event
+    from passes.models import Pass
+    from vouchers.models import Voucher
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    now = timezone.now()
+
+    for booking in Booking.objects.exclude(cancelled_at=None):
+        assert booking.cancelled_at <= now, booking.reference
+        assert booking.cancelled_at <= booking.event.starts_at, booking.reference
+    for event in Event.objects.exclude(cancelled_at=None):
+        assert event.cancelled_at <= now, event.title
+
+    for held in Pass.objects.all():
+        used = held.redemptions.filter(returned_at=None).aggregate(n=Sum("uses"))["n"] or 0
+        assert used, "the demo pass has been used: its history shows where"
+        assert held.uses_left == held.uses_included - used
+        for redemption in held.redemptions.all():
+            assert redemption.booking.user_id == held.user_id
+            assert redemption.booking.payment_method == Booking.PaymentMethod.PASS
+
+    received = Voucher.objects.get(recipient_email="demo@example.com")
+    spent = received.redemptions.filter(returned_at=None).aggregate(n=Sum("amount"))["n"] or 0
+    assert spent and received.balance == received.value - spent
+    for voucher in Voucher.objects.all():
+        spent = voucher.redemptions.filter(returned_at=None).aggregate(n=Sum("amount"))["n"] or 0
+        assert voucher.balance == voucher.value - spent, voucher.code

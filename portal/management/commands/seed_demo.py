@@ -14,13 +14,21 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
 from memberships.demo import seed_memberships
-from passes.demo import seed_passes
+from passes.demo import PASS_CODE, seed_passes
+from passes.models import Pass, PassRedemption
 from portal.models import Organiser, OrganiserStaff
-from vouchers.demo import seed_vouchers
+from vouchers.demo import RECEIVED_VOUCHER, seed_vouchers
+from vouchers.models import Voucher, VoucherRedemption
 
 DEMO_BOOKER = ("demo@example.com", "portal-demo-2026", "Demo Booker")
 DEMO_STAFF = ("staff@riverside-yoga.example", "organiser-demo-2026", "Rosa Riverside")
 DEMO_SUPERUSER = ("admin@bookerportal.example", "platform-admin-2026", "Platform Admin")
+
+
+def cancelled_before(starts_at):
+    """When a demo cancellation happened: three days before the event, and never in the future."""
+    yesterday = timezone.make_aware(datetime.combine(timezone.localdate() - timedelta(days=1), time(9)))
+    return min(starts_at - timedelta(days=3), yesterday)
 
 
 class Command(BaseCommand):
@@ -54,6 +62,7 @@ class Command(BaseCommand):
         seed_memberships(riverside, booker)
         seed_passes(riverside, booker)
         seed_vouchers(riverside, booker)
+        self.paid_with_pass_and_voucher(riverside, booker)
         self.little_explorers_bookings(self.little_explorers(), booker)
 
         self.stdout.write(
@@ -175,7 +184,7 @@ class Command(BaseCommand):
                 "venue": venue,
                 "description": description,
                 "status": Event.Status.CANCELLED if cancelled else Event.Status.SCHEDULED,
-                "cancelled_at": starts_at - timedelta(days=3) if cancelled else None,
+                "cancelled_at": cancelled_before(starts_at) if cancelled else None,
             },
         )
         for position, (name, price) in enumerate(tickets):
@@ -212,7 +221,7 @@ class Command(BaseCommand):
                 "booker_email": email,
                 "status": Booking.Status.CANCELLED if cancelled_by else Booking.Status.CONFIRMED,
                 "cancelled_by": cancelled_by,
-                "cancelled_at": event.starts_at - timedelta(days=3) if cancelled_by else None,
+                "cancelled_at": cancelled_before(event.starts_at) if cancelled_by else None,
                 "total": total,
                 "currency": event.organiser.currency,
                 "payment_method": payment_method if total else Booking.PaymentMethod.FREE,
@@ -324,6 +333,40 @@ class Command(BaseCommand):
                 ref, full_moon, name=name, email=email, attendees=[(name, "Workshop", False, unmarked)]
             )
         self.waiting(full_moon, **me)
+
+    def paid_with_pass_and_voucher(self, org, booker) -> None:
+        """The history behind the demo pass's uses left and the gift voucher's balance: two classes
+        booked with the pass (one past, one to come) and a past one paid from the voucher."""
+        attended = Attendee.Attendance.ATTENDED
+        yoga = [("Drop-in", 1200), ("Concession", 800)]
+        me = {"user": booker, "name": DEMO_BOOKER[2], "email": DEMO_BOOKER[0]}
+        hatha = self.event(org, "Gentle Hatha", days=-12, hour=10, tickets=yoga, venue="Studio 2")
+        yin = Event.objects.get(organiser=org, title="Yin & Restore")
+        slow = self.event(org, "Sunday Slow Flow", days=-30, hour=10, tickets=yoga, venue="Studio 1")
+        held = Pass.objects.get(code=PASS_CODE)
+        for reference, event, attendance in [
+            ("RYDEMO04", hatha, attended),
+            ("RYDEMO05", yin, Attendee.Attendance.UNMARKED),
+        ]:
+            booking = self.booking(
+                reference, event, **me, attendees=[(DEMO_BOOKER[2], "Drop-in", False, attendance)]
+            )
+            Booking.objects.filter(pk=booking.pk).update(
+                total=0, payment_method=Booking.PaymentMethod.PASS, payment_reference=""
+            )
+            PassRedemption.objects.update_or_create(
+                booking=booking, defaults={"organiser": org, "booker_pass": held, "uses": 1}
+            )
+        booking = self.booking(
+            "RYDEMO06", slow, **me, attendees=[(DEMO_BOOKER[2], "Drop-in", False, attended)]
+        )
+        Booking.objects.filter(pk=booking.pk).update(
+            total=0, payment_method=Booking.PaymentMethod.VOUCHER, payment_reference=""
+        )
+        received = Voucher.objects.get(code=RECEIVED_VOUCHER[0])
+        VoucherRedemption.objects.update_or_create(
+            booking=booking, defaults={"organiser": org, "voucher": received, "amount": 1200}
+        )
 
     def little_explorers_bookings(self, org, booker) -> None:
         booked = Attendee.Attendance.UNMARKED
