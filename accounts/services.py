@@ -258,6 +258,7 @@ def _anonymise(user: User) -> int:
     else's."""
     from bookings.links import revoke_links
     from bookings.models import AccountCredit, Attendee, Booking, BookingFormResponse, WaitingListEntry
+    from bookings.services import waiting_list_entries_close
     from memberships.models import Membership, StripeEvent
     from passes.models import Pass
     from vouchers.models import Voucher
@@ -270,6 +271,13 @@ def _anonymise(user: User) -> int:
         for email in emails:
             q |= Q(**{f"{field}__{lookup}": email})
         return q
+
+    # A place kept open for nobody would hold a seat back from the next person waiting. Closed
+    # first: an offer's places go back on its event's row, which is locked before any booking row.
+    entries = WaitingListEntry.objects.filter(Q(user=user) | by_email("email"))
+    entry_ids = list(entries.values_list("pk", flat=True))
+    waiting_list_entries_close(entry_ids=entry_ids)
+    WaitingListEntry.objects.filter(pk__in=entry_ids).update(name=DELETED_NAME, email=placeholder_email)
 
     bookings = list(
         Booking.objects.select_for_update()
@@ -286,14 +294,6 @@ def _anonymise(user: User) -> int:
     attendee_ids = list(Attendee.objects.filter(booking__in=booking_ids).values_list("pk", flat=True))
     Attendee.objects.filter(pk__in=attendee_ids).update(name=DELETED_ATTENDEE)
     BookingFormResponse.objects.filter(booking__in=booking_ids).update(answer=DELETED_ANSWER)
-
-    # A place kept open for nobody would hold a seat back from the next person waiting.
-    entries = WaitingListEntry.objects.filter(Q(user=user) | by_email("email"))
-    entry_ids = list(entries.values_list("pk", flat=True))
-    WaitingListEntry.objects.filter(
-        pk__in=entry_ids, status__in=["unconfirmed", "waiting", "offered"]
-    ).update(status=WaitingListEntry.Status.LEFT, offer_expires_at=None)
-    WaitingListEntry.objects.filter(pk__in=entry_ids).update(name=DELETED_NAME, email=placeholder_email)
 
     credits = AccountCredit.objects.filter(Q(user=user) | by_email("email"))
     credit_ids = list(credits.values_list("pk", flat=True))

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from bookings.exceptions import ERRORS
 from bookings.models import BookingFormField
-from bookings.services import TicketRequest
+from bookings.services.booking import TicketRequest
 from passes.forms import add_pass_and_voucher_fields
 from portal.money import format_money
 

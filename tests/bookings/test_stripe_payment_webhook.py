@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bookings.models import Booking
-from bookings.services import seats_left
+from bookings.selectors import seats_left
 from tests.factories import AttendeeFactory
 from tests.stripe_helpers import event
 

@@ -101,11 +101,12 @@ def test_a_booking_whose_transaction_fails_sends_nothing(
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom):
         with transaction.atomic():
             services.booking_create(
-                event=ticket.event,
-                booker_name="Rolled Back",
-                booker_email="rolled@example.com",
-                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Rolled Back")],
-                idempotency_key="rollback",
+                request=services.BookingRequest(
+                    event=ticket.event,
+                    booker=services.Booker(name="Rolled Back", email="rolled@example.com"),
+                    tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Rolled Back")],
+                    idempotency_key="rollback",
+                )
             )
             raise Boom  # anything after the service in the same transaction
 
@@ -119,11 +120,12 @@ def test_a_committed_booking_sends_its_confirmation_after_commit(
     ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=0)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.booking_create(
-            event=ticket.event,
-            booker_name="Committed",
-            booker_email="committed@example.com",
-            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Committed")],
-            idempotency_key="commit",
+            request=services.BookingRequest(
+                event=ticket.event,
+                booker=services.Booker(name="Committed", email="committed@example.com"),
+                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Committed")],
+                idempotency_key="commit",
+            )
         )
         assert mailoutbox == []  # nothing inside the transaction
 
