@@ -164,8 +164,8 @@ def booking_tab_for_booker(
     """One page of a booker's Events tab: upcoming, cancelled or past bookings (past attendees
     carry their `status_label`), or waiting-list places. A fixed number of queries whatever the
     booker holds. For bookings: one count, the page's ids and `updated_at`s with their attendees',
-    and, only when the cards must be drawn, the page's bookings and their attendees (issue 12:
-    loading 20 bookings with events, organisers and attendees was most of a cached page's cost)."""
+    and, only when the cards must be drawn, the page's bookings and their attendees (loading them
+    is most of what a page costs, so a page whose cards are cached skips it)."""
     now = timezone.now()
     if tab == "waiting":
         rows = WaitingListEntry.objects.filter(

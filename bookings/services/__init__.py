@@ -55,7 +55,6 @@ from bookings.services.changes import (
 from bookings.services.events import (
     attendance_mark,
     event_cancel,
-    event_capacity_change,
     event_capacity_check,
 )
 from bookings.services.claims import bookings_claim_for_verified_email, bookings_found_for_email
@@ -81,7 +80,6 @@ __all__ = [
     "bookings_claim_for_verified_email",
     "bookings_found_for_email",
     "event_cancel",
-    "event_capacity_change",
     "event_capacity_check",
     "refund_give_back_pass_and_voucher",
     "refund_pay",

@@ -16,7 +16,7 @@ from bookings import rules as booking_rules
 from bookings.exceptions import ORGANISER_ERRORS as ERRORS
 from bookings.exceptions import OrganiserError
 from bookings.models import Attendee, Booking, Event, Refund
-from bookings.services import refunds, waiting_list
+from bookings.services import refunds
 from bookings.tasks import booking_settle_cancellation as booking_settle_cancellation_task
 from portal.locking import lock_timeout
 from portal.models import Organiser
@@ -81,23 +81,14 @@ def event_cancel(*, event: Event) -> list[int]:
 
 def event_capacity_check(*, event: Event, capacity_wanted: int) -> Event:
     """Lock `event` and refuse a capacity below the places it has booked and held (OrganiserError
-    saying how many). Call in the transaction that then saves the new capacity, so that no booking
-    takes a place in between; returns the locked event."""
+    saying how many). Call in the transaction that then saves the new capacity (the admin's form
+    does, in the admin's transaction), so that no booking takes a place in between; places a
+    raised capacity frees are then offered with `waiting_list_offer_places_now`. Returns the
+    locked event."""
     locked = capacity.events_lock(event.pk)[event.pk]
     if capacity_wanted < locked.seats_taken + locked.seats_held:
         key = "capacity_below_held" if locked.seats_held else "capacity_below_taken"
         raise OrganiserError(ERRORS[key] % {"taken": locked.seats_taken, "held": locked.seats_held})
-    return locked
-
-
-@transaction.atomic
-def event_capacity_change(*, event: Event, capacity_wanted: int) -> Event:
-    """Set the event's capacity. Never below the places booked and held (OrganiserError); places
-    a raised capacity frees are offered to the waiting list at once."""
-    locked = event_capacity_check(event=event, capacity_wanted=capacity_wanted)
-    locked.capacity = capacity_wanted
-    locked.save(update_fields=["capacity", "updated_at"])
-    waiting_list.waiting_list_offer_places(event=locked)
     return locked
 
 

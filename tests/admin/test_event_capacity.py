@@ -71,3 +71,18 @@ def test_the_capacity_may_come_down_to_the_places_booked(client_as_staff, event)
     assert response.status_code == 302
     event.refresh_from_db()
     assert (event.capacity, event.seats_taken) == (4, 4)
+
+
+def test_a_raised_capacity_is_offered_to_the_waiting_list_at_once(
+    client_as_staff, event, django_capture_on_commit_callbacks
+):
+    waiting = WaitingListEntryFactory(event=event, quantity=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change(client_as_staff, event, 12)
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    event.refresh_from_db()
+    assert waiting.status == WaitingListEntry.Status.OFFERED
+    assert (event.capacity, event.seats_taken, event.seats_held) == (12, 4, 2)

@@ -1,5 +1,5 @@
-"""The booking page's hand-written reads (issue 12) give what the ORM gave: the right event, its
-ticket types in order, and the questions the organiser set."""
+"""The booking page's reads: the right event (scoped by the organiser's slug), its ticket types in
+order, and the questions the organiser set."""
 
 from __future__ import annotations
 

@@ -203,16 +203,6 @@ def test_the_organisers_cancel_frees_every_seat(event, free, paid, run):
     assert_counters_agree_with_the_rows()
 
 
-def test_a_capacity_raised_in_the_admin_is_offered_to_the_waiting_list(event, paid, run):
-    paid_booking(paid, seats=3)
-    waiting = WaitingListEntryFactory(event=event, quantity=2)
-
-    run(services.event_capacity_change, event=event, capacity_wanted=5)
-
-    assert offered(waiting) and counters(event) == (3, 2)
-    assert_counters_agree_with_the_rows()
-
-
 def test_deleting_an_account_with_an_offer_gives_its_places_back(event, paid, run):
     from accounts import services as accounts
     from tests.factories import PASSWORD

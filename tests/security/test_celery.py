@@ -42,7 +42,7 @@ def test_every_task_that_is_safe_to_redo_is_acked_late_and_rejected_on_worker_lo
     ]
     assert not wrong, f"acks_late=True and reject_on_worker_lost=True (or list in NOT_SAFE_TO_REDO): {wrong}"
     # A killed worker's reserved tasks come back only after the visibility timeout: each process
-    # reserves a few at most (issue 12 measured the fan-out with four).
+    # reserves a few at most (the worker's setting, CELERY_WORKER_PREFETCH_MULTIPLIER, is four).
     assert app.conf.worker_prefetch_multiplier <= 4
 
 

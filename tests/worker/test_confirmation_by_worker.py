@@ -86,7 +86,7 @@ def _book_and_wait_until_sent(ticket, n: int, folder) -> None:
 )
 def test_a_worker_keeps_its_database_connection_from_one_task_to_the_next(celery_worker_process, organiser):
     """Celery's Django fixup would close it around every task: a new Postgres backend per email
-    cost more than the email itself (issue 12)."""
+    costs more than the email itself."""
     ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=0)
 
     # A connection left by an earlier test's worker (still closing on a busy machine) is not ours.
