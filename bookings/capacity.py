@@ -35,11 +35,12 @@ that disagree.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -69,9 +70,9 @@ def events_lock(*event_ids: int) -> dict[int, Event]:
     ids = sorted(set(event_ids))
     with lock_timeout():
         if len(ids) == 1:
-            locked = list(_LOCK_ONE.raw(event=ids[0]))
+            locked = [event for (event,) in _LOCK_ONE.fetch(event=ids[0])]
         elif len(ids) == 2:
-            locked = list(_LOCK_TWO.raw(first=ids[0], second=ids[1]))
+            locked = [event for (event,) in _LOCK_TWO.fetch(first=ids[0], second=ids[1])]
         else:
             locked = list(Event.objects.filter(pk__in=ids).order_by("pk").select_for_update())
         for event in locked:
@@ -160,12 +161,22 @@ def seats_count(event: Event, *, taken: int = 0, held: int = 0) -> None:
         return
     event.seats_taken += taken
     event.seats_held += held
-    fields = {}
-    if taken:
-        fields["seats_taken"] = F("seats_taken") + taken
-    if held:
-        fields["seats_held"] = F("seats_held") + held
-    Event.objects.filter(pk=event.pk).update(**fields)
+    with connection.cursor() as cursor:
+        cursor.execute(_counters_update(connection.vendor), [taken, held, event.pk])
+
+
+@functools.cache
+def _counters_update(vendor: str) -> str:
+    """The counters' UPDATE, written once from the model's names: it runs under the event lock on
+    every booking, where building it with the ORM cost more than running it (bench/RESULTS.md)."""
+    quote = connection.ops.quote_name
+    taken, held, pk = (
+        quote(Event._meta.get_field(name).column) for name in ("seats_taken", "seats_held", "id")
+    )
+    return (
+        f"UPDATE {quote(Event._meta.db_table)} SET {taken} = {taken} + %s, {held} = {held} + %s"
+        f" WHERE {pk} = %s"
+    )
 
 
 # Recounting -----------------------------------------------------------------------------------

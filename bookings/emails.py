@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from bookings import links
@@ -39,83 +38,49 @@ def booking_send_confirmation(*, booking_id: int) -> bool:
 
 # What the confirmation shows, in one read: the fan-out after a burst of bookings runs it once per
 # email (tests/bookings/test_confirmation_email.py holds the email to its queries and checks each
-# field). The read starts at the event so that `raw` gives the event with its datetimes converted;
-# the other parts are strings and integers, each column named after its part.
-_PARTS = {
-    "booking": (
-        Booking,
-        "bookings",
-        ("id", "event", "organiser", "reference", "status", "booker_name", "booker_email", "link_secret")
-        + ("total", "discount", "discount_reason", "currency"),
-    ),
-    "organiser": (
-        Organiser,
-        "bookings__organiser",
-        ("id", "name", "time_zone", "contact_email", "contact_phone"),
-    ),
-    "attendee": (
-        Attendee,
-        "bookings__attendees",
-        ("id", "booking", "ticket_type", "name", "is_child", "price"),
-    ),
-    "ticket_type": (TicketType, "bookings__attendees__ticket_type", ("id", "name")),
-}
-
-
-def _confirmation_rows(booking: int):
-    return (
-        Event.objects.filter(
-            bookings__pk=booking,
-            bookings__status=Booking.Status.CONFIRMED,
-            bookings__confirmation_sent_at__isnull=True,
-        )
-        .values(
-            "id",
-            "title",
-            "venue",
-            "starts_at",
-            "ends_at",
-            **{
-                f"c_{part}_{name}": F(f"{path}__{name}")
-                for part, (_, path, names) in _PARTS.items()
-                for name in names
-            },
-        )
-        .order_by("bookings__attendees__pk")
-    )
-
-
-_CONFIRMATION = Prepared(_confirmation_rows, booking=-930_000_001)
-
-
-def _part(row, part: str):
-    """The `part` columns of a row as a model instance; None where the outer join found none."""
-    model, _, names = _PARTS[part]
-    if getattr(row, f"c_{part}_id") is None:
-        return None
-    # `from_db` takes the values in the model's own field order.
-    fields = [field for field in model._meta.concrete_fields if field.name in names]
-    return model.from_db(
-        connection.alias,
-        [field.attname for field in fields],
-        [field.to_python(getattr(row, f"c_{part}_{field.name}")) for field in fields],
-    )
+# field). One row per attendee.
+_CONFIRMATION = Prepared(
+    lambda booking: Event.objects.filter(
+        bookings__pk=booking,
+        bookings__status=Booking.Status.CONFIRMED,
+        bookings__confirmation_sent_at__isnull=True,
+    ).order_by("bookings__attendees__pk"),
+    fields=("id", "title", "venue", "starts_at", "ends_at"),
+    parts={
+        "booking": (
+            Booking,
+            "bookings",
+            ("id", "event", "organiser", "reference", "status", "booker_name", "booker_email", "link_secret")
+            + ("total", "discount", "discount_reason", "currency"),
+        ),
+        "organiser": (
+            Organiser,
+            "bookings__organiser",
+            ("id", "name", "time_zone", "contact_email", "contact_phone"),
+        ),
+        "attendee": (
+            Attendee,
+            "bookings__attendees",
+            ("id", "booking", "ticket_type", "name", "is_child", "price"),
+        ),
+        "ticket_type": (TicketType, "bookings__attendees__ticket_type", ("id", "name")),
+    },
+    booking=-930_000_001,
+)
 
 
 def _unsent_confirmation(booking_id: int) -> tuple[Booking, list[Attendee]] | None:
     """The confirmed booking with its event, organiser and attendees (in booking order, with their
     ticket types), unless its confirmation went out already."""
-    rows = list(_CONFIRMATION.raw(booking=booking_id))
+    rows = _CONFIRMATION.fetch(booking=booking_id)
     if not rows:
         return None
-    event = rows[0]
-    booking, organiser = _part(event, "booking"), _part(event, "organiser")
+    event, booking, organiser, *_ = rows[0]
     booking.event, booking.organiser = event, organiser
     attendees = []
-    for row in rows:
-        attendee = _part(row, "attendee")
+    for *_, attendee, ticket_type in rows:
         if attendee is not None:
-            attendee.booking, attendee.ticket_type = booking, _part(row, "ticket_type")
+            attendee.booking, attendee.ticket_type = booking, ticket_type
             attendees.append(attendee)
     return booking, attendees
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch, Q, Sum
 from django.http import Http404
@@ -31,6 +31,7 @@ from bookings.models import (
 from memberships.services import membership_discount_for
 from portal.models import Organiser
 from portal.money import MAX_AMOUNT
+from portal.sql import Prepared
 
 TAB_PAGE_SIZE = 20
 
@@ -44,20 +45,58 @@ def event_list_public(*, organiser):
     )
 
 
+# The booking page's reads: every booking POST makes them, and compiling their querysets cost
+# more than running them (bench/RESULTS.md, 2026-11-30), so they are compiled once (`Prepared`).
+_EVENT_PUBLIC = Prepared(
+    lambda slug, code: Event.objects.filter(organiser__slug=slug, code=code),
+    parts={
+        "organiser": (
+            Organiser,
+            "organiser",
+            [f.name for f in Organiser._meta.concrete_fields],
+        )
+    },
+    slug="\x00organiser-slug\x00",
+    code=uuid.UUID(int=940_000_001),
+)
+_TICKET_TYPES = Prepared(
+    lambda organiser, event: (
+        TicketType.objects.for_organiser(organiser).filter(event=event).order_by("position", "pk")
+    ),
+    organiser=-940_000_002,
+    event=-940_000_003,
+)
+_FORM_FIELDS = Prepared(
+    lambda organiser, event: (
+        BookingFormField.objects.for_organiser(organiser)
+        .filter(Q(event=event) | Q(event__isnull=True))
+        .order_by("position", "pk")
+    ),
+    organiser=-940_000_004,
+    event=-940_000_005,
+)
+
+
 def event_get_public(*, org_slug: str, code) -> Event:
     """An organiser's event by the organiser's slug and the event's public code, with its
     organiser; another organiser's event (or an unknown slug, or a code that is no UUID) is a 404."""
     try:
-        return Event.objects.select_related("organiser").get(organiser__slug=org_slug, code=code)
-    except (Event.DoesNotExist, ValidationError):
+        code = uuid.UUID(str(code))
+    except ValueError:
         raise Http404 from None
+    found = _EVENT_PUBLIC.fetch(slug=org_slug, code=code)
+    if not found:
+        raise Http404
+    ((event, organiser),) = found
+    event.organiser = organiser
+    return event
 
 
 def ticket_type_list_for_event(*, event: Event) -> list[TicketType]:
     """The event's ticket types in their order, each knowing its event."""
-    ticket_types = list(
-        TicketType.objects.for_organiser(event.organiser_id).filter(event=event).order_by("position", "pk")
-    )
+    ticket_types = [
+        ticket_type for (ticket_type,) in _TICKET_TYPES.fetch(organiser=event.organiser_id, event=event.pk)
+    ]
     for ticket_type in ticket_types:
         ticket_type.event = event
     return ticket_types
@@ -66,11 +105,7 @@ def ticket_type_list_for_event(*, event: Event) -> list[TicketType]:
 def booking_form_field_list_for_event(*, event: Event) -> list[BookingFormField]:
     """The questions the booking form asks for `event`: its own fields if it has any, else the
     organiser's defaults (an event's fields replace the defaults; they are not added to them)."""
-    fields = list(
-        BookingFormField.objects.for_organiser(event.organiser_id)
-        .filter(Q(event=event) | Q(event__isnull=True))
-        .order_by("position", "pk")
-    )
+    fields = [field for (field,) in _FORM_FIELDS.fetch(organiser=event.organiser_id, event=event.pk)]
     own = [field for field in fields if field.event_id]
     return own or fields
 

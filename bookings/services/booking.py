@@ -95,7 +95,8 @@ _WITH_KEY = Prepared(
 
 
 def _booking_with_key(organiser_id: int, idempotency_key: str) -> Booking | None:
-    return next(iter(_WITH_KEY.raw(organiser=organiser_id, key=idempotency_key)), None)
+    found = _WITH_KEY.fetch(organiser=organiser_id, key=idempotency_key)
+    return found[0][0] if found else None
 
 
 @transaction.atomic
