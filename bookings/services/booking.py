@@ -127,7 +127,7 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
     # here). Held places are left out: some may have run out; the lock's count decides.
     if (
         request.waiting_offer is None
-        and len(tickets) > event.capacity - event.seats_taken
+        and len(tickets) > capacity.seats_left(event, held=0)
         and not _booking_with_key(event.organiser_id, request.idempotency_key)
     ):
         raise EventFull()
