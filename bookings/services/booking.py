@@ -9,6 +9,8 @@ from functools import partial
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.services import booker_create
 from bookings import capacity, selectors
 from bookings.exceptions import ERRORS, BookingError, EventFull, FormAlreadyUsed
 from bookings.models import (
@@ -233,9 +235,6 @@ def booking_place(
     An account asked for an address that already has one is not made and not refused (that would
     tell a stranger the address has an account): the booking is a guest's, `account_exists` says
     so, and the page emails the address's owner instead."""
-    from accounts.models import User
-    from accounts.services import booker_create
-
     email = request.booker.email
     if not new_account_password or User.objects.filter(email__iexact=email).exists():
         submitted = booking_submit(request=request, may_replay=may_replay)  # one transaction, no savepoint
