@@ -1,8 +1,8 @@
 """The organiser admin for events, bookings, attendance, booking forms, rules and waiting lists.
 
 Every admin here is scoped by `portal.admin.OrganiserScopedAdmin`. Status fields are read-only:
-cancelling an event, marking attendance and retrying refunds go through
-`bookings.organiser_services`, never through a form field.
+cancelling an event, changing its capacity, marking attendance and retrying refunds go through
+`bookings.services`, never through a form field.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from bookings import organiser_services
-from bookings import services as booking_services
+from bookings import services
+from bookings.exceptions import OrganiserError
 from bookings.models import (
     AccountCredit,
     Attendee,
@@ -258,6 +258,19 @@ class WaitingListInline(OrganiserScopedTabularInline):
         return False
 
 
+class EventForm(forms.ModelForm):
+    def clean_capacity(self):
+        capacity = self.cleaned_data["capacity"]
+        if self.instance.pk is not None and capacity is not None and "capacity" in self.changed_data:
+            # The admin saves in one transaction: the event stays locked from this check to the
+            # save, so no booking takes a place in between.
+            try:
+                services.event_capacity_check(event=self.instance, capacity_wanted=capacity)
+            except OrganiserError as error:
+                raise forms.ValidationError(error.message) from error
+        return capacity
+
+
 @admin.register(Event)
 class EventAdmin(OrganiserScopedAdmin):
     list_display = ["title", "organiser", "starts_at", "venue", "capacity", "booked", "waiting", "status"]
@@ -274,6 +287,7 @@ class EventAdmin(OrganiserScopedAdmin):
     )
     inlines = [TicketTypeInline, EventFormFieldInline, EventRulesInline, WaitingListInline]
     actions = ["cancel_events"]
+    form = EventForm
 
     def get_queryset(self, request):
         return (
@@ -321,7 +335,7 @@ class EventAdmin(OrganiserScopedAdmin):
         super().save_model(request, obj, form, change)
         if change and "capacity" in form.changed_data:
             # A raised capacity goes to the people waiting at once, not at the next periodic run.
-            booking_services.waiting_list_offer_places_now(event=obj)
+            services.waiting_list_offer_places_now(event=obj)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -375,7 +389,7 @@ class EventAdmin(OrganiserScopedAdmin):
     def _cancel(self, request, events):
         for event in events:
             try:
-                queued = organiser_services.event_cancel(event=event)
+                queued = services.event_cancel(event=event)
             except PortalError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 continue
@@ -604,7 +618,7 @@ class AttendeeAdmin(OrganiserScopedAdmin):
         for organiser in Organiser.objects.filter(pk__in=set(selected.values())):
             ids = [pk for pk, organiser_id in selected.items() if organiser_id == organiser.pk]
             try:
-                changed = organiser_services.attendance_mark(
+                changed = services.attendance_mark(
                     organiser=organiser, attendee_ids=ids, attendance=attendance
                 )
             except PortalError as exc:
@@ -665,6 +679,19 @@ class WaitingListEntryAdmin(OrganiserScopedAdmin):
     def has_add_permission(self, request, *args):
         return False
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.status == WaitingListEntry.Status.OFFERED:
+            fields.append("quantity")  # the offer holds that many places on the event
+        return fields
+
+    def delete_model(self, request, obj):
+        services.waiting_list_entries_close(entry_ids=[obj.pk], delete=True)
+
+    def delete_queryset(self, request, queryset):
+        # An offer's places go back to the event as its entry goes.
+        services.waiting_list_entries_close(entry_ids=queryset.values_list("pk", flat=True), delete=True)
+
     @admin.display(description=_("offer window"), ordering="offer_expires_at")
     def offer(self, obj):
         if obj.offer_expires_at is None:
@@ -723,9 +750,9 @@ class RefundAdmin(ReadOnlyMixin, OrganiserScopedAdmin):
         for refund in queryset.filter(status=Refund.Status.PENDING).select_related("booking"):
             try:
                 if refund.transfer_id is None:  # a cancellation: its email follows the money
-                    organiser_services.booking_settle_cancellation(booking=refund.booking)
+                    services.booking_settle_cancellation(booking=refund.booking)
                 else:
-                    organiser_services.refund_pay(refund=refund)
+                    services.refund_pay(refund=refund)
             except PortalError as exc:
                 failed += 1
                 self.message_user(request, f"{refund.booking}: {exc.message}", messages.ERROR)

@@ -9,10 +9,10 @@ class BookingsConfig(AppConfig):
         # adds to the registries of the packages below it (portal, accounts) is declared here.
         from accounts import claims, privacy
         from bookings import navigation as booking_navigation
-        from bookings.checkout import booking_checkout_session
         from bookings.claims import bookings_waiting_for_email
         from bookings.privacy import bookings_anonymise
         from bookings.services import (
+            booking_checkout_event,
             bookings_claim_for_verified_email,
             bookings_found_for_email,
             transfer_checkout_event,
@@ -27,7 +27,7 @@ class BookingsConfig(AppConfig):
             order=10,
             context=booking_navigation.organiser_page_events,
         )
-        stripe_events.checkout_handler_register("booking", booking_checkout_session)
+        stripe_events.checkout_handler_register("booking", booking_checkout_event)
         stripe_events.checkout_handler_register("transfer", transfer_checkout_event)
         # Bookings and waiting-list places made with an address join the account that proves it.
         claims.register(

@@ -10,7 +10,7 @@ from bookings.models import Attendee, Booking, Event, Refund, TicketType, Transf
 from portal.emails import send_once, send_templated_email
 from portal.models import Organiser
 from portal.money import format_money
-from portal.sql import Columns, fetch, split
+from portal.sql import Prepared
 
 
 def booking_send_confirmation(*, booking_id: int) -> bool:
@@ -36,47 +36,50 @@ def booking_send_confirmation(*, booking_id: int) -> bool:
     )
 
 
-# Only what the confirmation shows, in one hand-written query (`portal.sql`): a burst of
-# confirmations spent most of its time compiling the ORM's queries for these rows (issue 12).
-# tests/bookings/test_confirmation_email.py holds the email to its queries and checks each field.
-_BOOKING = Columns(
-    Booking,
-    "b",
-    *("id", "event", "organiser", "reference", "status", "booker_name", "booker_email", "link_secret"),
-    *("total", "discount", "discount_reason", "currency"),
+# What the confirmation shows, in one read: the fan-out after a burst of bookings runs it once per
+# email (tests/bookings/test_confirmation_email.py holds the email to its queries and checks each
+# field). One row per attendee.
+_CONFIRMATION = Prepared(
+    lambda booking: Event.objects.filter(
+        bookings__pk=booking,
+        bookings__status=Booking.Status.CONFIRMED,
+        bookings__confirmation_sent_at__isnull=True,
+    ).order_by("bookings__attendees__pk"),
+    fields=("id", "title", "venue", "starts_at", "ends_at"),
+    parts={
+        "booking": (
+            Booking,
+            "bookings",
+            ("id", "event", "organiser", "reference", "status", "booker_name", "booker_email", "link_secret")
+            + ("total", "discount", "discount_reason", "currency"),
+        ),
+        "organiser": (
+            Organiser,
+            "bookings__organiser",
+            ("id", "name", "time_zone", "contact_email", "contact_phone")
+            + ("logo", "logo_width", "logo_height", "accent_colour"),  # the email carries their branding
+        ),
+        "attendee": (
+            Attendee,
+            "bookings__attendees",
+            ("id", "booking", "ticket_type", "name", "is_child", "price"),
+        ),
+        "ticket_type": (TicketType, "bookings__attendees__ticket_type", ("id", "name")),
+    },
+    booking=-930_000_001,
 )
-_EVENT = Columns(Event, "e", "id", "title", "venue", "starts_at", "ends_at")
-_ORGANISER = Columns(
-    Organiser,
-    "o",
-    *("id", "name", "time_zone", "contact_email", "contact_phone"),
-    *("logo", "logo_width", "logo_height", "accent_colour"),  # the email carries their branding
-)
-_ATTENDEE = Columns(Attendee, "a", "id", "booking", "ticket_type", "name", "is_child", "price")
-_TICKET_TYPE = Columns(TicketType, "t", "id", "name")
 
 
 def _unsent_confirmation(booking_id: int) -> tuple[Booking, list[Attendee]] | None:
     """The confirmed booking with its event, organiser and attendees (in booking order, with their
     ticket types), unless its confirmation went out already."""
-    rows = fetch(
-        f"SELECT {_BOOKING}, {_EVENT}, {_ORGANISER}, {_ATTENDEE}, {_TICKET_TYPE}"
-        f" FROM {_BOOKING.table}"
-        f" JOIN {_EVENT.table} ON e.id = b.event_id"
-        f" JOIN {_ORGANISER.table} ON o.id = b.organiser_id"
-        f" LEFT JOIN {_ATTENDEE.table} ON a.booking_id = b.id"
-        f" LEFT JOIN {_TICKET_TYPE.table} ON t.id = a.ticket_type_id"
-        " WHERE b.id = %s AND b.status = %s AND b.confirmation_sent_at IS NULL"
-        " ORDER BY a.id",
-        [booking_id, Booking.Status.CONFIRMED],
-    )
+    rows = _CONFIRMATION.fetch(booking=booking_id)
     if not rows:
         return None
-    booking, event, organiser = split(rows[0], _BOOKING, _EVENT, _ORGANISER)
+    event, booking, organiser, *_ = rows[0]
     booking.event, booking.organiser = event, organiser
     attendees = []
-    for row in rows:
-        attendee, ticket_type = split(row[-len(_ATTENDEE) - len(_TICKET_TYPE) :], _ATTENDEE, _TICKET_TYPE)
+    for *_, attendee, ticket_type in rows:
         if attendee is not None:
             attendee.booking, attendee.ticket_type = booking, ticket_type
             attendees.append(attendee)
@@ -141,7 +144,6 @@ def transfer_send_confirmation(*, transfer_id: int) -> bool:
 
 def waiting_list_send_offer(*, entry_id: int) -> bool:
     """Email a waiting-list offer's signed booking link, once per offer."""
-    from bookings.services import offer_url
 
     def send(entry: WaitingListEntry) -> None:
         organiser = entry.event.organiser
@@ -153,7 +155,7 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
                 "entry": entry,
                 "event": entry.event,
                 "organiser": organiser,
-                "offer_url": offer_url(entry),
+                "offer_url": links.waiting_list_offer_url(entry),
             },
         )
 
@@ -166,8 +168,6 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
 def waiting_list_send_confirmation(*, entry_id: int) -> bool:
     """Ask an address's owner to confirm a waiting-list place asked for in their name, or, when
     they are already waiting, tell them so. Sent for every request (rate limited by the caller)."""
-    from bookings.services import waiting_confirm_url
-
     entry = WaitingListEntry.objects.select_related("event__organiser").filter(pk=entry_id).first()
     if entry is None or not (entry.is_open or entry.status == entry.Status.UNCONFIRMED):
         return False  # gone meanwhile (left, booked, expired): nothing to confirm
@@ -180,7 +180,44 @@ def waiting_list_send_confirmation(*, entry_id: int) -> bool:
             "entry": entry,
             "event": entry.event,
             "organiser": organiser,
-            "confirm_url": waiting_confirm_url(entry) if entry.status == entry.Status.UNCONFIRMED else "",
+            "confirm_url": links.waiting_list_confirm_url(entry)
+            if entry.status == entry.Status.UNCONFIRMED
+            else "",
         },
     )
     return True
+
+
+_CANCELLATION_EMAIL = {
+    Booking.CancelledBy.ORGANISER: "bookings/email/event_cancelled",
+    Booking.CancelledBy.BOOKER: "bookings/email/booking_cancelled",
+}
+
+
+def booking_send_cancelled(*, booking: Booking, refund: Refund | None) -> bool:
+    """Email the booker that their booking is cancelled (by the organiser's event cancellation
+    or by themselves). Sends once per booking; returns False when it had been sent already."""
+
+    def send(cancelled: Booking) -> None:
+        send_templated_email(
+            template_prefix=_CANCELLATION_EMAIL[cancelled.cancelled_by],
+            to=[cancelled.booker_email],
+            reply_to=[cancelled.organiser.contact_email] if cancelled.organiser.contact_email else None,
+            context=_cancelled_context(cancelled, refund),
+        )
+
+    cancelled = Booking.objects.filter(status=Booking.Status.CANCELLED).select_related("event", "organiser")
+    return send_once(rows=cancelled, pk=booking.pk, sent_field="cancellation_sent_at", send=send)
+
+
+def _cancelled_context(booking: Booking, refund: Refund | None) -> dict:
+    organiser = booking.organiser
+    return {
+        "booking": booking,
+        "event": booking.event,
+        "organiser": organiser,
+        "refund": refund,
+        "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
+        "fee_kept": format_money(refund.fee_kept, refund.currency) if refund and refund.fee_kept else "",
+        "portal_path": "/portal/events/?tab=cancelled",
+    }

@@ -9,6 +9,12 @@ class BookingError(PortalError):
     default_message = _("This booking could not be made.")
 
 
+class OrganiserError(PortalError):
+    """An organiser's change that can't be made; the admin shows the message."""
+
+    default_message = _("That could not be done.")
+
+
 class FormAlreadyUsed(BookingError):
     """A booking form's key names a booking this request may not land on (another browser's, or
     one made with other details). The booker gets the form again, with a fresh key."""
@@ -58,5 +64,22 @@ ERRORS = {
     "offer_too_many": _("Your held place covers %(quantity)s ticket(s)."),
     "too_expensive": _(
         "Sorry, that comes to more than we can take in one payment. Please book fewer tickets at a time."
+    ),
+}
+
+ORGANISER_ERRORS = {
+    "event_ended": _("“%(event)s” has already ended, so it can no longer be cancelled."),
+    "no_tracking": _(
+        "Attendance tracking is not switched on for %(organiser)s, so attendance can't be marked."
+    ),
+    "bad_attendance": _("Choose Attended, Did not attend or Not marked."),
+    "capacity_below_taken": _(
+        "%(taken)s places are already booked, so the capacity can't be lower than that. "
+        "To have fewer places, cancel bookings first."
+    ),
+    "capacity_below_held": _(
+        "%(taken)s places are booked and %(held)s are held for people on the waiting list, so the "
+        "capacity can't be lower than their total. To have fewer places, cancel bookings first, or "
+        "wait until the offers are booked or run out."
     ),
 }

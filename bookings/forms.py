@@ -13,7 +13,7 @@ from accounts.models import User
 from bookings.exceptions import ERRORS
 from bookings.models import BookingFormField
 from bookings.payment_fields import add_pass_and_voucher_fields
-from bookings.services import TicketRequest
+from bookings.services.booking import TicketRequest
 from portal.money import format_money
 
 MAX_TICKETS_PER_BOOKING = 20

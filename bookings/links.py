@@ -1,4 +1,4 @@
-"""Signed "View booking" links.
+"""Signed links: "View booking", and the waiting list's offer and confirmation links.
 
 A link names one booking and carries that booking's current link secret (128 random bits). It
 expires 90 days after the event ends. Opening a link grants this browser session that one
@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from bookings.models import Booking, new_link_secret
+from bookings.models import Booking, Event, WaitingListEntry, new_link_secret
 
 SALT = "bookings.view-booking-link"
 LINK_LIFETIME_AFTER_EVENT = timedelta(days=90)
@@ -92,3 +92,51 @@ def secret_after_transfer(secret: str, transfer_id: int) -> str:
     SECRET_KEY, yet known to the one session holding both the old secret and this transfer."""
     digest = salted_hmac("bookings.link-after-transfer", f"{secret}:{transfer_id}", algorithm="sha256")
     return digest.hexdigest()[:32]  # 128 bits, like new_link_secret()
+
+
+# The waiting list ---------------------------------------------------------------------------------
+#
+# An offer's link names the entry; the offer itself (its window, whether it was used) is checked
+# on the entry, so the link needs no expiry of its own. A confirmation link proves the mailbox
+# and lasts a week.
+
+OFFER_SALT = "bookings.waiting-list-offer"
+CONFIRM_SALT = "bookings.waiting-list-confirm"
+CONFIRM_LINK_LIFETIME = timedelta(days=7)
+
+
+def waiting_list_offer_token(entry: WaitingListEntry) -> str:
+    return signing.dumps(str(entry.code), salt=OFFER_SALT)
+
+
+def waiting_list_offer_url(entry: WaitingListEntry) -> str:
+    path = reverse("event_book", args=[entry.event.organiser.slug, entry.event.code])
+    return f"{settings.SITE_URL}{path}?offer={waiting_list_offer_token(entry)}"
+
+
+def waiting_list_offer_for_token(*, event: Event, token: str) -> WaitingListEntry | None:
+    """The live offer a signed link names for `event`, or None (tampered, used, expired)."""
+    try:
+        code = signing.loads(token, salt=OFFER_SALT)
+    except signing.BadSignature:
+        return None
+    entry = WaitingListEntry.objects.filter(code=code, event=event).first()
+    return entry if entry is not None and entry.offer_is_live else None
+
+
+def waiting_list_confirm_url(entry: WaitingListEntry) -> str:
+    token = signing.dumps(str(entry.code), salt=CONFIRM_SALT)
+    return settings.SITE_URL + reverse("bookings:waiting_confirm", args=[token])
+
+
+def waiting_list_entry_for_confirm_token(token: str) -> WaitingListEntry | None:
+    """The place a confirmation link names, or None (tampered, older than a week, or the place
+    is closed: left, booked, expired)."""
+    try:
+        code = signing.loads(token, salt=CONFIRM_SALT, max_age=CONFIRM_LINK_LIFETIME)
+    except signing.BadSignature:
+        return None
+    entry = WaitingListEntry.objects.select_related("event", "organiser").filter(code=code).first()
+    if entry is None or not (entry.is_open or entry.status == WaitingListEntry.Status.UNCONFIRMED):
+        return None
+    return entry

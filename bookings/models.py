@@ -27,6 +27,9 @@ def new_link_secret() -> str:
     return secrets.token_urlsafe(16)  # 128 random bits
 
 
+SEAT_COUNTERS = ("seats_taken", "seats_held")
+
+
 class EventQuerySet(OrganiserQuerySet):
     def scheduled(self):
         return self.filter(status=Event.Status.SCHEDULED)
@@ -49,6 +52,12 @@ class Event(TenantModel):
     capacity = models.PositiveIntegerField(help_text=_("Seats across all ticket types."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The seat counters (bookings.capacity): tickets of confirmed and pending bookings, and places
+    # held for waiting-list offers. Written only by the services that take and free places, with
+    # this row locked; never by a form or a plain save (see `save`).
+    # (A database default too, for rows inserted by SQL: seed_scale.)
+    seats_taken = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    seats_held = models.PositiveIntegerField(default=0, db_default=0, editable=False)
 
     objects = EventQuerySet.as_manager()
 
@@ -59,10 +68,27 @@ class Event(TenantModel):
             models.CheckConstraint(
                 condition=Q(ends_at__gte=models.F("starts_at")), name="event_ends_after_it_starts"
             ),
+            models.CheckConstraint(
+                condition=Q(seats_taken__lte=models.F("capacity") - models.F("seats_held")),
+                name="event_seats_within_capacity",
+                violation_error_message=_("More places are booked or held than the capacity allows."),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        # An instance read before a booking (the admin's form, a script) carries counters that are
+        # out of date by the time it is saved: writing them back would lose seats. The services
+        # name the counters in `update_fields` when they mean to write them.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in SEAT_COUNTERS
+            ]
+        super().save(*args, **kwargs)
 
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at < self.starts_at:

@@ -8,6 +8,7 @@ from django.db.models import Q
 from accounts.privacy import DELETED_ANSWER, DELETED_ATTENDEE, DELETED_NAME, Erasure
 from bookings.links import revoke_links
 from bookings.models import AccountCredit, Attendee, Booking, BookingFormResponse, WaitingListEntry
+from bookings.services import waiting_list_entries_close
 
 
 def bookings_anonymise(erasure: Erasure) -> None:
@@ -16,6 +17,16 @@ def bookings_anonymise(erasure: Erasure) -> None:
     with their tickets, amounts and dates, for the organisers' reports; every View booking link to
     them is revoked."""
     user = erasure.user
+    # A place kept open for nobody would hold a seat back from the next person waiting. Closed
+    # first: an offer's places go back on its event's row, which is locked before any booking row.
+    entries = WaitingListEntry.objects.filter(Q(user=user) | erasure.by_email("email"))
+    entry_ids = list(entries.values_list("pk", flat=True))
+    waiting_list_entries_close(entry_ids=entry_ids)
+    WaitingListEntry.objects.filter(pk__in=entry_ids).update(
+        name=DELETED_NAME, email=erasure.placeholder_email
+    )
+    erasure.anonymised(WaitingListEntry, entry_ids)
+
     bookings = list(
         Booking.objects.select_for_update()
         .filter(Q(user=user) | (Q(user__isnull=True) & erasure.by_email("booker_email")))
@@ -33,17 +44,6 @@ def bookings_anonymise(erasure: Erasure) -> None:
     Attendee.objects.filter(pk__in=attendee_ids).update(name=DELETED_ATTENDEE)
     erasure.anonymised(Attendee, attendee_ids)
     BookingFormResponse.objects.filter(booking__in=booking_ids).update(answer=DELETED_ANSWER)
-
-    # A place kept open for nobody would hold a seat back from the next person waiting.
-    entries = WaitingListEntry.objects.filter(Q(user=user) | erasure.by_email("email"))
-    entry_ids = list(entries.values_list("pk", flat=True))
-    WaitingListEntry.objects.filter(
-        pk__in=entry_ids, status__in=["unconfirmed", "waiting", "offered"]
-    ).update(status=WaitingListEntry.Status.LEFT, offer_expires_at=None)
-    WaitingListEntry.objects.filter(pk__in=entry_ids).update(
-        name=DELETED_NAME, email=erasure.placeholder_email
-    )
-    erasure.anonymised(WaitingListEntry, entry_ids)
 
     credits = AccountCredit.objects.filter(Q(user=user) | erasure.by_email("email"))
     credit_ids = list(credits.values_list("pk", flat=True))

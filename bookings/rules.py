@@ -9,8 +9,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bookings.exceptions import ERRORS
-from bookings.models import Booking, BookingFormField, BookingRules, Event
-from portal.sql import Columns, fetch
+from bookings.models import Booking, BookingRules, Event
 
 
 def rules_for_event(*, event: Event) -> BookingRules:
@@ -43,29 +42,28 @@ def transfer_targets_for_event(*, event: Event, rules: BookingRules | None = Non
     return events
 
 
+# Payments the gateway can give back; anything else paid (a pass, a voucher) becomes account credit.
+GATEWAY_PAYMENT_METHODS = {Booking.PaymentMethod.CARD, Booking.PaymentMethod.OFFLINE}
+
+
+def refund_method_for(*, booking: Booking, method: str, amount: int) -> str:
+    """The rules' refund method, except that "to the original payment" becomes account credit
+    when there is no card payment to give back (a pass, a voucher, no payment reference)."""
+    if (
+        method == BookingRules.RefundMethod.ORIGINAL
+        and amount
+        and (booking.payment_method not in GATEWAY_PAYMENT_METHODS or not booking.payment_reference)
+    ):
+        return BookingRules.RefundMethod.CREDIT
+    return method
+
+
 def refund_amounts(*, rules: BookingRules, total: int, keep_fee: bool) -> tuple[int, int]:
     """(amount given back, fee kept) for a booking of `total` minor units under `rules`."""
     if rules.refund_method == BookingRules.RefundMethod.NONE:
         return 0, 0
     fee = min(rules.cancellation_fee, total) if keep_fee else 0
     return total - fee, fee
-
-
-_FORM_FIELD = Columns(BookingFormField, "f")
-
-
-def booking_form_fields_for_event(*, event: Event) -> list[BookingFormField]:
-    """The questions the booking form asks for `event`: its own fields if it has any, else the
-    organiser's defaults (an event's fields replace the defaults; they are not added to them).
-    Hand-written (`portal.sql`): the booking POST asks this every time (issue 12)."""
-    rows = fetch(
-        f"SELECT {_FORM_FIELD} FROM {_FORM_FIELD.table}"
-        " WHERE f.organiser_id = %s AND (f.event_id = %s OR f.event_id IS NULL) ORDER BY f.position, f.id",
-        [event.organiser_id, event.pk],
-    )
-    fields = [_FORM_FIELD.instance(row) for row in rows]
-    own = [field for field in fields if field.event_id]
-    return own or fields
 
 
 def _common_block(booking: Booking, now) -> str:

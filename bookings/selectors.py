@@ -1,22 +1,37 @@
-"""Reads of events and bookings that span relations."""
+"""Reads of events and bookings: the pages' queries, places left, prices and quotes."""
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from bookings import links
-from bookings.models import Attendee, Booking, Event, TicketType, Transfer, WaitingListEntry
+from bookings import capacity, links
+from bookings import rules as booking_rules
+from bookings.exceptions import ERRORS, BookingError
+from bookings.models import (
+    Attendee,
+    Booking,
+    BookingFormField,
+    BookingRules,
+    Event,
+    Refund,
+    TicketType,
+    Transfer,
+    WaitingListEntry,
+)
+from bookings.pricing import member_discount_percent
 from portal.models import Organiser
-from portal.sql import Columns, fetch, param, split
+from portal.money import MAX_AMOUNT
+from portal.sql import Prepared
 
 TAB_PAGE_SIZE = 20
 
@@ -30,38 +45,100 @@ def event_list_public(*, organiser):
     )
 
 
-# The booking page's reads, hand-written (`portal.sql`): on the booking POST, compiling the ORM's
-# queries for these rows cost three times what running them did (issue 12's contention benchmark).
-_EVENT = Columns(Event, "e")
-_ORGANISER = Columns(Organiser, "o")
-_TICKET_TYPE = Columns(TicketType, "t")
+# The booking page's reads: every booking POST makes them, and compiling their querysets cost
+# more than running them (bench/RESULTS.md, 2026-11-30), so they are compiled once (`Prepared`).
+_EVENT_PUBLIC = Prepared(
+    lambda slug, code: Event.objects.filter(organiser__slug=slug, code=code),
+    parts={
+        "organiser": (
+            Organiser,
+            "organiser",
+            [f.name for f in Organiser._meta.concrete_fields],
+        )
+    },
+    slug="\x00organiser-slug\x00",
+    code=uuid.UUID(int=940_000_001),
+)
+_TICKET_TYPES = Prepared(
+    lambda organiser, event: (
+        TicketType.objects.for_organiser(organiser).filter(event=event).order_by("position", "pk")
+    ),
+    organiser=-940_000_002,
+    event=-940_000_003,
+)
+_FORM_FIELDS = Prepared(
+    lambda organiser, event: (
+        BookingFormField.objects.for_organiser(organiser)
+        .filter(Q(event=event) | Q(event__isnull=True))
+        .order_by("position", "pk")
+    ),
+    organiser=-940_000_004,
+    event=-940_000_005,
+)
 
 
-def event_get_public(*, org_slug: str, code):
-    """An organiser's event by the organiser's slug and the event's public code, with its organiser,
-    in one lookup; another organiser's event (or an unknown slug) is a 404."""
-    rows = fetch(
-        f"SELECT {_EVENT}, {_ORGANISER} FROM {_EVENT.table} JOIN {_ORGANISER.table} ON o.id = e.organiser_id"
-        " WHERE o.slug = %s AND e.code = %s",
-        [org_slug, param(Event, "code", code)],
-    )
-    if not rows:
+def event_get_public(*, org_slug: str, code) -> Event:
+    """An organiser's event by the organiser's slug and the event's public code, with its
+    organiser; another organiser's event (or an unknown slug, or a code that is no UUID) is a 404."""
+    try:
+        code = uuid.UUID(str(code))
+    except ValueError:
+        raise Http404 from None
+    found = _EVENT_PUBLIC.fetch(slug=org_slug, code=code)
+    if not found:
         raise Http404
-    event, organiser = split(rows[0], _EVENT, _ORGANISER)
+    ((event, organiser),) = found
     event.organiser = organiser
     return event
 
 
-def ticket_types_for_event(event: Event) -> list[TicketType]:
+def ticket_type_list_for_event(*, event: Event) -> list[TicketType]:
     """The event's ticket types in their order, each knowing its event."""
-    rows = fetch(
-        f"SELECT {_TICKET_TYPE} FROM {_TICKET_TYPE.table} WHERE t.event_id = %s ORDER BY t.position, t.id",
-        [event.pk],
-    )
-    ticket_types = [_TICKET_TYPE.instance(row) for row in rows]
+    ticket_types = [
+        ticket_type for (ticket_type,) in _TICKET_TYPES.fetch(organiser=event.organiser_id, event=event.pk)
+    ]
     for ticket_type in ticket_types:
         ticket_type.event = event
     return ticket_types
+
+
+def booking_form_field_list_for_event(*, event: Event) -> list[BookingFormField]:
+    """The questions the booking form asks for `event`: its own fields if it has any, else the
+    organiser's defaults (an event's fields replace the defaults; they are not added to them)."""
+    fields = [field for (field,) in _FORM_FIELDS.fetch(organiser=event.organiser_id, event=event.pk)]
+    own = [field for field in fields if field.event_id]
+    return own or fields
+
+
+# Places -----------------------------------------------------------------------------------------
+
+
+def seats_left(event: Event, *, offer: WaitingListEntry | None = None, loaded: bool = False) -> int:
+    """The places anyone may book on `event` now; with a live `offer`, the places its holder may
+    book (`capacity.seats_left`, the rule). The event's counters are read again, unless the caller
+    says the event was `loaded` moments ago (the booking page, which just read it)."""
+    if not loaded:
+        event = Event.objects.only("capacity", "seats_taken", "seats_held").get(pk=event.pk)
+    return capacity.seats_left(event, offer=offer, held=capacity.held_live(event))
+
+
+def seats_left_by_event(events) -> dict[int, int]:
+    """`seats_left` for events just loaded (a list of them): one query at most, for the places
+    held for offers."""
+    events = list(events)
+    holding = [event.pk for event in events if event.seats_held]
+    held = {}
+    if holding:
+        held = dict(
+            WaitingListEntry.objects.filter(
+                event_id__in=holding,
+                status=WaitingListEntry.Status.OFFERED,
+                offer_expires_at__gt=timezone.now(),
+            )
+            .values_list("event_id")
+            .annotate(n=Sum("quantity"))
+        )
+    return {event.pk: capacity.seats_left(event, held=held.get(event.pk, 0)) for event in events}
 
 
 def booking_get_for_viewer(*, request, reference, with_history: bool = False):
@@ -122,8 +199,8 @@ def booking_tab_for_booker(
     """One page of a booker's Events tab: upcoming, cancelled or past bookings (past attendees
     carry their `status_label`), or waiting-list places. A fixed number of queries whatever the
     booker holds. For bookings: one count, the page's ids and `updated_at`s with their attendees',
-    and, only when the cards must be drawn, the page's bookings and their attendees (issue 12:
-    loading 20 bookings with events, organisers and attendees was most of a cached page's cost)."""
+    and, only when the cards must be drawn, the page's bookings and their attendees (loading them
+    is most of what a page costs, so a page whose cards are cached skips it)."""
     now = timezone.now()
     if tab == "waiting":
         rows = WaitingListEntry.objects.filter(
@@ -188,7 +265,7 @@ def _booking_cards(ids: list[int], tab: str) -> list[Booking]:
     return cards
 
 
-def organisers_of_booker(*, user):
+def organiser_list_for_booker(*, user):
     """Organisers the booker has bookings or waiting-list places with, for the filter."""
     return Organiser.objects.filter(
         Q(pk__in=Booking.objects.filter(user=user).values("organiser_id"))
@@ -205,8 +282,140 @@ def attendance_label(attendee: Attendee, organiser: Organiser) -> str:
     return "Attended"
 
 
-def waiting_entry_for_booker(*, user, code) -> WaitingListEntry:
+def waiting_list_entry_get_for_booker(*, user, code) -> WaitingListEntry:
     """A booker's own waiting-list place; anyone else's is a 404."""
     return get_object_or_404(
         WaitingListEntry.objects.select_related("event", "organiser").filter(user=user), code=code
     )
+
+
+# Prices and quotes --------------------------------------------------------------------------------
+
+
+def member_discount(*, user, organiser: Organiser, subtotal: int) -> tuple[int, str]:
+    """A member's percentage off, rounded down to the minor unit, and how the booker sees it."""
+    if user is None or not subtotal:
+        return 0, ""
+    percent, name = member_discount_percent(user=user, organiser=organiser)
+    if not percent:
+        return 0, ""
+    return subtotal * percent // 100, f"{name} member discount ({percent}%)"
+
+
+@dataclass(frozen=True)
+class CancelQuote:
+    """What cancelling now gives back: the card refund (an unsaved Refund: amount, method, fee
+    kept), the pass uses and the gift-voucher money that go back."""
+
+    refund: Refund
+    pass_uses_back: int = 0
+    voucher_back: int = 0
+
+
+def cancel_quote(*, booking: Booking) -> CancelQuote:
+    rules = booking_rules.rules_for_event(event=booking.event)
+    amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=True)
+    method = booking_rules.refund_method_for(booking=booking, method=rules.refund_method, amount=amount)
+    refund = Refund(booking=booking, method=method, amount=amount, fee_kept=fee, currency=booking.currency)
+    if method == BookingRules.RefundMethod.NONE:
+        return CancelQuote(refund=refund)
+    spent_pass = getattr(booking, "pass_redemption", None)
+    spent_voucher = getattr(booking, "voucher_redemption", None)
+    fee_left = rules.cancellation_fee - fee
+    return CancelQuote(
+        refund=refund,
+        pass_uses_back=spent_pass.uses if spent_pass and not spent_pass.returned_at else 0,
+        voucher_back=max(spent_voucher.amount - fee_left, 0)
+        if spent_voucher and not spent_voucher.returned_at
+        else 0,
+    )
+
+
+@dataclass(frozen=True)
+class TransferQuote:
+    """A move priced by the rules: what the booking will cost, and how the difference is settled."""
+
+    booking: Booking
+    ticket_type: TicketType
+    seats: int
+    new_discount: int
+    new_discount_reason: str
+    new_total: int
+    refund_amount: int
+    refund_method: str
+
+    @property
+    def to_event(self) -> Event:
+        return self.ticket_type.event
+
+    @property
+    def difference(self) -> int:
+        return self.new_total - self.booking.total
+
+    @property
+    def to_pay(self) -> int:
+        return max(self.difference, 0)
+
+
+def transfer_quote(
+    *, booking: Booking, ticket_type: TicketType, rules: BookingRules | None = None
+) -> TransferQuote:
+    """Price moving `booking` to `ticket_type` (all its tickets), or raise BookingError saying why
+    the organiser's rules refuse it. Seats are checked again, under lock, by `transfer_create`."""
+    rules = rules or booking_rules.rules_for_event(event=booking.event)
+    if reason := booking_rules.transfer_blocked_reason(booking=booking, rules=rules):
+        raise BookingError(reason)
+    targets = booking_rules.transfer_targets_for_event(event=booking.event, rules=rules)
+    if not targets.filter(pk=ticket_type.event_id).exists():
+        raise BookingError(ERRORS["target_not_allowed"])
+    attendees = list(booking.attendees.all())
+    if ticket_type.event_id == booking.event_id and all(
+        a.ticket_type_id == ticket_type.pk for a in attendees
+    ):
+        raise BookingError(ERRORS["same_ticket"])
+    subtotal = ticket_type.price * len(attendees)
+    discount, discount_reason = member_discount(
+        user=booking.user, organiser=booking.organiser, subtotal=subtotal
+    )
+    new_total = subtotal - discount
+    if new_total > MAX_AMOUNT:
+        raise BookingError(ERRORS["too_expensive"])
+    difference = new_total - booking.total
+    if reason := booking_rules.price_difference_block(rules=rules, difference=difference):
+        raise BookingError(reason)
+    refund_amount, refund_method = 0, BookingRules.RefundMethod.NONE
+    if difference < 0 and rules.price_difference == BookingRules.PriceDifference.SETTLE:
+        refund_method = booking_rules.refund_method_for(
+            booking=booking, method=rules.refund_method, amount=-difference
+        )
+        refund_amount = 0 if refund_method == BookingRules.RefundMethod.NONE else -difference
+    return TransferQuote(
+        booking=booking,
+        ticket_type=ticket_type,
+        seats=len(attendees),
+        new_discount=discount,
+        new_discount_reason=discount_reason,
+        new_total=new_total,
+        refund_amount=refund_amount,
+        refund_method=refund_method,
+    )
+
+
+def transfer_ticket_choices(*, booking: Booking, target: Event, rules: BookingRules):
+    """Step 2 of a move: each ticket type of `target` with its quote for this booking, or the
+    booker-readable reason it can't be had (the rules, or too few places left)."""
+    seats = len(booking.attendees.all())
+    left = seats_left(target, loaded=True) if target.pk != booking.event_id else seats
+    choices = []
+    for ticket_type in target.ticket_types.order_by("position", "pk"):
+        ticket_type.event = target
+        try:
+            quote = transfer_quote(booking=booking, ticket_type=ticket_type, rules=rules)
+        except BookingError as error:
+            choices.append((ticket_type, None, error.message))
+            continue
+        full = (
+            "" if left >= seats else str(ERRORS["ticket_full"] % {"left": left, "ticket": ticket_type.name})
+        )
+        choices.append((ticket_type, quote, full))
+    return choices

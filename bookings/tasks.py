@@ -1,9 +1,15 @@
-"""Celery entry points for bookings: each loads rows by id and calls one service."""
+"""Celery entry points for bookings: each loads rows by id and calls one service.
+
+The services enqueue these tasks (imported there as `<name>_task`), so a task imports its service
+when it runs, not when this module loads.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
+from bookings import emails
+from bookings.models import Booking, Refund
 from portal.emails import EMAIL_RETRY_ON as RETRY_ON
 from portal.exceptions import Busy, PaymentError
 
@@ -27,15 +33,11 @@ SETTLING = {
     max_retries=8,
 )
 def booking_send_confirmation(self, booking_id: int) -> bool:
-    from bookings import emails
-
     return emails.booking_send_confirmation(booking_id=booking_id)
 
 
 @shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=5)
 def booking_send_new_links(self, email: str) -> int:
-    from bookings import emails
-
     return emails.booking_send_new_links(email=email)
 
 
@@ -51,12 +53,11 @@ def _retry_refund_later(task, exc: Exception) -> None:
 @shared_task(**SETTLING)
 def booking_settle_cancellation(self, booking_id: int) -> None:
     """Refund and email one cancelled booking, cancelled by the organiser or the booker (idempotent)."""
-    from bookings import organiser_services
-    from bookings.models import Booking
+    from bookings import services
 
     booking = Booking.objects.select_related("event", "organiser").get(pk=booking_id)
     try:
-        organiser_services.booking_settle_cancellation(booking=booking)
+        services.booking_settle_cancellation(booking=booking)
     except (PaymentError, Busy) as exc:
         _retry_refund_later(self, exc)
 
@@ -64,13 +65,12 @@ def booking_settle_cancellation(self, booking_id: int) -> None:
 @shared_task(**SETTLING)
 def transfer_settle(self, transfer_id: int) -> None:
     """Pay a transfer's refund, if any, then email the booker once (idempotent)."""
-    from bookings import emails, organiser_services
-    from bookings.models import Refund
+    from bookings import services
 
     refund = Refund.objects.filter(transfer_id=transfer_id).first()
     try:
         if refund is not None:
-            organiser_services.refund_pay(refund=refund)
+            services.refund_pay(refund=refund)
     except (PaymentError, Busy) as exc:
         _retry_refund_later(self, exc)
         return
@@ -79,15 +79,11 @@ def transfer_settle(self, transfer_id: int) -> None:
 
 @shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
 def waiting_list_send_offer(self, entry_id: int) -> bool:
-    from bookings import emails
-
     return emails.waiting_list_send_offer(entry_id=entry_id)
 
 
 @shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=5)
 def waiting_list_send_confirmation(self, entry_id: int) -> bool:
-    from bookings import emails
-
     return emails.waiting_list_send_confirmation(entry_id=entry_id)
 
 

@@ -18,7 +18,7 @@ from accounts import services as accounts
 from bookings import form_keys, forms, links, rules, selectors, services
 from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed
 from bookings.models import TicketType
-from bookings.tasks import booking_send_new_links
+from bookings.tasks import booking_send_new_links as booking_send_new_links_task
 from portal import ratelimit
 from portal.exceptions import PortalError
 from portal.htmx import render_page
@@ -29,8 +29,7 @@ TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), 
 
 
 def _cards_key(user, tab: str, organiser, freshness: list[str] | None) -> str | None:
-    """The cache key of a page of booking cards (issue 12: rendering 20 cards is most of the
-    page's cost). It changes whenever anything a card shows changes: which rows are on the page,
+    """The cache key of a page of booking cards (rendering 20 cards is most of the page's cost). It changes whenever anything a card shows changes: which rows are on the page,
     and the updated_at of each booking, its event, its organiser, its attendees and their ticket
     types (`freshness`, from the selector; every writer sets updated_at, also in
     queryset.update()). Waiting-list cards show a live offer window, so that tab is not cached.
@@ -48,7 +47,7 @@ def event_list(request):
     tab = request.GET.get("tab", "upcoming")
     if tab not in dict(TABS):
         tab = "upcoming"
-    organisers = list(selectors.organisers_of_booker(user=request.user))
+    organisers = list(selectors.organiser_list_for_booker(user=request.user))
     organiser = next((o for o in organisers if o.slug == request.GET.get("organiser")), None)
     shown = selectors.booking_tab_for_booker(
         user=request.user, tab=tab, organiser=organiser, page=request.GET.get("page", 1)
@@ -75,11 +74,11 @@ def event_book(request, org_slug: str, code):
     source = request.POST if request.method == "POST" else request.GET
     # A waiting-list offer's signed link: its holder may also book the places held for them.
     offer_token = source.get("offer", "")[:200]
-    offer = services.offer_for_token(event=event, token=offer_token) if offer_token else None
+    offer = links.waiting_list_offer_for_token(event=event, token=offer_token) if offer_token else None
     context = {
         "organiser": organiser,
         "event": event,
-        "seats_left": services.seats_left(event, offer=offer),
+        "seats_left": selectors.seats_left(event, offer=offer, loaded=True),
         "offer": offer,
         "offer_token": offer_token if offer else "",
         "offer_gone": bool(offer_token) and offer is None,
@@ -90,7 +89,7 @@ def event_book(request, org_slug: str, code):
     quantities = forms.TicketQuantitiesForm(
         source if any(k.startswith("qty_") for k in source) else None,
         event=event,
-        ticket_types=selectors.ticket_types_for_event(event),
+        ticket_types=selectors.ticket_type_list_for_event(event=event),
         seats_left=context["seats_left"],
     )
     context["quantities"] = quantities
@@ -101,14 +100,14 @@ def event_book(request, org_slug: str, code):
     details = forms.BookingDetailsForm(
         request.POST if request.method == "POST" else None,
         ticket_slots=quantities.ticket_slots(),
-        form_fields=rules.booking_form_fields_for_event(event=event),
+        form_fields=selectors.booking_form_field_list_for_event(event=event),
         user=request.user,
         idempotency_key=form_keys.issue(request.session) if request.method == "GET" else None,
     )
     context["details"] = details
     if request.method == "POST" and details.is_valid():
         try:
-            placed = _place_booking(request, event, details, offer, seats_left=context["seats_left"])
+            placed = _place_booking(request, event, details, offer)
         except FormAlreadyUsed as error:
             details.replace_key(form_keys.issue(request.session))
             details.add_error(None, error.message)
@@ -148,30 +147,34 @@ def _voucher_failures_limited(place_booking):
 
 
 @_voucher_failures_limited
-def _place_booking(request, event, details, offer=None, seats_left=None):
+def _place_booking(request, event, details, offer=None):
     data = details.cleaned_data
     voucher_code = data.get("voucher_code") or ""
     key = data["idempotency_key"]
     wants_account = bool(data.get("create_account"))
     if wants_account and ratelimit.rate_limited(request, "booking-account", period=3600, per_client=10):
         raise BookingError(ERRORS["too_many_accounts"])
-    placed = services.booking_place(
+    booking_request = services.BookingRequest(
         event=event,
-        booker_name=data["booker_name"],
-        booker_email=data["booker_email"],
-        booker_phone=data["booker_phone"],
-        user=details.user,
+        booker=services.Booker(
+            name=data["booker_name"],
+            email=data["booker_email"],
+            phone=data["booker_phone"],
+            user=details.user,
+        ),
         tickets=details.tickets(),
         answers=details.answers(),
         idempotency_key=key,
-        # Only the session the form was given to may land on a booking made with its key.
-        may_replay=form_keys.issued_to(request.session, key),
         booked_from=reverse("organiser_page", args=[event.organiser.slug]),
-        new_account_password=data["password"] if wants_account else None,
         waiting_offer=offer,
         pass_=data.get("use_pass"),
         voucher_code=voucher_code,
-        seats_left_seen=seats_left,
+    )
+    placed = services.booking_place(
+        request=booking_request,
+        new_account_password=data["password"] if wants_account else None,
+        # Only the session the form was given to may land on a booking made with its key.
+        may_replay=form_keys.issued_to(request.session, key),
     )
     if placed.new_account is not None:  # only the submit that made the account logs in to it
         login(request, placed.new_account, backend="django.contrib.auth.backends.ModelBackend")
@@ -252,7 +255,7 @@ def _waiting_list_join(request, event, data: dict):
 def waiting_confirm(request, token: str):
     """The emailed confirmation link: a page that asks, then a POST that confirms (a mail
     scanner fetching the link confirms nothing)."""
-    entry = services.waiting_entry_for_confirm_token(token)
+    entry = links.waiting_list_entry_for_confirm_token(token)
     if entry is None:
         return _private(render(request, "bookings/waiting_confirm_invalid.html", status=404))
     context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}
@@ -317,7 +320,7 @@ def booking_link_request(request):
         if not ratelimit.rate_limited(
             request, "new-link", period=3600, subject=email, per_client=20, per_subject=5
         ):
-            booking_send_new_links.delay(email)
+            booking_send_new_links_task.delay(email)
         messages.success(request, f"If we have bookings for {email}, a new link is on its way.")
         return redirect("bookings:booking_link_request")
     return _private(render(request, "bookings/link_request.html", {"form": form}))
@@ -364,7 +367,7 @@ def booking_cancel(request, reference: str):
     context = {"booking": booking, "event": booking.event, "organiser": booking.organiser}
     if request.method == "POST":
         try:
-            services.cancel_booking(booking=booking)
+            services.booking_cancel(booking=booking)
         except PortalError as error:
             context["error"] = error.message
         else:
@@ -374,7 +377,7 @@ def booking_cancel(request, reference: str):
             return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
     blocked = rules.cancel_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
     context["blocked"] = context.get("error") or blocked
-    context["quote"] = None if blocked else services.cancel_quote(booking=booking)
+    context["quote"] = None if blocked else selectors.cancel_quote(booking=booking)
     return _dialog(request, "bookings/booking_cancel.html", context)
 
 
@@ -400,19 +403,19 @@ def booking_transfer(request, reference: str):
     target = targets.filter(code=source.get("event")).first() if _is_uuid(source.get("event")) else None
     if target is None:
         shown = list(targets[:50])
-        left = services.seats_left_by_event(shown)
+        left = selectors.seats_left_by_event(shown)
         context["targets"] = [(event, left[event.pk]) for event in shown]
         return _dialog(request, "bookings/booking_transfer.html", context)
     context.update(step=2, target=target)
     ticket_type = _ticket_type_of(target, source.get("ticket"))
     if ticket_type is None:
-        context["ticket_types"] = services.transfer_ticket_choices(
+        context["ticket_types"] = selectors.transfer_ticket_choices(
             booking=booking, target=target, rules=booking_rules
         )
         return _dialog(request, "bookings/booking_transfer.html", context)
     context.update(step=3, ticket_type=ticket_type)
     try:
-        context["quote"] = services.transfer_quote(
+        context["quote"] = selectors.transfer_quote(
             booking=booking, ticket_type=ticket_type, rules=booking_rules
         )
         if request.method == "POST":
@@ -424,7 +427,7 @@ def booking_transfer(request, reference: str):
 
 
 def _transfer_confirm(request, booking, ticket_type, source):
-    transfer = services.transfer_booking(
+    transfer = services.transfer_create(
         booking=booking,
         ticket_type=ticket_type,
         idempotency_key=(source.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
@@ -473,19 +476,19 @@ def _ticket_type_of(event, value):
 @require_GET
 @login_required
 def waiting_detail(request, code):
-    entry = selectors.waiting_entry_for_booker(user=request.user, code=code)
+    entry = selectors.waiting_list_entry_get_for_booker(user=request.user, code=code)
     context = {"entry": entry, "event": entry.event, "organiser": entry.organiser, "section": "events"}
     if entry.offer_is_live:
-        context["offer_url"] = services.offer_url(entry)
+        context["offer_url"] = links.waiting_list_offer_url(entry)
     return _private(render(request, "bookings/waiting_detail.html", context))
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def waiting_leave(request, code):
-    entry = selectors.waiting_entry_for_booker(user=request.user, code=code)
+    entry = selectors.waiting_list_entry_get_for_booker(user=request.user, code=code)
     if request.method == "POST":
-        services.leave_waiting_list(entry=entry)
+        services.waiting_list_leave(entry=entry)
         messages.success(request, f"You've left the waiting list for {entry.event.title}.")
         return _done(request, reverse("bookings:event_list") + "?tab=waiting")
     context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}

@@ -6,8 +6,10 @@ class MembershipsConfig(AppConfig):
 
     def ready(self):
         # Imported here, not above: models can load only once every app's config is. What this app
-        # adds to the registries of the packages below it (portal, accounts) is declared here.
+        # adds to the registries of the packages below it (portal, accounts, bookings' core) is
+        # declared here.
         from accounts import privacy
+        from bookings import pricing
         from memberships import privacy as membership_privacy
         from memberships import selectors, services
         from portal import navigation, stripe_events
@@ -24,6 +26,8 @@ class MembershipsConfig(AppConfig):
             services.SUBSCRIPTION_EVENTS | services.INVOICE_EVENTS | services.CARD_EVENTS,
             services.membership_stripe_event,
         )
+        # A member's percentage off every booking at the plan's organiser.
+        pricing.member_discount_register(services.membership_discount_offer)
         # Deleting an account cancels the booker's memberships first, through the gateway.
         privacy.register(
             "memberships",

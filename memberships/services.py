@@ -486,6 +486,13 @@ def membership_discount_for(*, user, organiser) -> tuple[int, Membership | None]
     return benefit.percent_off, benefit.membership
 
 
+def membership_discount_offer(*, user, organiser) -> tuple[int, str]:
+    """`membership_discount_for` as bookings' pricing asks it (registered in MembershipsConfig.ready):
+    (percent off, the plan's name)."""
+    percent, membership = membership_discount_for(user=user, organiser=organiser)
+    return (percent, membership.plan.name) if percent else (0, "")
+
+
 def _included_left(membership: Membership) -> int:
     if not membership.plan.included_bookings or membership.current_period_start is None:
         return 0

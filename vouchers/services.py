@@ -162,11 +162,8 @@ def voucher_confirm_payment(*, voucher: Voucher, payment_reference: str) -> bool
 
 
 def voucher_checkout_event(event_type: str, session: dict) -> None:
-    """Stripe told us about a Checkout Session in payment mode.
-
-    A voucher's: paid activates it, expired unpaid cancels it. A booking's that expired unpaid
-    (part paid by voucher, the rest by card): the booking handler has released it, so the
-    voucher gets its money back. All no-ops the second time."""
+    """Stripe told us about a voucher's Checkout Session (payment mode): paid activates it,
+    expired unpaid cancels it. Both are no-ops the second time."""
     metadata = session.get("metadata") or {}
     if metadata.get("voucher"):
         voucher = Voucher.objects.filter(public_id=metadata["voucher"]).first()
@@ -180,12 +177,6 @@ def voucher_checkout_event(event_type: str, session: dict) -> None:
             Voucher.objects.filter(pk=voucher.pk, status=Voucher.Status.PENDING).update(
                 status=Voucher.Status.VOID, updated_at=timezone.now()
             )
-    elif metadata.get("booking") and event_type == "checkout.session.expired":
-        booking = Booking.objects.filter(
-            reference=metadata["booking"], status=Booking.Status.CANCELLED
-        ).first()
-        if booking is not None:
-            voucher_return(booking=booking)
 
 
 @transaction.atomic

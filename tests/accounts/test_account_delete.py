@@ -21,7 +21,6 @@ from django.utils import timezone
 from accounts import privacy, services
 from accounts.models import User
 from bookings import links
-from bookings import services as booking_services
 from bookings.models import Attendee, Booking, WaitingListEntry
 from memberships.models import Membership
 from portal.exceptions import PaymentError
@@ -249,7 +248,7 @@ def test_a_place_waiting_for_her_confirmation_closes_so_its_link_confirms_nothin
     entry = WaitingListEntryFactory(
         organiser=organiser, email=EMAIL, status=WaitingListEntry.Status.UNCONFIRMED, confirmed_at=None
     )
-    link = booking_services.waiting_confirm_url(entry).removeprefix(settings.SITE_URL)
+    link = links.waiting_list_confirm_url(entry).removeprefix(settings.SITE_URL)
 
     services.account_delete(user=bea, password=PASSWORD)
 

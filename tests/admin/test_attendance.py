@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import organiser_services
+from bookings import exceptions, services
 from bookings.models import Attendee, Booking
 from tests.factories import AttendeeFactory, BookingFactory, EventFactory
 
@@ -71,7 +71,7 @@ def test_the_action_never_touches_another_organisers_attendees(client_as_staff, 
 def test_the_service_ignores_another_organisers_ids(tracking, other_organiser):
     ours, theirs = attendee_at(tracking), attendee_at(other_organiser)
 
-    changed = organiser_services.attendance_mark(
+    changed = services.attendance_mark(
         organiser=tracking, attendee_ids=[ours.pk, theirs.pk], attendance=ABSENT
     )
 
@@ -97,10 +97,8 @@ def test_without_attendance_tracking_there_are_no_attendance_actions(client_as_s
 def test_the_service_refuses_an_organiser_without_attendance_tracking(organiser):
     attendee = attendee_at(organiser)
 
-    with pytest.raises(organiser_services.OrganiserError, match="not switched on"):
-        organiser_services.attendance_mark(
-            organiser=organiser, attendee_ids=[attendee.pk], attendance=ATTENDED
-        )
+    with pytest.raises(exceptions.OrganiserError, match="not switched on"):
+        services.attendance_mark(organiser=organiser, attendee_ids=[attendee.pk], attendance=ATTENDED)
 
     assert attendance(attendee) == [UNMARKED]
 
@@ -123,12 +121,7 @@ def test_cancelled_bookings_attendees_are_not_listed_or_marked(client_as_staff, 
 
     response = client_as_staff.get(CHANGELIST)
     assert cancelled.pk not in {a.pk for a in response.context["cl"].result_list}
-    assert (
-        organiser_services.attendance_mark(
-            organiser=tracking, attendee_ids=[cancelled.pk], attendance=ATTENDED
-        )
-        == 0
-    )
+    assert services.attendance_mark(organiser=tracking, attendee_ids=[cancelled.pk], attendance=ATTENDED) == 0
 
 
 @pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import organiser_services
+from bookings import exceptions, services
 from bookings.models import AccountCredit, Booking, BookingRules, Event, Refund
 from portal.exceptions import PaymentError
 from portal.payments import OfflineGateway
@@ -45,7 +45,7 @@ def test_cancelling_an_event_cancels_refunds_and_emails_every_confirmed_booking(
     already = paid_booking(event, status=Booking.Status.CANCELLED, cancelled_by=Booking.CancelledBy.BOOKER)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        organiser_services.event_cancel(event=event)
+        services.event_cancel(event=event)
 
     event.refresh_from_db()
     assert event.status == Event.Status.CANCELLED
@@ -84,9 +84,9 @@ def test_cancelling_twice_refunds_and_emails_once(
     paid_booking(event)
 
     with django_capture_on_commit_callbacks(execute=True):
-        organiser_services.event_cancel(event=event)
+        services.event_cancel(event=event)
     with django_capture_on_commit_callbacks(execute=True) as second_run:
-        queued = organiser_services.event_cancel(event=event)
+        queued = services.event_cancel(event=event)
 
     assert queued == [] and second_run == []
     assert refunds.call_count == 1
@@ -100,7 +100,7 @@ def test_the_settling_task_running_twice_refunds_and_emails_once(
 ):
     booking = paid_booking(event)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        organiser_services.event_cancel(event=event)
+        services.event_cancel(event=event)
 
     for callback in callbacks * 2:  # at-least-once delivery: the same task arrives twice
         callback()
@@ -117,7 +117,7 @@ def test_a_failed_refund_stays_pending_without_email_and_cancelling_again_retrie
     booking = paid_booking(event)
     with mock.patch.object(OfflineGateway, "refund", side_effect=PaymentError("Card network down")):
         with django_capture_on_commit_callbacks(execute=True):
-            organiser_services.event_cancel(event=event)
+            services.event_cancel(event=event)
 
     refund = booking.refunds.get()
     assert refund.status == Refund.Status.PENDING
@@ -125,7 +125,7 @@ def test_a_failed_refund_stays_pending_without_email_and_cancelling_again_retrie
     assert mailoutbox == []  # the email waits until the money has gone back
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert organiser_services.event_cancel(event=event) == [booking.pk]
+        assert services.event_cancel(event=event) == [booking.pk]
 
     refund.refresh_from_db()
     assert refund.status == Refund.Status.SUCCEEDED
@@ -141,7 +141,7 @@ def test_refunds_as_account_credit_when_the_rules_say_so(
     booking = paid_booking(event)
 
     with django_capture_on_commit_callbacks(execute=True):
-        organiser_services.event_cancel(event=event)
+        services.event_cancel(event=event)
 
     credit = AccountCredit.objects.get()
     assert (credit.amount, credit.email, credit.organiser) == (1500, booking.booker_email, organiser)
@@ -158,7 +158,7 @@ def test_no_refund_when_the_rules_give_none(
     booking = paid_booking(event)
 
     with django_capture_on_commit_callbacks(execute=True):
-        organiser_services.event_cancel(event=event)
+        services.event_cancel(event=event)
 
     refund = booking.refunds.get()
     assert (refund.method, refund.amount, refund.status) == ("none", 0, Refund.Status.SUCCEEDED)
@@ -173,7 +173,7 @@ def test_bookings_awaiting_payment_are_cancelled_without_refund_or_email(
     pending = BookingFactory(event=event, status=Booking.Status.PENDING, payment_reference="cs_1")
 
     with django_capture_on_commit_callbacks(execute=True):
-        organiser_services.event_cancel(event=event)
+        services.event_cancel(event=event)
 
     pending.refresh_from_db()
     assert pending.status == Booking.Status.CANCELLED
@@ -185,8 +185,8 @@ def test_bookings_awaiting_payment_are_cancelled_without_refund_or_email(
 def test_an_event_that_has_ended_cannot_be_cancelled(organiser):
     past = EventFactory(organiser=organiser, starts_at=timezone.now() - timedelta(days=2))
 
-    with pytest.raises(organiser_services.OrganiserError, match="already ended"):
-        organiser_services.event_cancel(event=past)
+    with pytest.raises(exceptions.OrganiserError, match="already ended"):
+        services.event_cancel(event=past)
 
     past.refresh_from_db()
     assert past.status == Event.Status.SCHEDULED
@@ -199,7 +199,7 @@ def test_cancelling_locks_the_event_and_its_bookings(event):
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as queries:
-        organiser_services.event_cancel(event=event)
+        services.event_cancel(event=event)
 
     if connection.vendor == "postgresql":
         locked = [q["sql"] for q in queries if "FOR UPDATE" in q["sql"]]

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import organiser_services, rules
+from bookings import rules, selectors, services
 from bookings.models import AccountCredit, Booking, BookingFormField, BookingRules, Refund
 from portal.payments import OfflineGateway
 from tests.factories import BookingFactory, BookingFormFieldFactory, BookingRulesFactory, EventFactory
@@ -239,8 +239,8 @@ def test_an_events_own_questions_replace_the_default_questions(organiser):
     default = BookingFormFieldFactory(organiser=organiser, label="Injuries?")
     own = BookingFormFieldFactory(organiser=organiser, event=special, label="Mat size?")
 
-    assert list(rules.booking_form_fields_for_event(event=plain)) == [default]
-    assert list(rules.booking_form_fields_for_event(event=special)) == [own]
+    assert list(selectors.booking_form_field_list_for_event(event=plain)) == [default]
+    assert list(selectors.booking_form_field_list_for_event(event=special)) == [own]
 
 
 @pytest.mark.django_db
@@ -260,8 +260,8 @@ def test_a_booker_cancellation_refund_keeps_the_fee_and_is_idempotent(organiser)
     booking = BookingFactory(organiser=organiser, total=2000, payment_reference="pay_1")
 
     with mock.patch.object(OfflineGateway, "refund", autospec=True, return_value="re_9") as gateway:
-        first = organiser_services.booking_refund(booking=booking)
-        again = organiser_services.booking_refund(booking=booking)
+        first = services.booking_refund(booking=booking)
+        again = services.booking_refund(booking=booking)
 
     assert first.pk == again.pk
     assert (first.amount, first.fee_kept, first.status) == (1700, 300, Refund.Status.SUCCEEDED)
@@ -277,7 +277,7 @@ def test_a_booker_cancellation_refund_keeps_the_fee_and_is_idempotent(organiser)
 def test_a_voucher_paid_booking_is_refunded_as_account_credit(organiser):
     booking = BookingFactory(organiser=organiser, total=900, payment_method=Booking.PaymentMethod.VOUCHER)
 
-    refund = organiser_services.booking_refund(booking=booking, keep_fee=False)
+    refund = services.booking_refund(booking=booking, keep_fee=False)
 
     assert refund.method == BookingRules.RefundMethod.CREDIT
     assert AccountCredit.objects.get(refund=refund).amount == 900
@@ -288,7 +288,7 @@ def test_a_free_booking_needs_no_refund(organiser):
     booking = BookingFactory(organiser=organiser, total=0, payment_method=Booking.PaymentMethod.FREE)
 
     with mock.patch.object(OfflineGateway, "refund") as gateway:
-        refund = organiser_services.booking_refund(booking=booking)
+        refund = services.booking_refund(booking=booking)
 
     assert (refund.amount, refund.status) == (0, Refund.Status.SUCCEEDED)
     assert not gateway.called

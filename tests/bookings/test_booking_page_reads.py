@@ -1,5 +1,5 @@
-"""The booking page's hand-written reads (issue 12) give what the ORM gave: the right event, its
-ticket types in order, and the questions the organiser set."""
+"""The booking page's reads: the right event (scoped by the organiser's slug), its ticket types in
+order, and the questions the organiser set."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import uuid
 import pytest
 from django.http import Http404
 
-from bookings import rules, selectors
+from bookings import selectors
 from tests.factories import BookingFormFieldFactory, EventFactory, OrganiserFactory, TicketTypeFactory
 
 
@@ -47,7 +47,7 @@ def test_ticket_types_come_in_their_order_each_knowing_its_event(organiser, djan
     TicketTypeFactory(event=EventFactory(organiser=organiser), organiser=organiser, name="Elsewhere")
 
     with django_assert_num_queries(1):
-        ticket_types = selectors.ticket_types_for_event(event)
+        ticket_types = selectors.ticket_type_list_for_event(event=event)
         assert [t.pk for t in ticket_types] == [first.pk, later.pk]
         assert all(t.event is event for t in ticket_types)
 
@@ -61,6 +61,6 @@ def test_an_events_own_questions_replace_the_organisers_defaults(organiser):
     second = BookingFormFieldFactory(organiser=organiser, event=event, label="Mat size?", position=2)
     first = BookingFormFieldFactory(organiser=organiser, event=event, label="Experience?", position=1)
 
-    assert rules.booking_form_fields_for_event(event=event) == [first, second]
-    assert rules.booking_form_fields_for_event(event=plain) == [default]
-    assert rules.booking_form_fields_for_event(event=EventFactory()) == []
+    assert selectors.booking_form_field_list_for_event(event=event) == [first, second]
+    assert selectors.booking_form_field_list_for_event(event=plain) == [default]
+    assert selectors.booking_form_field_list_for_event(event=EventFactory()) == []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from bookings import services
+from bookings import selectors, services
 from bookings.exceptions import EventFull
 from bookings.models import Attendee, Booking
 from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
@@ -23,11 +23,12 @@ def test_twenty_bookers_for_the_last_three_seats_exactly_three_win(organiser):
     def book(n: int) -> str:
         try:
             services.booking_create(
-                event=event,
-                booker_name=f"Racer {n}",
-                booker_email=f"racer{n}@example.com",
-                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=f"Racer {n}")],
-                idempotency_key=f"race-{n}",
+                request=services.BookingRequest(
+                    event=event,
+                    booker=services.Booker(name=f"Racer {n}", email=f"racer{n}@example.com"),
+                    tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=f"Racer {n}")],
+                    idempotency_key=f"race-{n}",
+                )
             )
             return "booked"
         except EventFull:
@@ -38,7 +39,7 @@ def test_twenty_bookers_for_the_last_three_seats_exactly_three_win(organiser):
     assert outcomes.count("booked") == 3
     assert outcomes.count("full") == 17
     assert Attendee.objects.filter(booking__event=event).count() == 10  # never over capacity
-    assert services.seats_left(event) == 0
+    assert selectors.seats_left(event) == 0
     assert Booking.objects.filter(event=event, booker_name__startswith="Racer").count() == 3
 
 
@@ -50,10 +51,11 @@ def test_the_capacity_check_locks_the_event_row(organiser):
 
     with CaptureQueriesContext(connection) as queries:
         services.booking_create(
-            event=event,
-            booker_name="A",
-            booker_email="a@example.com",
-            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="A")],
-            idempotency_key="lock",
+            request=services.BookingRequest(
+                event=event,
+                booker=services.Booker(name="A", email="a@example.com"),
+                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="A")],
+                idempotency_key="lock",
+            )
         )
     assert any("FOR UPDATE" in q["sql"] and "bookings_event" in q["sql"] for q in queries.captured_queries)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookings import organiser_services, services
+from bookings import selectors, services
 from bookings.models import BookingRules
 from tests.factories import BookingRulesFactory, EventFactory, TicketTypeFactory
 from tests.passes.factories import PassFactory
@@ -27,13 +27,13 @@ def ticket(standard):
 
 def book(ticket, booker, **payment):
     return services.booking_create(
-        event=ticket.event,
-        booker_name="Bea",
-        booker_email=booker.email,
-        user=booker,
-        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Bea")],
-        idempotency_key=f"k-{sorted(payment)}",
-        **payment,
+        request=services.BookingRequest(
+            event=ticket.event,
+            booker=services.Booker(name="Bea", email=booker.email, user=booker),
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Bea")],
+            idempotency_key=f"k-{sorted(payment)}",
+            **payment,
+        )
     )
 
 
@@ -49,11 +49,11 @@ def test_cancelling_a_pass_booking_returns_its_use_once(
     booking = book(ticket, booker, pass_=pass_)
     pass_.refresh_from_db()
     assert pass_.uses_left == 0
-    assert services.cancel_quote(booking=booking).pass_uses_back == 1
+    assert selectors.cancel_quote(booking=booking).pass_uses_back == 1
 
     with django_capture_on_commit_callbacks(execute=True):
-        services.cancel_booking(booking=booking)
-        services.cancel_booking(booking=booking)  # a replay gives nothing more
+        services.booking_cancel(booking=booking)
+        services.booking_cancel(booking=booking)  # a replay gives nothing more
 
     pass_.refresh_from_db()
     assert pass_.uses_left == 1
@@ -65,9 +65,9 @@ def test_a_voucher_gets_its_money_back_less_the_fee_the_card_refund_did_not_cove
     booking = book(ticket, booker, voucher_code=voucher.code)
     voucher.refresh_from_db()
     assert (voucher.balance, booking.total) == (3500, 0)
-    assert services.cancel_quote(booking=booking).voucher_back == 1200
+    assert selectors.cancel_quote(booking=booking).voucher_back == 1200
 
-    services.cancel_booking(booking=booking)
+    services.booking_cancel(booking=booking)
 
     voucher.refresh_from_db()
     assert voucher.balance == 4700
@@ -78,7 +78,7 @@ def test_no_refund_rules_give_back_neither_uses_nor_money(ticket, booker, standa
     pass_ = PassFactory(organiser=standard, user=booker, uses_left=2)
     booking = book(ticket, booker, pass_=pass_)
 
-    services.cancel_booking(booking=booking)
+    services.booking_cancel(booking=booking)
 
     pass_.refresh_from_db()
     assert pass_.uses_left == 1
@@ -89,7 +89,7 @@ def test_an_organiser_cancelled_event_gives_the_whole_voucher_amount_back(ticket
     voucher = VoucherFactory(organiser=standard, value=5000, balance=5000)
     book(ticket, booker, voucher_code=voucher.code)
 
-    organiser_services.event_cancel(event=ticket.event)
+    services.event_cancel(event=ticket.event)
 
     voucher.refresh_from_db()
     assert voucher.balance == 5000

@@ -66,8 +66,8 @@ def test_the_confirmation_costs_the_same_few_queries_however_much_it_shows(
     booking, mailoutbox, django_assert_num_queries
 ):
     """Lock, one query for the booking with its event, organiser, attendees and tickets, stamp
-    (the lock goes with the transaction): issue 12's fan-out. The email shows every field it
-    needs from that one query."""
+    (the lock goes with the transaction): the email fan-out sends one per booking. The email
+    shows every field it needs from that one query."""
     booking.event.venue = "The Long Hall"
     booking.event.save()
     booking.discount, booking.discount_reason = 200, "Member discount"

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import services
+from bookings import links
 from bookings.models import Attendee, Booking, BookingRules, Refund, Transfer, WaitingListEntry
 from tests.bookings.test_public_booking import details
 from tests.factories import (
@@ -463,7 +463,7 @@ def test_a_held_place_can_be_booked_through_its_link_but_not_by_a_stranger(clien
     stranger = client.post(url, details(full, attendees=[("Sam", False)], quantities={"Adult": 1}, key="s"))
     assert not Booking.objects.filter(event=full).exists()
     assert stranger.status_code == 200
-    token = services.offer_token(entry)
+    token = links.waiting_list_offer_token(entry)
     holder = client.post(
         url, details(full, attendees=[("Wen", False)], quantities={"Adult": 1}, key="w", offer=token)
     )

@@ -18,12 +18,12 @@ def ticket(organiser):
 
 def book(ticket, user, key="d1"):
     return services.booking_create(
-        event=ticket.event,
-        booker_name="Bea",
-        booker_email="bea@example.com",
-        user=user,
-        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Bea")] * 2,
-        idempotency_key=key,
+        request=services.BookingRequest(
+            event=ticket.event,
+            booker=services.Booker(name="Bea", email="bea@example.com", user=user),
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Bea")] * 2,
+            idempotency_key=key,
+        )
     )
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from bookings import services
+from bookings import selectors, services
 from bookings.exceptions import BookingError
 from bookings.models import Booking
 from portal.money import MAX_AMOUNT
@@ -57,11 +57,12 @@ def test_a_booking_over_the_limit_is_refused_by_the_service(organiser):
 
     with pytest.raises(BookingError):
         services.booking_create(
-            event=ticket.event,
-            booker_name="Rich",
-            booker_email="rich@example.com",
-            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=n) for n in ("A", "B")],
-            idempotency_key="rich-2",
+            request=services.BookingRequest(
+                event=ticket.event,
+                booker=services.Booker(name="Rich", email="rich@example.com"),
+                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=n) for n in ("A", "B")],
+                idempotency_key="rich-2",
+            )
         )
 
 
@@ -74,5 +75,5 @@ def test_a_move_that_would_cost_more_than_the_limit_is_refused_with_a_reason(org
     dearest = TicketTypeFactory(event=EventFactory(organiser=organiser), price=INT_MAX)
 
     with pytest.raises(BookingError) as refused:
-        services.transfer_quote(booking=booking, ticket_type=dearest)
+        selectors.transfer_quote(booking=booking, ticket_type=dearest)
     assert "more than we can take in one payment" in str(refused.value.message)

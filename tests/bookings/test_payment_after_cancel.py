@@ -8,8 +8,9 @@ import pytest
 import stripe
 from django.urls import reverse
 
-from bookings import organiser_services, services
+from bookings import services
 from bookings.models import Booking, BookingRules, Refund
+from bookings.services import booking as booking_module
 from portal import payments
 from portal.payments import OfflineGateway, StripeGateway
 from tests.factories import EventFactory, TicketTypeFactory
@@ -23,17 +24,18 @@ def ticket(organiser):
 
 def book(ticket, key="late-1"):
     return services.booking_create(
-        event=ticket.event,
-        booker_name="Lee Late",
-        booker_email="late@example.com",
-        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Lee")],
-        idempotency_key=key,
+        request=services.BookingRequest(
+            event=ticket.event,
+            booker=services.Booker(name="Lee Late", email="late@example.com"),
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Lee")],
+            idempotency_key=key,
+        )
     )
 
 
 def cancel_event(event, capture):
     with capture(execute=True):
-        organiser_services.event_cancel(event=event)
+        services.event_cancel(event=event)
 
 
 def assert_refunded_once(booking, mailoutbox, gateway_reference):
@@ -80,12 +82,13 @@ def test_the_gift_voucher_part_of_a_payment_taken_after_the_event_was_cancelled_
 
     voucher = VoucherFactory(organiser=ticket.event.organiser, value=1000)
     booking = services.booking_create(
-        event=ticket.event,
-        booker_name="Lee Late",
-        booker_email="late@example.com",
-        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Lee")],
-        idempotency_key="late-voucher",
-        voucher_code=voucher.code,
+        request=services.BookingRequest(
+            event=ticket.event,
+            booker=services.Booker(name="Lee Late", email="late@example.com"),
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Lee")],
+            idempotency_key="late-voucher",
+            voucher_code=voucher.code,
+        )
     )
     assert booking.total == 500  # the voucher paid £10, the card owes £5
     cancel_event(ticket.event, django_capture_on_commit_callbacks)
@@ -139,10 +142,10 @@ def test_the_booker_is_told_at_once_when_the_event_was_cancelled_while_they_paid
 ):
     class OrganiserCancelsMeanwhile(OfflineGateway):
         def start_checkout(self, **kwargs):
-            organiser_services.event_cancel(event=ticket.event)
+            services.event_cancel(event=ticket.event)
             return super().start_checkout(**kwargs)
 
-    monkeypatch.setattr(services, "get_gateway", OrganiserCancelsMeanwhile)
+    monkeypatch.setattr(booking_module, "get_gateway", OrganiserCancelsMeanwhile)
     url = reverse("event_book", args=[ticket.event.organiser.slug, ticket.event.code])
     form = {
         f"qty_{ticket.pk}": 1,

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 
 from bookings.models import Booking
-from bookings.services import seats_left
+from bookings.selectors import seats_left
 from tests.factories import EventFactory, TicketTypeFactory
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from bookings import services as booking_services
 from bookings.models import Booking
-from bookings.services import seats_left
+from bookings.selectors import seats_left
 from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
 from tests.stripe_helpers import event
 from tests.vouchers.factories import VoucherFactory
@@ -69,12 +69,13 @@ def test_an_expired_checkout_of_a_booking_part_paid_by_voucher_gives_the_voucher
     ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=1999)
     voucher = VoucherFactory(organiser=organiser, value=1000)
     booking = booking_services.booking_create(
-        event=ticket.event,
-        booker_name="Bea Booker",
-        booker_email="bea@example.com",
-        tickets=[booking_services.TicketRequest(ticket_type=ticket, attendee_name="Bea")],
-        idempotency_key="k",
-        voucher_code=voucher.code,
+        request=booking_services.BookingRequest(
+            event=ticket.event,
+            booker=booking_services.Booker(name="Bea Booker", email="bea@example.com"),
+            tickets=[booking_services.TicketRequest(ticket_type=ticket, attendee_name="Bea")],
+            idempotency_key="k",
+            voucher_code=voucher.code,
+        )
     )
     assert Voucher.objects.get(pk=voucher.pk).balance == 0  # spent, the card to pay the rest
     expired = event("evt_expired", "checkout.session.expired", session(booking, payment_status="unpaid"))

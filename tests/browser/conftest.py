@@ -174,6 +174,7 @@ def new_page(browser, demo_server):
 def fresh_booking(demo_server):
     """fresh_booking(event_title, tickets=("Drop-in",)) -> a new confirmed booking of the demo booker."""
     from accounts.models import User
+    from bookings import capacity
     from bookings.models import Attendee, Booking, Event
 
     booker = User.objects.get(email=DEMO_EMAIL)
@@ -205,6 +206,7 @@ def fresh_booking(demo_server):
                 name="Demo Booker" if n == 0 else f"Guest {n}",
                 price=types[name].price,
             )
+        capacity.seats_recount(events=Event.objects.filter(pk=event.pk), fix=True)  # as booking does
         return booking
 
     return make

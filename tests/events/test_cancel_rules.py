@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from bookings import rules as booking_rules
-from bookings import services
+from bookings import selectors, services
 from bookings.exceptions import ERRORS, BookingError
 from bookings.models import AccountCredit, Booking, BookingRules, Refund
 from tests.factories import BookingRulesFactory, EventFactory, TicketTypeFactory
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def refuses(after_commit, booking, message, mailoutbox):
     """Cancelling is refused with `message`, and nothing at all changed."""
     with pytest.raises(BookingError) as refused:
-        after_commit(services.cancel_booking, booking=booking)
+        after_commit(services.booking_cancel, booking=booking)
     assert str(refused.value.message) == str(message)
     status = booking.status
     booking.refresh_from_db()
@@ -34,9 +34,9 @@ def test_a_cancellation_refunds_the_original_payment_less_the_fee_and_gives_the_
 ):
     rules(event, refund_method=BookingRules.RefundMethod.ORIGINAL, cancellation_fee=300)
     booking = paid_booking(ticket, seats=2)  # £40.00
-    left = services.seats_left(event)
+    left = selectors.seats_left(event)
 
-    after_commit(services.cancel_booking, booking=booking)
+    after_commit(services.booking_cancel, booking=booking)
 
     booking.refresh_from_db()
     assert (booking.status, booking.cancelled_by) == (Booking.Status.CANCELLED, Booking.CancelledBy.BOOKER)
@@ -45,7 +45,7 @@ def test_a_cancellation_refunds_the_original_payment_less_the_fee_and_gives_the_
     assert (refund.reason, refund.method) == (Refund.Reason.BOOKER_CANCELLED, "original")
     assert (refund.amount, refund.fee_kept) == (3700, 300)
     assert refund.status == Refund.Status.SUCCEEDED and refund.gateway_reference
-    assert services.seats_left(event) == left + 2
+    assert selectors.seats_left(event) == left + 2
     (message,) = mailoutbox
     assert message.to == [booking.booker_email]
     assert message.subject == f"Cancelled: Pottery for beginners ({booking.reference})"
@@ -57,9 +57,9 @@ def test_the_confirm_dialog_quotes_exactly_what_the_cancellation_then_gives_back
     rules(event, refund_method=BookingRules.RefundMethod.ORIGINAL, cancellation_fee=250)
     booking = paid_booking(ticket)
 
-    quote = services.cancel_quote(booking=booking).refund
+    quote = selectors.cancel_quote(booking=booking).refund
     assert quote.pk is None  # a quote is never saved
-    after_commit(services.cancel_booking, booking=booking)
+    after_commit(services.booking_cancel, booking=booking)
 
     refund = Refund.objects.get(booking=booking)
     assert (quote.amount, quote.method, quote.fee_kept) == (refund.amount, refund.method, refund.fee_kept)
@@ -69,10 +69,10 @@ def test_the_confirm_dialog_quotes_exactly_what_the_cancellation_then_gives_back
 def test_refunds_as_account_credit_when_the_rules_say_so(event, ticket, after_commit, mailoutbox):
     rules(event, refund_method=BookingRules.RefundMethod.CREDIT, cancellation_fee=500)
     booking = paid_booking(ticket)
-    quote = services.cancel_quote(booking=booking).refund
+    quote = selectors.cancel_quote(booking=booking).refund
     assert (quote.method, quote.amount, quote.fee_kept) == ("credit", 1500, 500)
 
-    after_commit(services.cancel_booking, booking=booking)
+    after_commit(services.booking_cancel, booking=booking)
 
     refund = Refund.objects.get(booking=booking)
     assert (refund.method, refund.amount, refund.fee_kept, refund.status) == (
@@ -93,10 +93,10 @@ def test_refunds_as_account_credit_when_the_rules_say_so(event, ticket, after_co
 def test_no_refund_when_the_rules_give_none(event, ticket, after_commit, mailoutbox):
     rules(event, refund_method=BookingRules.RefundMethod.NONE)
     booking = paid_booking(ticket)
-    quote = services.cancel_quote(booking=booking).refund
+    quote = selectors.cancel_quote(booking=booking).refund
     assert (quote.method, quote.amount, quote.fee_kept) == ("none", 0, 0)
 
-    after_commit(services.cancel_booking, booking=booking)
+    after_commit(services.booking_cancel, booking=booking)
 
     refund = Refund.objects.get(booking=booking)
     assert (refund.method, refund.amount) == ("none", 0)
@@ -111,9 +111,9 @@ def test_a_refund_to_the_original_payment_becomes_credit_when_there_was_no_card_
 ):
     rules(event, refund_method=BookingRules.RefundMethod.ORIGINAL)
     booking = paid_booking(ticket, payment_method=Booking.PaymentMethod.PASS, payment_reference="")
-    assert services.cancel_quote(booking=booking).refund.method == "credit"
+    assert selectors.cancel_quote(booking=booking).refund.method == "credit"
 
-    after_commit(services.cancel_booking, booking=booking)
+    after_commit(services.booking_cancel, booking=booking)
 
     assert Refund.objects.get(booking=booking).method == "credit"
     assert AccountCredit.objects.get().amount == 2000
@@ -124,7 +124,7 @@ def test_the_fee_never_exceeds_what_was_paid(event, after_commit):
     rules(event, cancellation_fee=500)
     booking = paid_booking(cheap)
 
-    after_commit(services.cancel_booking, booking=booking)
+    after_commit(services.booking_cancel, booking=booking)
 
     refund = Refund.objects.get(booking=booking)
     assert (refund.amount, refund.fee_kept) == (0, 200)
@@ -164,10 +164,10 @@ def test_the_events_own_rules_win_over_the_organisers_default(organiser, event, 
     rules(event, cancellations_allowed=False)
     booking = paid_booking(ticket)
     with pytest.raises(BookingError, match="doesn't allow cancellations"):
-        after_commit(services.cancel_booking, booking=booking)
+        after_commit(services.booking_cancel, booking=booking)
 
     other = paid_booking(TicketTypeFactory(event=EventFactory(organiser=organiser)))
-    after_commit(services.cancel_booking, booking=other)  # the default applies elsewhere
+    after_commit(services.booking_cancel, booking=other)  # the default applies elsewhere
     other.refresh_from_db()
     assert other.is_cancelled
 
@@ -202,20 +202,20 @@ def test_cancelling_twice_refunds_once_and_emails_once(event, ticket, after_comm
     rules(event)
     booking = paid_booking(ticket)
 
-    first = after_commit(services.cancel_booking, booking=booking)
-    again = after_commit(services.cancel_booking, booking=booking)  # the stale object, replayed
+    first = after_commit(services.booking_cancel, booking=booking)
+    again = after_commit(services.booking_cancel, booking=booking)  # the stale object, replayed
 
     assert first.pk == again.pk and again.is_cancelled
     assert Refund.objects.filter(booking=booking).count() == 1
     assert len(mailoutbox) == 1
-    assert services.seats_left(event) == 10
+    assert selectors.seats_left(event) == 10
 
 
 def test_a_cancel_refused_by_the_rules_changes_no_seats(event, ticket, after_commit):
     booking = paid_booking(ticket)
     with pytest.raises(BookingError):
-        after_commit(services.cancel_booking, booking=booking)
-    assert services.seats_left(event) == 9
+        after_commit(services.booking_cancel, booking=booking)
+    assert selectors.seats_left(event) == 9
 
 
 def test_cancelling_after_a_cheaper_move_gives_back_only_what_is_left(event, ticket, organiser, after_commit):
@@ -224,14 +224,14 @@ def test_cancelling_after_a_cheaper_move_gives_back_only_what_is_left(event, tic
     rules(cheaper_event, refund_method=BookingRules.RefundMethod.ORIGINAL)
     booking = paid_booking(ticket)  # £20.00
     after_commit(
-        services.transfer_booking,
+        services.transfer_create,
         booking=booking,
         ticket_type=TicketTypeFactory(event=cheaper_event, price=1200),
         idempotency_key="cheaper",
     )
     booking.refresh_from_db()
 
-    after_commit(services.cancel_booking, booking=booking)
+    after_commit(services.booking_cancel, booking=booking)
 
     amounts = dict(Refund.objects.filter(booking=booking).values_list("reason", "amount"))
     assert amounts == {Refund.Reason.TRANSFER: 800, Refund.Reason.BOOKER_CANCELLED: 1200}
@@ -243,7 +243,6 @@ def test_a_refund_the_gateway_refuses_stays_pending_and_a_retry_pays_it_once(
 ):
     from unittest import mock
 
-    from bookings import organiser_services
     from portal.exceptions import PaymentError
     from portal.payments import OfflineGateway
 
@@ -252,7 +251,7 @@ def test_a_refund_the_gateway_refuses_stays_pending_and_a_retry_pays_it_once(
     with mock.patch.object(
         OfflineGateway, "refund", autospec=True, side_effect=PaymentError("Card declined")
     ):
-        after_commit(services.cancel_booking, booking=booking)
+        after_commit(services.booking_cancel, booking=booking)
 
     booking.refresh_from_db()
     refund = Refund.objects.get(booking=booking)
@@ -261,8 +260,8 @@ def test_a_refund_the_gateway_refuses_stays_pending_and_a_retry_pays_it_once(
     assert mailoutbox == []  # the email waits for the money
 
     with mock.patch.object(OfflineGateway, "refund", autospec=True, return_value="re_retry") as paid:
-        organiser_services.booking_settle_cancellation(booking=booking)
-        organiser_services.booking_settle_cancellation(booking=booking)  # the task, run twice
+        services.booking_settle_cancellation(booking=booking)
+        services.booking_settle_cancellation(booking=booking)  # the task, run twice
 
     assert paid.call_count == 1
     refund.refresh_from_db()

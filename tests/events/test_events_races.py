@@ -10,9 +10,10 @@ from unittest import mock
 import pytest
 from django.db import transaction
 
-from bookings import organiser_services, services
+from bookings import emails, selectors, services
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import Attendee, Booking, Refund, Transfer
+from bookings.services import changes
 from portal.models import Organiser
 from tests.factories import EventFactory, TicketTypeFactory
 from tests.helpers import in_days, paid_booking, rules
@@ -46,7 +47,7 @@ def test_thirty_transfers_into_four_free_seats_move_exactly_four_and_lose_none(o
 
     outcomes = race(
         [
-            lambda b=booking: services.transfer_booking(
+            lambda b=booking: services.transfer_create(
                 booking=b, ticket_type=to_ticket, idempotency_key=f"move-{b.pk}"
             )
             for booking in movers
@@ -72,13 +73,13 @@ def test_the_same_cancel_posted_ten_times_at_once_refunds_once_and_emails_once(o
     rules(event, cancellation_fee=100)
     booking = paid_booking(TicketTypeFactory(event=event, price=2500), seats=2)
 
-    outcomes = race([lambda: services.cancel_booking(booking=booking)] * 10)
+    outcomes = race([lambda: services.booking_cancel(booking=booking)] * 10)
 
     assert all(isinstance(o, Booking) and o.is_cancelled for o in outcomes), outcomes
     refund = Refund.objects.get(booking=booking)
     assert (refund.amount, refund.fee_kept, refund.status) == (4900, 100, Refund.Status.SUCCEEDED)
     assert len(mailoutbox) == 1
-    assert services.seats_left(event) == 5
+    assert selectors.seats_left(event) == 5
 
 
 def test_opposite_transfers_at_once_do_not_deadlock(organiser):
@@ -91,9 +92,7 @@ def test_opposite_transfers_at_once_do_not_deadlock(organiser):
     b_to_a = [paid_booking(b_ticket) for _ in range(5)]
 
     jobs = [
-        lambda bk=booking, tt=to: services.transfer_booking(
-            booking=bk, ticket_type=tt, idempotency_key="swap"
-        )
+        lambda bk=booking, tt=to: services.transfer_create(booking=bk, ticket_type=tt, idempotency_key="swap")
         for bookings_, to in [(a_to_b, b_ticket), (b_to_a, a_ticket)]
         for booking in bookings_
     ]
@@ -117,8 +116,8 @@ def test_a_transfer_racing_a_cancel_of_the_same_booking_does_one_or_the_other(or
 
     transferred, cancelled = race(
         [
-            lambda: services.transfer_booking(booking=booking, ticket_type=to_ticket, idempotency_key="t"),
-            lambda: services.cancel_booking(booking=booking),
+            lambda: services.transfer_create(booking=booking, ticket_type=to_ticket, idempotency_key="t"),
+            lambda: services.booking_cancel(booking=booking),
         ]
     )
 
@@ -145,7 +144,7 @@ def test_a_cancellation_email_going_out_while_the_cancel_is_replayed_does_not_de
         TicketTypeFactory(event=event), status="cancelled", cancelled_by=Booking.CancelledBy.BOOKER
     )  # cancelled a moment ago; its settle task is about to email the booker
     replay_holds_the_event = threading.Event()
-    lock_booking = services._lock_booking
+    lock_booking = changes.booking_lock
 
     def lock_booking_slowly(booking):
         replay_holds_the_event.set()
@@ -153,13 +152,13 @@ def test_a_cancellation_email_going_out_while_the_cancel_is_replayed_does_not_de
         return lock_booking(booking)
 
     def replay():
-        return services.cancel_booking(booking=booking)
+        return services.booking_cancel(booking=booking)
 
     def email():
         replay_holds_the_event.wait(5)
-        return organiser_services.booking_send_cancelled(booking=booking, refund=None)
+        return emails.booking_send_cancelled(booking=booking, refund=None)
 
-    with mock.patch.object(services, "_lock_booking", lock_booking_slowly):
+    with mock.patch.object(changes, "booking_lock", lock_booking_slowly):
         replayed, emailed = race([replay, email])
 
     assert isinstance(replayed, Booking) and replayed.is_cancelled, replayed
@@ -186,12 +185,12 @@ def test_a_move_into_an_event_and_a_cancel_on_it_at_once_do_not_deadlock(organis
 
     def move():
         held.wait(5)
-        return services.transfer_booking(booking=mover, ticket_type=into, idempotency_key="in")
+        return services.transfer_create(booking=mover, ticket_type=into, idempotency_key="in")
 
     def cancel():
         held.wait(5)
         time.sleep(0.3)  # after the move has taken the first event and queued for the organiser
-        return services.cancel_booking(booking=canceller)
+        return services.booking_cancel(booking=canceller)
 
     saved, moved, cancelled = race([organiser_saves_their_profile, move, cancel])
 
@@ -208,7 +207,7 @@ def test_the_same_transfer_confirm_posted_ten_times_at_once_moves_once(organiser
     booking = paid_booking(TicketTypeFactory(event=source, price=1000))
 
     outcomes = race(
-        [lambda: services.transfer_booking(booking=booking, ticket_type=to_ticket, idempotency_key="once")]
+        [lambda: services.transfer_create(booking=booking, ticket_type=to_ticket, idempotency_key="once")]
         * 10
     )
 
@@ -224,7 +223,7 @@ def test_a_dearer_moves_payment_reported_five_times_at_once_completes_it_once(or
     target = EventFactory(organiser=organiser, capacity=5, starts_at=in_days(9))
     rules(source)
     booking = paid_booking(TicketTypeFactory(event=source, price=1000))
-    pending = services.transfer_booking(
+    pending = services.transfer_create(
         booking=booking, ticket_type=TicketTypeFactory(event=target, price=1800), idempotency_key="up"
     )
     assert pending.status == Transfer.Status.PENDING
@@ -248,21 +247,22 @@ def test_an_offer_holder_booking_while_leaving_does_one_or_the_other(organiser):
     ticket = TicketTypeFactory(event=event, price=0)
     taken = paid_booking(ticket)
     holder, next_in_line = WaitingListEntryFactory(event=event), WaitingListEntryFactory(event=event)
-    services.cancel_booking(booking=taken)
+    services.booking_cancel(booking=taken)
     holder.refresh_from_db()
     assert holder.status == "offered"
 
     booked, left = race(
         [
             lambda: services.booking_create(
-                event=event,
-                booker_name="Holder",
-                booker_email=holder.email,
-                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Holder")],
-                idempotency_key="holder",
-                waiting_offer=holder,
+                request=services.BookingRequest(
+                    event=event,
+                    booker=services.Booker(name="Holder", email=holder.email),
+                    tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Holder")],
+                    idempotency_key="holder",
+                    waiting_offer=holder,
+                )
             ),
-            lambda: services.leave_waiting_list(entry=holder),
+            lambda: services.waiting_list_leave(entry=holder),
         ]
     )
 

@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from bookings import rules as booking_rules
-from bookings import services
+from bookings import selectors, services
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import AccountCredit, Attendee, Booking, BookingRules, Refund, Transfer
 from portal.payments import OfflineGateway
@@ -28,7 +28,7 @@ def target(other_event):
 
 def transfer(after_commit, booking, ticket_type, key="key-1", **extra):
     return after_commit(
-        services.transfer_booking, booking=booking, ticket_type=ticket_type, idempotency_key=key, **extra
+        services.transfer_create, booking=booking, ticket_type=ticket_type, idempotency_key=key, **extra
     )
 
 
@@ -61,7 +61,7 @@ def test_a_same_price_move_completes_at_once_and_emails_a_fresh_view_booking_lin
     booking.refresh_from_db()
     assert booking.event == other_event and booking.total == 4000
     assert set(booking.attendees.values_list("ticket_type", flat=True)) == {target.pk}
-    assert (services.seats_left(event), services.seats_left(other_event)) == (10, 8)
+    assert (selectors.seats_left(event), selectors.seats_left(other_event)) == (10, 8)
     assert not Refund.objects.exists()
     (message,) = mailoutbox
     assert message.to == [booking.booker_email]
@@ -197,7 +197,7 @@ def test_same_event_scope_allows_another_ticket_type_of_that_event_only(
     assert set(Attendee.objects.filter(booking=booking).values_list("ticket_type", flat=True)) == {
         other_type.pk
     }
-    assert services.seats_left(event) == 9  # same event, same seat
+    assert selectors.seats_left(event) == 9  # same event, same seat
 
 
 def test_chosen_events_scope_allows_only_the_chosen_events(
@@ -269,7 +269,7 @@ def test_no_refund_refuses_dearer_and_moves_to_cheaper_without_giving_money_back
         mailoutbox,
     )
 
-    quote = services.transfer_quote(booking=booking, ticket_type=cheaper)
+    quote = selectors.transfer_quote(booking=booking, ticket_type=cheaper)
     assert (quote.difference, quote.to_pay, quote.refund_amount) == (-800, 0, 0)
     moved = transfer(after_commit, booking, cheaper)
 
@@ -285,7 +285,7 @@ def test_settle_refunds_a_cheaper_move_to_the_original_payment_without_a_fee(
 ):
     rules(event, refund_method=BookingRules.RefundMethod.ORIGINAL, cancellation_fee=300)
     booking = paid_booking(ticket)
-    quote = services.transfer_quote(booking=booking, ticket_type=cheaper)
+    quote = selectors.transfer_quote(booking=booking, ticket_type=cheaper)
     assert (quote.refund_amount, quote.refund_method) == (800, "original")
 
     with mock.patch.object(OfflineGateway, "refund", autospec=True, return_value="re_1") as refund_call:
@@ -467,7 +467,7 @@ def test_a_dearer_move_paid_after_the_booker_cancelled_refunds_the_payment(
     rules(event)
     booking = paid_booking(ticket)
     pending = transfer(after_commit, booking, dearer)
-    after_commit(services.cancel_booking, booking=booking)
+    after_commit(services.booking_cancel, booking=booking)
 
     done = after_commit(services.transfer_complete_payment, transfer=pending, payment_reference="pi_late")
 
@@ -493,7 +493,7 @@ def test_cancelling_after_a_dearer_move_refunds_each_payment_no_more_than_it_too
         return f"re_{len(refunded)}"
 
     with mock.patch.object(OfflineGateway, "refund", autospec=True, side_effect=refund):
-        after_commit(services.cancel_booking, booking=booking)
+        after_commit(services.booking_cancel, booking=booking)
 
     assert sum(refunded.values()) == 3500
     assert refunded.get("pi_original", 0) <= 2000 and refunded.get("pi_extra", 0) <= 1500

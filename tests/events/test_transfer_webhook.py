@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bookings import services
 from bookings.models import Refund, Transfer
 from tests.factories import TicketTypeFactory, TransferFactory
 from tests.helpers import paid_booking, rules
@@ -83,10 +84,9 @@ def test_a_booking_checkout_is_not_mistaken_for_a_move(deliver, pending):
 def test_a_move_paid_after_the_organiser_cancelled_either_event_is_refunded(
     deliver, pending, mailoutbox, django_capture_on_commit_callbacks, cancelled
 ):
-    from bookings import organiser_services
 
     with django_capture_on_commit_callbacks(execute=True):
-        organiser_services.event_cancel(event=getattr(pending, cancelled))
+        services.event_cancel(event=getattr(pending, cancelled))
     mailoutbox.clear()
 
     deliver(event("evt_move_cancelled", "checkout.session.completed", session(pending)))

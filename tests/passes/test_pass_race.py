@@ -24,13 +24,13 @@ def test_ten_bookings_for_a_pass_with_one_use_left_exactly_one_spends_it(organis
     def book(n: int) -> str:
         try:
             services.booking_create(
-                event=tickets[n].event,
-                booker_name="Bea Booker",
-                booker_email=booker.email,
-                user=booker,
-                tickets=[services.TicketRequest(ticket_type=tickets[n], attendee_name="Bea")],
-                idempotency_key=f"pass-race-{n}",
-                pass_=pass_,
+                request=services.BookingRequest(
+                    event=tickets[n].event,
+                    booker=services.Booker(name="Bea Booker", email=booker.email, user=booker),
+                    tickets=[services.TicketRequest(ticket_type=tickets[n], attendee_name="Bea")],
+                    idempotency_key=f"pass-race-{n}",
+                    pass_=pass_,
+                )
             )
             return "booked"
         except PassError as exc:
@@ -54,13 +54,13 @@ def test_spending_a_pass_locks_its_row_after_the_event_row(organiser, booker):
     ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=1200)
     with CaptureQueriesContext(connection) as queries:
         services.booking_create(
-            event=ticket.event,
-            booker_name="Bea",
-            booker_email=booker.email,
-            user=booker,
-            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Bea")],
-            idempotency_key="lock-order",
-            pass_=pass_,
+            request=services.BookingRequest(
+                event=ticket.event,
+                booker=services.Booker(name="Bea", email=booker.email, user=booker),
+                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Bea")],
+                idempotency_key="lock-order",
+                pass_=pass_,
+            )
         )
     locks = [q["sql"] for q in queries.captured_queries if "FOR UPDATE" in q["sql"]]
     event_lock = next(i for i, sql in enumerate(locks) if '"bookings_event"' in sql)

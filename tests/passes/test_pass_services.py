@@ -21,16 +21,19 @@ pytestmark = pytest.mark.django_db
 def book(event, user, *, pass_=None, voucher_code="", tickets=1, key=None):
     ticket = event.ticket_types.first() or TicketTypeFactory(event=event, price=1200)
     return booking_services.booking_create(
-        event=event,
-        booker_name="Bea Booker",
-        booker_email=user.email if user else "guest@example.com",
-        user=user,
-        tickets=[
-            booking_services.TicketRequest(ticket_type=ticket, attendee_name=f"A{i}") for i in range(tickets)
-        ],
-        idempotency_key=key or f"k-{timezone.now().timestamp()}-{tickets}",
-        pass_=pass_,
-        voucher_code=voucher_code,
+        request=booking_services.BookingRequest(
+            event=event,
+            booker=booking_services.Booker(
+                name="Bea Booker", email=user.email if user else "guest@example.com", user=user
+            ),
+            tickets=[
+                booking_services.TicketRequest(ticket_type=ticket, attendee_name=f"A{i}")
+                for i in range(tickets)
+            ],
+            idempotency_key=key or f"k-{timezone.now().timestamp()}-{tickets}",
+            pass_=pass_,
+            voucher_code=voucher_code,
+        )
     )
 
 

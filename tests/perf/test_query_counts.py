@@ -1,5 +1,5 @@
 """Every portal page issues the same number of SQL queries whatever the booker's data size, and
-never more than MAX_QUERIES: no per-row queries (issue 12). Each page is loaded with a few rows,
+never more than MAX_QUERIES: no per-row queries. Each page is loaded with a few rows,
 then with many, and the two counts must match."""
 
 from __future__ import annotations

@@ -42,11 +42,12 @@ def book(n):
         for i in range(5):
             booked.append(
                 services.booking_create(
-                    event=ticket.event,
-                    booker_name=f"Booker {n}",
-                    booker_email=f"booker{n}@example.com",
-                    tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=f"Guest {n}.{i}")],
-                    idempotency_key=f"k-{n}-{i}",
+                    request=services.BookingRequest(
+                        event=ticket.event,
+                        booker=services.Booker(name=f"Booker {n}", email=f"booker{n}@example.com"),
+                        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=f"Guest {n}.{i}")],
+                        idempotency_key=f"k-{n}-{i}",
+                    )
                 ).pk
             )
     except Exception as exc:

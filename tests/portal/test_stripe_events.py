@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from bookings.checkout import booking_checkout_session
-from bookings.services import transfer_checkout_event
+from bookings.services import booking_checkout_event, transfer_checkout_event
 from memberships.services import membership_checkout_event, membership_stripe_event
 from passes.services import pass_checkout_event
 from portal import stripe_events
@@ -19,7 +18,7 @@ from vouchers.services import voucher_checkout_event
     [
         (
             {"mode": "payment", "metadata": {"booking": "RYABC123", "organiser": "ry"}},
-            booking_checkout_session,
+            booking_checkout_event,
         ),
         ({"mode": "payment", "metadata": {"transfer": "7", "organiser": "ry"}}, transfer_checkout_event),
         ({"mode": "payment", "metadata": {"pass": "c0de", "organiser": "ry"}}, pass_checkout_event),
@@ -52,7 +51,7 @@ def test_subscription_invoice_and_card_events_go_to_memberships():
 
 def test_a_second_handler_for_a_kind_is_refused_whatever_the_order(monkeypatch):
     monkeypatch.setattr(stripe_events, "_CHECKOUT_HANDLERS", dict(stripe_events._CHECKOUT_HANDLERS))
-    stripe_events.checkout_handler_register("booking", booking_checkout_session)  # the same again: fine
+    stripe_events.checkout_handler_register("booking", booking_checkout_event)  # the same again: fine
 
     with pytest.raises(ImproperlyConfigured, match="Two handlers"):
         stripe_events.checkout_handler_register("booking", voucher_checkout_event)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from bookings import links
 from bookings import services as booking_services
 from bookings.models import Booking, WaitingListEntry
 from memberships.models import Membership
@@ -166,11 +167,12 @@ def test_a_key_replayed_with_other_details_from_the_same_browser_does_not_hand_o
     browser = Client()
     key = step_two(browser, event)
     booking_services.booking_create(
-        event=event,
-        booker_name="Someone Else",
-        booker_email="someone@example.com",
-        tickets=[booking_services.TicketRequest(ticket_type=event.ticket_types.get(), attendee_name="S")],
-        idempotency_key=key,
+        request=booking_services.BookingRequest(
+            event=event,
+            booker=booking_services.Booker(name="Someone Else", email="someone@example.com"),
+            tickets=[booking_services.TicketRequest(ticket_type=event.ticket_types.get(), attendee_name="S")],
+            idempotency_key=key,
+        )
     )
     booking = Booking.objects.get()
 
@@ -253,7 +255,7 @@ def test_another_bookers_booking_form_key_with_an_offer_token_shows_and_grants_n
         status=WaitingListEntry.Status.OFFERED,
         offer_expires_at=timezone.now() + timezone.timedelta(hours=4),
     )
-    token = signing.dumps(str(entry.code), salt=booking_services.OFFER_SALT)
+    token = signing.dumps(str(entry.code), salt=links.OFFER_SALT)
     victim = Client()
     ticket = event.ticket_types.get()
     page = victim.get(book_url(event), {f"qty_{ticket.pk}": 1, "offer": token})

@@ -42,7 +42,7 @@ def test_every_task_that_is_safe_to_redo_is_acked_late_and_rejected_on_worker_lo
     ]
     assert not wrong, f"acks_late=True and reject_on_worker_lost=True (or list in NOT_SAFE_TO_REDO): {wrong}"
     # A killed worker's reserved tasks come back only after the visibility timeout: each process
-    # reserves a few at most (issue 12 measured the fan-out with four).
+    # reserves a few at most (the worker's setting, CELERY_WORKER_PREFETCH_MULTIPLIER, is four).
     assert app.conf.worker_prefetch_multiplier <= 4
 
 
@@ -101,11 +101,12 @@ def test_a_booking_whose_transaction_fails_sends_nothing(
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom):
         with transaction.atomic():
             services.booking_create(
-                event=ticket.event,
-                booker_name="Rolled Back",
-                booker_email="rolled@example.com",
-                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Rolled Back")],
-                idempotency_key="rollback",
+                request=services.BookingRequest(
+                    event=ticket.event,
+                    booker=services.Booker(name="Rolled Back", email="rolled@example.com"),
+                    tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Rolled Back")],
+                    idempotency_key="rollback",
+                )
             )
             raise Boom  # anything after the service in the same transaction
 
@@ -119,11 +120,12 @@ def test_a_committed_booking_sends_its_confirmation_after_commit(
     ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=0)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         services.booking_create(
-            event=ticket.event,
-            booker_name="Committed",
-            booker_email="committed@example.com",
-            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Committed")],
-            idempotency_key="commit",
+            request=services.BookingRequest(
+                event=ticket.event,
+                booker=services.Booker(name="Committed", email="committed@example.com"),
+                tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Committed")],
+                idempotency_key="commit",
+            )
         )
         assert mailoutbox == []  # nothing inside the transaction
 

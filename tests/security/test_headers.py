@@ -14,7 +14,7 @@ from django.conf import settings
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from bookings import links, services
+from bookings import links
 from tests.factories import (
     PASSWORD,
     AttendeeFactory,
@@ -178,7 +178,7 @@ def pages(organiser, booker, staff):
         reverse("bookings:booking_link_request"),
         reverse("bookings:booking_link", args=["not-a-token"]),
         reverse("bookings:waiting_confirm", args=["not-a-token"]),
-        services.waiting_confirm_url(
+        links.waiting_list_confirm_url(
             WaitingListEntryFactory(event=event, organiser=organiser, status="unconfirmed")
         ).removeprefix(settings.SITE_URL),
         reverse("bookings:booking_link", args=[links.make_token(linked)]),

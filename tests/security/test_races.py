@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from bookings import services
+from bookings import selectors
 from bookings.models import Attendee, Booking
 from tests.factories import EventFactory, TicketTypeFactory
 from tests.races import at_once
@@ -91,7 +91,7 @@ def test_two_hundred_bookers_for_five_seats_exactly_five_win_and_the_rest_hear_s
     assert set(outcomes) <= {"booked", "sold out", "busy"}, outcomes
     assert Attendee.objects.filter(booking__event=event).count() == 5  # never over capacity
     assert Booking.objects.filter(event=event).count() == 5
-    assert services.seats_left(event) == 0
+    assert selectors.seats_left(event) == 0
     # "Busy" is honest: trying again gives the sold-out answer.
     retry = Client()
     for (result, _), data in zip(results, forms, strict=True):

@@ -12,8 +12,8 @@ import stripe
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from bookings import services as booking_services
 from bookings.models import Booking
+from bookings.services import booking as booking_services
 from portal import tasks
 from portal.celery import app as celery_app
 from portal.exceptions import Busy, PaymentError

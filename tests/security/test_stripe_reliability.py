@@ -18,7 +18,6 @@ import stripe
 from django.test import Client
 from django.urls import reverse
 
-from bookings import organiser_services
 from bookings import services as booking_services
 from bookings.models import Booking
 from memberships import services as membership_services
@@ -159,8 +158,8 @@ def test_a_refund_retried_after_a_stripe_error_reuses_its_key_and_pays_once(flak
     booking = BookingFactory(organiser=organiser, status=Booking.Status.CANCELLED, payment_reference="pi_1")
     refund = RefundFactory(booking=booking, organiser=organiser, amount=1000)
 
-    twice(lambda: organiser_services.refund_pay(refund=refund))
-    organiser_services.refund_pay(refund=refund)  # already paid: Stripe is not asked again
+    twice(lambda: booking_services.refund_pay(refund=refund))
+    booking_services.refund_pay(refund=refund)  # already paid: Stripe is not asked again
 
     assert recorder.keys("/v1/refunds") == [refund.idempotency_key] * 2
     assert refund.idempotency_key.startswith(f"booking-{booking.pk}-refund")

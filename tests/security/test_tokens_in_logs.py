@@ -25,7 +25,7 @@ from django.core.servers.basehttp import WSGIRequestHandler
 from django.test import Client
 from django.urls import reverse
 
-from bookings import links, services
+from bookings import links
 from bookings.models import WaitingListEntry
 from tests.factories import AttendeeFactory, EventFactory, UserFactory, WaitingListEntryFactory
 
@@ -106,7 +106,7 @@ def test_a_broken_or_revoked_link_is_not_logged_either(client, booking):
 def test_a_waiting_list_offer_token_is_not_logged(client, organiser):
     event = EventFactory(organiser=organiser)
     entry = WaitingListEntryFactory(event=event, organiser=organiser, status=WaitingListEntry.Status.OFFERED)
-    token = services.offer_token(entry)
+    token = links.waiting_list_offer_token(entry)
     path = reverse("event_book", args=[organiser.slug, event.code])
     with project_log_lines() as log:
         fetch(client, "GET", f"{path}?offer={token}")
@@ -120,7 +120,7 @@ def test_a_waiting_list_confirmation_token_is_not_logged(client, organiser):
     entry = WaitingListEntryFactory(
         event=event, organiser=organiser, status=WaitingListEntry.Status.UNCONFIRMED
     )
-    url = services.waiting_confirm_url(entry)
+    url = links.waiting_list_confirm_url(entry)
     path = url.removeprefix(settings.SITE_URL)
     token = path.rstrip("/").rsplit("/", 1)[1]
     with project_log_lines() as log:

@@ -16,7 +16,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
-from bookings import services
+from bookings import links, services
 from bookings.models import WaitingListEntry
 from tests.factories import EventFactory, TicketTypeFactory, WaitingListEntryFactory
 from tests.helpers import paid_booking, rules
@@ -146,7 +146,7 @@ def test_a_second_confirmation_request_reuses_the_unconfirmed_place(
     assert (entry.status, entry.quantity) == (Status.UNCONFIRMED, 2)
     assert len(mailoutbox) == 2
     tokens = [confirm_link(m).rstrip("/").rsplit("/", 1)[1] for m in mailoutbox]
-    assert [services.waiting_entry_for_confirm_token(t) for t in tokens] == [entry, entry]
+    assert [links.waiting_list_entry_for_confirm_token(t) for t in tokens] == [entry, entry]
 
 
 def test_joining_emails_one_address_a_few_times_an_hour_at_most(

@@ -22,12 +22,13 @@ def test_ten_bookings_for_a_voucher_that_covers_one_exactly_one_is_paid_by_it(or
     def book(n: int) -> str:
         try:
             services.booking_create(
-                event=tickets[n].event,
-                booker_name=f"Racer {n}",
-                booker_email=f"racer{n}@example.com",
-                tickets=[services.TicketRequest(ticket_type=tickets[n], attendee_name=f"Racer {n}")],
-                idempotency_key=f"voucher-race-{n}",
-                voucher_code=voucher.display_code,
+                request=services.BookingRequest(
+                    event=tickets[n].event,
+                    booker=services.Booker(name=f"Racer {n}", email=f"racer{n}@example.com"),
+                    tickets=[services.TicketRequest(ticket_type=tickets[n], attendee_name=f"Racer {n}")],
+                    idempotency_key=f"voucher-race-{n}",
+                    voucher_code=voucher.display_code,
+                )
             )
             return "booked"
         except VoucherError as exc:

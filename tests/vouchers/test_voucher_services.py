@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from bookings import services as booking_services
 from bookings.models import Booking, BookingRules, Refund
-from bookings.organiser_services import refund_pay
+from bookings.services import refund_pay
 from tests.factories import BookingFactory, EventFactory, RefundFactory, TicketTypeFactory
 from tests.vouchers.factories import VoucherFactory
 from vouchers import services
@@ -25,15 +25,16 @@ pytestmark = pytest.mark.django_db
 def book(event, *, voucher_code="", tickets=1, key="k", user=None):
     ticket = event.ticket_types.first()
     return booking_services.booking_create(
-        event=event,
-        booker_name="Bea Booker",
-        booker_email="bea@example.com",
-        user=user,
-        tickets=[
-            booking_services.TicketRequest(ticket_type=ticket, attendee_name=f"A{i}") for i in range(tickets)
-        ],
-        idempotency_key=key,
-        voucher_code=voucher_code,
+        request=booking_services.BookingRequest(
+            event=event,
+            booker=booking_services.Booker(name="Bea Booker", email="bea@example.com", user=user),
+            tickets=[
+                booking_services.TicketRequest(ticket_type=ticket, attendee_name=f"A{i}")
+                for i in range(tickets)
+            ],
+            idempotency_key=key,
+            voucher_code=voucher_code,
+        )
     )
 
 

@@ -33,11 +33,12 @@ def test_a_worker_sends_one_confirmation_with_a_working_link(celery_worker_proce
     ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=0)
 
     booking = services.booking_create(
-        event=ticket.event,
-        booker_name="Wendy Worker",
-        booker_email="wendy@example.com",
-        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Wendy")],
-        idempotency_key="w1",
+        request=services.BookingRequest(
+            event=ticket.event,
+            booker=services.Booker(name="Wendy Worker", email="wendy@example.com"),
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Wendy")],
+            idempotency_key="w1",
+        )
     )  # commits, and on commit the task goes to Redis
 
     (sent,) = wait_for_files(celery_worker_process, 1)
@@ -65,11 +66,12 @@ def _worker_backends() -> set[int]:
 
 def _book_and_wait_until_sent(ticket, n: int, folder) -> None:
     booking = services.booking_create(
-        event=ticket.event,
-        booker_name=f"Booker {n}",
-        booker_email=f"booker-{n}@example.com",
-        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=f"Booker {n}")],
-        idempotency_key=f"keep-{n}",
+        request=services.BookingRequest(
+            event=ticket.event,
+            booker=services.Booker(name=f"Booker {n}", email=f"booker-{n}@example.com"),
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name=f"Booker {n}")],
+            idempotency_key=f"keep-{n}",
+        )
     )
     wait_for_files(folder, n)
     deadline = time.monotonic() + 10
@@ -84,7 +86,7 @@ def _book_and_wait_until_sent(ticket, n: int, folder) -> None:
 )
 def test_a_worker_keeps_its_database_connection_from_one_task_to_the_next(celery_worker_process, organiser):
     """Celery's Django fixup would close it around every task: a new Postgres backend per email
-    cost more than the email itself (issue 12)."""
+    costs more than the email itself."""
     ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=0)
 
     # A connection left by an earlier test's worker (still closing on a busy machine) is not ours.

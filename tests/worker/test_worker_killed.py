@@ -181,11 +181,12 @@ def test_a_worker_killed_while_sending_the_confirmation_leaves_exactly_one_email
     ticket = TicketTypeFactory(event=EventFactory(organiser=organiser), price=0)
 
     booking = services.booking_create(
-        event=ticket.event,
-        booker_name="Kim Killed",
-        booker_email="kim@example.com",
-        tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Kim")],
-        idempotency_key="killed-1",
+        request=services.BookingRequest(
+            event=ticket.event,
+            booker=services.Booker(name="Kim Killed", email="kim@example.com"),
+            tickets=[services.TicketRequest(ticket_type=ticket, attendee_name="Kim")],
+            idempotency_key="killed-1",
+        )
     )  # on commit, the confirmation task goes to Redis
 
     # The first worker took the task, holds the send lock and is waiting for the mail server.

@@ -27,6 +27,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from bookings import capacity
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
 from memberships.models import Membership, MembershipPlan
 from passes.models import Pass, PassType
@@ -105,6 +106,8 @@ class Command(BaseCommand):
         self.bookings(options["bookings"])
         self.bench_bookers()
         self.bench_passes_and_vouchers()
+        # The rows above went in by SQL, past the services that keep the events' seat counters.
+        self.say(f"seat counters: {capacity.seats_recount_unlocked(Event.objects.all()):,} events counted")
         with connection.cursor() as cursor:
             for model in (Organiser, User, Event, TicketType, Booking, Attendee):
                 cursor.execute(f"ANALYZE {model._meta.db_table}")

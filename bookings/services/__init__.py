@@ -1,0 +1,99 @@
+"""Bookings: the writes, one module per sub-domain. Each public function is one business
+operation in one transaction, named `<entity>_<action>`.
+
+- `booking`: making a booking (the request, seats, payment, Stripe's word on it, expiry);
+- `changes`: the booker's cancel and move;
+- `waiting_list`: joining, offers of freed places, leaving;
+- `refunds`: what goes back, how, and paying it;
+- `events`: the organiser's cancel, capacity and attendance;
+- `claims`: bookings joining the account that proves their address.
+
+The capacity rule and the seat counters are `bookings.capacity`; reads (quotes, ticket choices,
+places left) are `bookings.selectors`; signed links (also waiting-list offers) `bookings.links`.
+Callers use this package's names: `services.booking_cancel(...)`.
+"""
+
+from bookings.services.refunds import (  # noqa: I001 - in dependency order
+    booking_refund,
+    booking_settle_cancellation,
+    refund_give_back_pass_and_voucher,
+    refund_pay,
+    refund_payment_after_cancellation,
+    refund_record,
+)
+from bookings.services.booking import (
+    Booker,
+    BookingRequest,
+    PlacedBooking,
+    Submitted,
+    TicketRequest,
+    booking_checkout_event,
+    booking_confirm_payment,
+    booking_create,
+    booking_expire,
+    booking_lock,
+    booking_place,
+    booking_start_payment,
+    booking_submit,
+)
+from bookings.services.waiting_list import (
+    waiting_list_confirm,
+    waiting_list_entries_close,
+    waiting_list_join,
+    waiting_list_leave,
+    waiting_list_offer_due,
+    waiting_list_offer_places,
+    waiting_list_offer_places_now,
+)
+from bookings.services.changes import (
+    booking_cancel,
+    transfer_checkout_event,
+    transfer_complete_payment,
+    transfer_create,
+    transfer_start_payment,
+)
+from bookings.services.events import (
+    attendance_mark,
+    event_cancel,
+    event_capacity_check,
+)
+from bookings.services.claims import bookings_claim_for_verified_email, bookings_found_for_email
+
+__all__ = [
+    "Booker",
+    "BookingRequest",
+    "PlacedBooking",
+    "Submitted",
+    "TicketRequest",
+    "attendance_mark",
+    "booking_cancel",
+    "booking_checkout_event",
+    "booking_confirm_payment",
+    "booking_create",
+    "booking_expire",
+    "booking_lock",
+    "booking_place",
+    "booking_refund",
+    "booking_settle_cancellation",
+    "booking_start_payment",
+    "booking_submit",
+    "bookings_claim_for_verified_email",
+    "bookings_found_for_email",
+    "event_cancel",
+    "event_capacity_check",
+    "refund_give_back_pass_and_voucher",
+    "refund_pay",
+    "refund_payment_after_cancellation",
+    "refund_record",
+    "transfer_checkout_event",
+    "transfer_complete_payment",
+    "transfer_create",
+    "transfer_start_payment",
+    "waiting_list_confirm",
+    "waiting_list_entries_close",
+    "waiting_list_join",
+    "waiting_list_leave",
+    "waiting_list_offer_due",
+    "waiting_list_offer_places",
+    "waiting_list_offer_places_now",
+]

@@ -1,0 +1,189 @@
+"""The waiting list of a full event: joining (confirmed by email), offers of freed places, leaving.
+
+An offer holds its places on the event's counter (`Event.seats_held`) from the moment it is made
+until it is booked, left or expired; see `bookings.capacity` for how offers that run out of time
+give their places back.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+from allauth.account.models import EmailAddress
+from django.db import transaction
+from django.utils import timezone
+
+from bookings import capacity
+from bookings import rules as booking_rules
+from bookings.exceptions import ERRORS, BookingError
+from bookings.models import Event, WaitingListEntry
+from bookings.tasks import waiting_list_send_confirmation as waiting_list_send_confirmation_task
+from bookings.tasks import waiting_list_send_offer as waiting_list_send_offer_task
+from portal.locking import lock_timeout
+
+
+@transaction.atomic
+def waiting_list_join(
+    *, event: Event, name: str, email: str, quantity: int = 1, user=None
+) -> WaitingListEntry | None:
+    """Join the waiting list of a full event.
+
+    A logged-in booker joining with one of their own verified emails has proved the mailbox: the
+    place is theirs at once and returned (joining twice raises BookingError). Any other address
+    may be someone else's: it is emailed after commit and None is returned whatever happened, so
+    the caller answers the same. The email holds a confirmation link for a new unconfirmed place
+    (or for the one still waiting for its click, now with this name and quantity), or, when the
+    address is already waiting, says so. Only confirmed places are offered seats.
+    Raises BookingError if the event is cancelled, started or not full.
+    """
+    event = capacity.events_lock(event.pk)[event.pk]
+    if event.is_cancelled or event.has_started:
+        raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
+    if capacity.seats_left(event) >= quantity:
+        raise BookingError(ERRORS["waiting_not_full"])
+    email = email.lower()
+    entries = WaitingListEntry.objects.filter(event=event, email=email)
+    is_open = entries.open()
+    unconfirmed = entries.filter(status=WaitingListEntry.Status.UNCONFIRMED).order_by("pk").first()
+    if (
+        user is not None
+        and EmailAddress.objects.filter(user=user, email__iexact=email, verified=True).exists()
+    ):
+        if is_open.exists():
+            raise BookingError(ERRORS["waiting_duplicate"])
+        entry = unconfirmed or WaitingListEntry(organiser_id=event.organiser_id, event=event, email=email)
+        entry.user, entry.name, entry.quantity = user, name, quantity
+        entry.status, entry.confirmed_at = WaitingListEntry.Status.WAITING, timezone.now()
+        entry.save()
+        return entry
+    entry = is_open.first()
+    if entry is None:
+        entry = unconfirmed or WaitingListEntry(organiser_id=event.organiser_id, event=event, email=email)
+        entry.name, entry.quantity = name, quantity
+        entry.save()
+    transaction.on_commit(partial(waiting_list_send_confirmation_task.delay, entry.pk))
+    return None
+
+
+@transaction.atomic
+def waiting_list_confirm(*, entry: WaitingListEntry) -> WaitingListEntry:
+    """The address's owner confirmed their place (the emailed link): it joins the queue behind
+    everyone who confirmed before, and is offered a free seat at once if there is one.
+    Confirming twice, or an address already waiting, changes nothing.
+    Raises BookingError if the event is cancelled or has started."""
+    event = capacity.events_lock(entry.event_id)[entry.event_id]
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status != WaitingListEntry.Status.UNCONFIRMED:
+        return entry
+    if event.is_cancelled or event.has_started:
+        raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
+    waiting = WaitingListEntry.objects.filter(event=event, email=entry.email).open().first()
+    if waiting is not None:
+        return waiting
+    entry.status, entry.confirmed_at = WaitingListEntry.Status.WAITING, timezone.now()
+    entry.save(update_fields=["status", "confirmed_at", "updated_at"])
+    waiting_list_offer_places(event=event)
+    return entry
+
+
+def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
+    """Offer the places now free on `event` to the people waiting longest. Call inside the
+    transaction, with the event locked by `capacity.events_lock` (which has expired the offers
+    past their time, so their places pass to the next people).
+
+    Each new offer holds its places (on the event's counter) for the rules'
+    waiting_list_offer_hours and is emailed after commit. Strictly first come, first served: a
+    party too big for the places left waits at the front.
+    """
+    now = timezone.now()
+    if event.is_cancelled or event.starts_at <= now:
+        return []
+    free = capacity.seats_left(event)
+    if not free:
+        return []
+    hours = booking_rules.rules_for_event(event=event).waiting_list_offer_hours
+    offered = []
+    for entry in (
+        WaitingListEntry.objects.filter(event=event)
+        .waiting()
+        .select_for_update()
+        .order_by("confirmed_at", "pk")
+    ):
+        if entry.quantity > free:
+            break
+        entry.status = WaitingListEntry.Status.OFFERED
+        entry.offer_expires_at = now + timedelta(hours=hours)
+        entry.save(update_fields=["status", "offer_expires_at", "updated_at"])
+        free -= entry.quantity
+        offered.append(entry)
+    capacity.seats_count(event, held=sum(entry.quantity for entry in offered))
+    for entry in offered:
+        transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
+    return offered
+
+
+def waiting_list_offer_due() -> int:
+    """For the periodic task: move on expired offers and offer places freed by a raised
+    capacity, for every upcoming event with people waiting or places held. Returns how many
+    offers were made."""
+    made = 0
+    event_ids = (
+        WaitingListEntry.objects.filter(
+            status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
+            event__status=Event.Status.SCHEDULED,
+            event__starts_at__gt=timezone.now(),
+        )
+        .values_list("event_id", flat=True)
+        .distinct()
+    )
+    for event_id in list(event_ids):
+        made += len(waiting_list_offer_places_now(event=Event(pk=event_id)))
+    return made
+
+
+@transaction.atomic
+def waiting_list_offer_places_now(*, event: Event) -> list[WaitingListEntry]:
+    """`waiting_list_offer_places` in a transaction of its own, e.g. after a capacity change."""
+    event = capacity.events_lock(event.pk)[event.pk]
+    return waiting_list_offer_places(event=event)
+
+
+@transaction.atomic
+def waiting_list_leave(*, entry: WaitingListEntry) -> WaitingListEntry:
+    """The booker leaves the waiting list. A place held for them passes to the next person.
+    Leaving twice changes nothing."""
+    event = capacity.events_lock(entry.event_id)[entry.event_id]
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
+    if not entry.is_open:
+        return entry
+    was_offered = entry.status == WaitingListEntry.Status.OFFERED
+    entry.status = WaitingListEntry.Status.LEFT
+    entry.save(update_fields=["status", "updated_at"])
+    if was_offered:
+        capacity.seats_count(event, held=-entry.quantity)
+        waiting_list_offer_places(event=event)
+    return entry
+
+
+@transaction.atomic
+def waiting_list_entries_close(*, entry_ids, delete: bool = False) -> int:
+    """End these waiting-list places at once (the booker's account is deleted, or the organiser
+    deletes them): each leaves the list (or, with `delete`, is deleted), and the places held for
+    an offer go back to the event, to be offered by the periodic task. Returns how many."""
+    entries = WaitingListEntry.objects.filter(pk__in=list(entry_ids))
+    events = capacity.events_lock(*set(entries.values_list("event_id", flat=True)))
+    with lock_timeout():
+        locked = list(entries.select_for_update().order_by("pk"))
+    for entry in locked:
+        if entry.status == WaitingListEntry.Status.OFFERED and entry.event_id in events:
+            capacity.seats_count(events[entry.event_id], held=-entry.quantity)
+    if delete:
+        WaitingListEntry.objects.filter(pk__in=[entry.pk for entry in locked]).delete()
+    else:
+        WaitingListEntry.objects.filter(
+            pk__in=[e.pk for e in locked if e.is_open or e.status == WaitingListEntry.Status.UNCONFIRMED]
+        ).update(status=WaitingListEntry.Status.LEFT, offer_expires_at=None, updated_at=timezone.now())
+    return len(locked)

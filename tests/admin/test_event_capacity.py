@@ -1,0 +1,88 @@
+"""The event's capacity in the admin: never below the places booked and held for waiting-list
+offers (the database would refuse it), said in words the organiser can act on."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from bookings.models import Event, WaitingListEntry
+from tests.factories import EventFactory, TicketTypeFactory, WaitingListEntryFactory
+from tests.helpers import paid_booking
+
+pytestmark = pytest.mark.django_db
+
+
+def change(client, event, capacity):
+    url = reverse("admin:bookings_event_change", args=[event.pk])
+    page = client.get(url)
+    data = {
+        "title": event.title,
+        "description": "",
+        "venue": "",
+        "starts_at_0": timezone.localtime(event.starts_at).strftime("%Y-%m-%d"),
+        "starts_at_1": timezone.localtime(event.starts_at).strftime("%H:%M:%S"),
+        "ends_at_0": timezone.localtime(event.ends_at).strftime("%Y-%m-%d"),
+        "ends_at_1": timezone.localtime(event.ends_at).strftime("%H:%M:%S"),
+        "capacity": capacity,
+    }
+    for inline in page.context["inline_admin_formsets"]:
+        prefix = inline.formset.prefix
+        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0})
+    return client.post(url, data)
+
+
+@pytest.fixture
+def event(organiser):
+    event = EventFactory(organiser=organiser, capacity=10, title="Pottery")
+    paid_booking(TicketTypeFactory(event=event), seats=4)
+    return event
+
+
+def test_a_capacity_below_the_places_booked_is_refused_and_says_why(client_as_staff, event):
+    response = change(client_as_staff, event, 3)
+
+    assert response.status_code == 200
+    assert (
+        "4 places are already booked, so the capacity can&#x27;t be lower than that"
+        in response.content.decode()
+    )
+    assert Event.objects.get(pk=event.pk).capacity == 10
+
+
+def test_a_capacity_below_the_places_booked_and_held_says_both(client_as_staff, event):
+    WaitingListEntryFactory(
+        event=event,
+        quantity=2,
+        status=WaitingListEntry.Status.OFFERED,
+        offer_expires_at=timezone.now() + timezone.timedelta(hours=3),
+    )
+
+    response = change(client_as_staff, event, 5)
+
+    assert "4 places are booked and 2 are held for people on the waiting list" in response.content.decode()
+    assert Event.objects.get(pk=event.pk).capacity == 10
+
+
+def test_the_capacity_may_come_down_to_the_places_booked(client_as_staff, event):
+    response = change(client_as_staff, event, 4)
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert (event.capacity, event.seats_taken) == (4, 4)
+
+
+def test_a_raised_capacity_is_offered_to_the_waiting_list_at_once(
+    client_as_staff, event, django_capture_on_commit_callbacks
+):
+    waiting = WaitingListEntryFactory(event=event, quantity=2)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = change(client_as_staff, event, 12)
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    event.refresh_from_db()
+    assert waiting.status == WaitingListEntry.Status.OFFERED
+    assert (event.capacity, event.seats_taken, event.seats_held) == (12, 4, 2)
