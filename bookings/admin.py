@@ -273,7 +273,7 @@ class EventForm(forms.ModelForm):
 
 @admin.register(Event)
 class EventAdmin(OrganiserScopedAdmin):
-    list_display = ["title", "organiser", "starts_at", "venue", "capacity", "booked", "waiting", "status"]
+    list_display = ["title", "organiser", "starts_at", "venue", "places", "waiting", "status"]
     list_filter = ["status", "organiser"]
     search_fields = ["title", "venue"]
     list_select_related = ["organiser"]
@@ -294,24 +294,24 @@ class EventAdmin(OrganiserScopedAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                booked_count=Count(
-                    "bookings__attendees",
-                    filter=Q(bookings__status=Booking.Status.CONFIRMED),
-                    distinct=True,
-                ),
                 waiting_count=Count(
                     "waiting_list",
-                    filter=Q(waiting_list__status__in=[WaitingListEntry.Status.WAITING]),
-                    distinct=True,
+                    filter=Q(
+                        waiting_list__status__in=[
+                            WaitingListEntry.Status.WAITING,
+                            WaitingListEntry.Status.OFFERED,
+                        ]
+                    ),
                 ),
             )
             # Counting adds a GROUP BY, which drops the default ordering (and paging needs one).
             .order_by("starts_at", "pk")
         )
 
-    @admin.display(description=_("booked"), ordering="booked_count")
-    def booked(self, obj):
-        return obj.booked_count
+    @admin.display(description=_("places taken"), ordering="seats_taken")
+    def places(self, obj):
+        """Taken of capacity, from the event's own counter ("12 / 20")."""
+        return f"{obj.seats_taken} / {obj.capacity}"
 
     @admin.display(description=_("waiting"), ordering="waiting_count")
     def waiting(self, obj):
@@ -356,7 +356,7 @@ class EventAdmin(OrganiserScopedAdmin):
             raise PermissionDenied
         change_url = reverse("admin:bookings_event_change", args=[event.pk])
         if request.method == "POST":
-            self._cancel(request, [event])
+            self._cancel(request, [event], **self._cancellation_words(request))
             return HttpResponseRedirect(change_url)
         return self._confirm_cancel(request, [event], action_url=request.path, back_url=change_url)
 
@@ -365,8 +365,16 @@ class EventAdmin(OrganiserScopedAdmin):
         events = list(queryset.order_by("starts_at"))
         if request.POST.get("confirm") != "yes":
             return self._confirm_cancel(request, events, action_url="", back_url=request.get_full_path())
-        self._cancel(request, events)
+        self._cancel(request, events, **self._cancellation_words(request))
         return None
+
+    @staticmethod
+    def _cancellation_words(request) -> dict:
+        """What the organiser tells the bookers (the service checks its length)."""
+        return {
+            "message": request.POST.get("message", ""),
+            "offer_rebooking": request.POST.get("offer_rebooking") == "on",
+        }
 
     def _confirm_cancel(self, request, events, *, action_url, back_url):
         bookings = dict(
@@ -383,13 +391,14 @@ class EventAdmin(OrganiserScopedAdmin):
             "back_url": back_url,
             "is_action": not action_url,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "message_max": services.CANCELLATION_MESSAGE_MAX,
         }
         return TemplateResponse(request, "admin/bookings/event/cancel_confirmation.html", context)
 
-    def _cancel(self, request, events):
+    def _cancel(self, request, events, *, message: str = "", offer_rebooking: bool = False):
         for event in events:
             try:
-                queued = services.event_cancel(event=event)
+                queued = services.event_cancel(event=event, message=message, offer_rebooking=offer_rebooking)
             except PortalError as exc:
                 self.message_user(request, exc.message, messages.ERROR)
                 continue

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from bookings import links
@@ -219,5 +221,12 @@ def _cancelled_context(booking: Booking, refund: Refund | None) -> dict:
         "refund": refund,
         "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
         "fee_kept": format_money(refund.fee_kept, refund.currency) if refund and refund.fee_kept else "",
-        "portal_path": "/portal/events/?tab=cancelled",
+        # A guest can't open the Cancelled tab (it needs a login): their booking's own link instead.
+        "booking_url": links.view_booking_url(booking)
+        if booking.user_id is None
+        else settings.SITE_URL + reverse("bookings:event_list") + "?tab=cancelled",
+        "credit_choice_url": links.refund_choice_url(refund) if refund and refund.credit_offer_open else "",
+        "rebook_url": settings.SITE_URL + reverse("organiser_page", args=[organiser.slug])
+        if booking.event.cancellation_offers_rebooking
+        else "",
     }

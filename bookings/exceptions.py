@@ -56,6 +56,9 @@ ERRORS = {
     "transfer_seats_gone": _(
         "Sorry, the places on that event went while you were paying. Your payment is being refunded."
     ),
+    "credit_offer_closed": _(
+        "This choice has closed: your refund goes (or has gone) to the payment you made."
+    ),
     "too_many_accounts": _(
         "Too many new accounts from here just now. Untick Create an account to book as a guest, "
         "or try again in an hour."
@@ -69,6 +72,7 @@ ERRORS = {
 
 ORGANISER_ERRORS = {
     "event_ended": _("“%(event)s” has already ended, so it can no longer be cancelled."),
+    "message_too_long": _("Keep the message to bookers to %(max)s characters."),
     "no_tracking": _(
         "Attendance tracking is not switched on for %(organiser)s, so attendance can't be marked."
     ),

@@ -1,4 +1,5 @@
-"""Signed links: "View booking", and the waiting list's offer and confirmation links.
+"""Signed links: "View booking", the waiting list's offer and confirmation links, and a refund's
+choice of credit.
 
 A link names one booking and carries that booking's current link secret (128 random bits). It
 expires 90 days after the event ends. Opening a link grants this browser session that one
@@ -18,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from bookings.models import Booking, Event, WaitingListEntry, new_link_secret
+from bookings.models import Booking, Event, Refund, WaitingListEntry, new_link_secret
 
 SALT = "bookings.view-booking-link"
 LINK_LIFETIME_AFTER_EVENT = timedelta(days=90)
@@ -140,3 +141,25 @@ def waiting_list_entry_for_confirm_token(token: str) -> WaitingListEntry | None:
     if entry is None or not (entry.is_open or entry.status == WaitingListEntry.Status.UNCONFIRMED):
         return None
     return entry
+
+
+# A refund's choice of credit ------------------------------------------------------------------
+# When the organiser cancels and would rather give credit, the cancellation email lets the booker
+# take credit instead of the card refund, until the refund's `credit_offer_until`.
+
+REFUND_CHOICE_SALT = "bookings.refund-credit-choice"
+
+
+def refund_choice_url(refund: Refund) -> str:
+    token = signing.dumps(refund.pk, salt=REFUND_CHOICE_SALT)
+    return settings.SITE_URL + reverse("bookings:refund_choice", args=[token])
+
+
+def refund_for_choice_token(token: str) -> Refund | None:
+    """The refund a choice link names, or None when the link was tampered with (whether the
+    choice is still open is the service's question)."""
+    try:
+        refund_id = signing.loads(token, salt=REFUND_CHOICE_SALT)
+    except signing.BadSignature:
+        return None
+    return Refund.objects.select_related("booking__event", "booking__organiser").filter(pk=refund_id).first()

@@ -52,6 +52,15 @@ class Event(TenantModel):
     capacity = models.PositiveIntegerField(help_text=_("Seats across all ticket types."))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancellation_message = models.TextField(
+        blank=True,
+        max_length=1000,
+        editable=False,
+        help_text=_("The organiser's words to bookers when they cancelled the event."),
+    )
+    cancellation_offers_rebooking = models.BooleanField(
+        default=False, editable=False, help_text=_("The cancellation invited bookers to book another date.")
+    )
     # The seat counters (bookings.capacity): tickets of confirmed and pending bookings, and places
     # held for waiting-list offers. Written only by the services that take and free places, with
     # this row locked; never by a form or a plain save (see `save`).
@@ -466,6 +475,9 @@ class Refund(TenantModel):
     gateway_reference = models.CharField(max_length=120, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # The organiser would rather give credit: until then the booker may take it instead of the
+    # card refund (one click in the email); afterwards the card is refunded (never credit by default).
+    credit_offer_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -479,6 +491,15 @@ class Refund(TenantModel):
 
     def __str__(self) -> str:
         return f"Refund for {self.booking}"
+
+    @property
+    def credit_offer_open(self) -> bool:
+        """The booker may still take this refund as credit instead (see refunds.refund_credit_offer)."""
+        return (
+            self.status == self.Status.PENDING
+            and self.credit_offer_until is not None
+            and self.credit_offer_until > timezone.now()
+        )
 
     @property
     def idempotency_key(self) -> str:

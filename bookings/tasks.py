@@ -77,6 +77,25 @@ def transfer_settle(self, transfer_id: int) -> None:
     emails.transfer_send_confirmation(transfer_id=transfer_id)
 
 
+@shared_task(**SETTLING)
+def refund_pay(self, refund_id: int) -> None:
+    """Pay one recorded refund (idempotent): a booker chose credit or the card refund now."""
+    from bookings import services
+
+    try:
+        services.refund_pay(refund=Refund.objects.get(pk=refund_id))
+    except (PaymentError, Busy) as exc:
+        _retry_refund_later(self, exc)
+
+
+@shared_task
+def refunds_pay_after_credit_offer() -> int:
+    """Beat: card refunds whose offer of credit ran out unanswered are paid."""
+    from bookings import services
+
+    return services.refunds_pay_after_credit_offer()
+
+
 @shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
 def waiting_list_send_offer(self, entry_id: int) -> bool:
     return emails.waiting_list_send_offer(entry_id=entry_id)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("bookings/<str:reference>/cancel/", views.booking_cancel, name="booking_cancel"),
     path("bookings/<str:reference>/transfer/", views.booking_transfer, name="booking_transfer"),
     path("waiting/confirm/<str:token>/", views.waiting_confirm, name="waiting_confirm"),
+    path("refunds/<str:token>/", views.refund_choice, name="refund_choice"),
     path("waiting/<uuid:code>/", views.waiting_detail, name="waiting_detail"),
     path("waiting/<uuid:code>/leave/", views.waiting_leave, name="waiting_leave"),
 ]

@@ -8,8 +8,10 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
@@ -22,6 +24,7 @@ from bookings.tasks import booking_send_new_links as booking_send_new_links_task
 from portal import ratelimit
 from portal.exceptions import PortalError
 from portal.htmx import render_page
+from portal.money import format_money
 from vouchers import services as vouchers
 
 BOOKED_HERE = "bookings.booked_as_guest_here"
@@ -271,6 +274,42 @@ def waiting_confirm(request, token: str):
             )
             return redirect("organiser_page", org_slug=entry.organiser.slug)
     return _private(render(request, "bookings/waiting_confirm.html", context))
+
+
+@require_http_methods(["GET", "POST"])
+def refund_choice(request, token: str):
+    """The cancellation email's offer of credit instead of the card refund: a page that asks,
+    then a POST that chooses (a mail scanner fetching the link chooses nothing)."""
+    refund = links.refund_for_choice_token(token)
+    if refund is None:
+        raise Http404("No such refund.")
+    booking = refund.booking
+    context = {"refund": refund, "booking": booking, "event": booking.event, "organiser": booking.organiser}
+    if request.method == "POST":
+        choice = request.POST.get("choice")
+        if choice not in {"credit", "card"}:
+            context["error"] = _("Choose credit or a refund to your payment.")
+        else:
+            try:
+                services.refund_credit_choose(refund=refund, credit=choice == "credit")
+            except PortalError as error:
+                context["error"] = error.message
+            else:
+                if choice == "credit":
+                    note = _("Done: %(amount)s is now credit with %(organiser)s. We've emailed you its code.")
+                else:
+                    note = _("Done: we're refunding %(amount)s to your original payment now.")
+                messages.success(
+                    request,
+                    note
+                    % {
+                        "amount": format_money(refund.amount, refund.currency),
+                        "organiser": booking.organiser.name,
+                    },
+                )
+                return _private(redirect(request.path))
+    refund.refresh_from_db()
+    return _private(render(request, "bookings/refund_choice.html", context))
 
 
 def _private(response):

@@ -226,6 +226,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Expired waiting-list offers pass to the next person; raised capacities get offered.
     "waiting-list-offers": {"task": "bookings.tasks.waiting_list_offer_due", "schedule": 600.0},
+    # A card refund held while the booker could take credit instead is paid once the offer runs out.
+    "refunds-after-credit-offer": {
+        "task": "bookings.tasks.refunds_pay_after_credit_offer",
+        "schedule": 900.0,
+    },
     # Offline memberships renew or end at their period's end; Stripe does its own and tells us.
     "memberships-advance-due": {"task": "memberships.tasks.membership_advance_due", "schedule": 3600.0},
     # A lost webhook shows up by morning: Stripe memberships compared with Stripe, mismatches logged

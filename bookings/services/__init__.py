@@ -16,8 +16,11 @@ Callers use this package's names: `services.booking_cancel(...)`.
 from bookings.services.refunds import (  # noqa: I001 - in dependency order
     booking_refund,
     booking_settle_cancellation,
+    refund_credit_choose,
+    refund_credit_offer,
     refund_give_back_pass_and_voucher,
     refund_pay,
+    refunds_pay_after_credit_offer,
     refund_payment_after_cancellation,
     refund_record,
 )
@@ -53,6 +56,7 @@ from bookings.services.changes import (
     transfer_start_payment,
 )
 from bookings.services.events import (
+    CANCELLATION_MESSAGE_MAX,
     attendance_mark,
     event_cancel,
     event_capacity_check,
@@ -60,6 +64,7 @@ from bookings.services.events import (
 from bookings.services.claims import bookings_claim_for_verified_email, bookings_found_for_email
 
 __all__ = [
+    "CANCELLATION_MESSAGE_MAX",
     "Booker",
     "BookingRequest",
     "PlacedBooking",
@@ -82,7 +87,10 @@ __all__ = [
     "event_cancel",
     "event_capacity_check",
     "refund_give_back_pass_and_voucher",
+    "refund_credit_choose",
+    "refund_credit_offer",
     "refund_pay",
+    "refunds_pay_after_credit_offer",
     "refund_payment_after_cancellation",
     "refund_record",
     "transfer_checkout_event",

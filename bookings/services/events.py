@@ -15,19 +15,25 @@ from bookings import capacity
 from bookings import rules as booking_rules
 from bookings.exceptions import ORGANISER_ERRORS as ERRORS
 from bookings.exceptions import OrganiserError
-from bookings.models import Attendee, Booking, Event, Refund
+from bookings.models import Attendee, Booking, BookingRules, Event, Refund
 from bookings.services import refunds
 from bookings.tasks import booking_settle_cancellation as booking_settle_cancellation_task
 from portal.locking import lock_timeout
 from portal.models import Organiser
 
+CANCELLATION_MESSAGE_MAX = 1000
 
-def event_cancel(*, event: Event) -> list[int]:
+
+def event_cancel(*, event: Event, message: str = "", offer_rebooking: bool = False) -> list[int]:
     """Cancel `event` and every booking of it; refund and email each paid-up booker once.
 
     Every confirmed booking is cancelled by the organiser (bookers find it in their Cancelled
-    tab), gets a Refund by the rules in force for the event (no fee kept: the booker did nothing
-    wrong), and after commit one task per booking pays the refund and sends the email. Bookings
+    tab) and refunded in full to how it was paid, whatever the rules say for the booker's own
+    cancellations: the law entitles bookers to their money back when the trader cancels. Card
+    payments go back to the card (held for a week while the booker may take credit instead, when
+    the rules prefer credit), pass uses to the pass, gift-voucher money to the voucher. After
+    commit one task per booking pays the refund and sends the email, which carries the
+    organiser's `message` and, with `offer_rebooking`, a link to book another date. Bookings
     still awaiting payment are cancelled without either, as no money was taken. Every seat goes
     back (the event's counter of taken seats is 0 afterwards).
 
@@ -36,6 +42,9 @@ def event_cancel(*, event: Event) -> list[int]:
     a failed refund). Returns the ids of the bookings whose settling was queued.
     Raises OrganiserError if the event has already ended, Busy if the event is locked too long.
     """
+    message = message.strip()
+    if len(message) > CANCELLATION_MESSAGE_MAX:
+        raise OrganiserError(ERRORS["message_too_long"] % {"max": CANCELLATION_MESSAGE_MAX})
     now = timezone.now()
     with transaction.atomic():
         # Lock the event first, as booking does, so no booking slips in while we cancel.
@@ -45,7 +54,17 @@ def event_cancel(*, event: Event) -> list[int]:
                 raise OrganiserError(ERRORS["event_ended"] % {"event": event.title})
             event.status = Event.Status.CANCELLED
             event.cancelled_at = now
-            event.save(update_fields=["status", "cancelled_at", "updated_at"])
+            event.cancellation_message = message
+            event.cancellation_offers_rebooking = offer_rebooking
+            event.save(
+                update_fields=[
+                    "status",
+                    "cancelled_at",
+                    "cancellation_message",
+                    "cancellation_offers_rebooking",
+                    "updated_at",
+                ]
+            )
 
         bookings = Booking.objects.for_organiser(event.organiser_id).filter(event=event)
         with lock_timeout():
@@ -61,9 +80,15 @@ def event_cancel(*, event: Event) -> list[int]:
             booking.save(update_fields=["status", "cancelled_by", "cancelled_at", "updated_at"])
             if was_confirmed:
                 refund = refunds.refund_record(
-                    booking=booking, reason=Refund.Reason.EVENT_CANCELLED, keep_fee=False, rules=rules
+                    booking=booking,
+                    reason=Refund.Reason.EVENT_CANCELLED,
+                    keep_fee=False,
+                    rules=rules,
+                    method=BookingRules.RefundMethod.ORIGINAL,
                 )
                 refunds.refund_give_back_pass_and_voucher(booking=booking, refund=refund, fee_left=0)
+                if rules.refund_method == BookingRules.RefundMethod.CREDIT:
+                    refunds.refund_credit_offer(refund=refund)
         # No booking of the event holds a seat any more.
         capacity.seats_count(event, taken=-event.seats_taken)
 

@@ -8,6 +8,7 @@ a row locked.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from functools import partial
 
 from django.db import transaction
@@ -16,10 +17,13 @@ from django.utils import timezone
 
 from bookings import emails
 from bookings import rules as booking_rules
+from bookings.exceptions import ERRORS, BookingError
 from bookings.models import AccountCredit, Booking, BookingRules, Refund, Transfer
 from bookings.tasks import booking_settle_cancellation as booking_settle_cancellation_task
+from bookings.tasks import refund_pay as refund_pay_task
 from passes.services import pass_return_use
 from portal.exceptions import PaymentError
+from portal.locking import lock_timeout
 from portal.payments import get_gateway
 from vouchers.services import voucher_issue_for_credit, voucher_return
 
@@ -32,11 +36,13 @@ def refund_record(
     reason: str = Refund.Reason.BOOKER_CANCELLED,
     keep_fee: bool = True,
     rules: BookingRules | None = None,
+    method: str | None = None,
 ) -> Refund:
     """Decide and record what `booking` gets back, without paying it yet (see `refund_pay`).
 
-    The method is the event's rules' refund method; "to the original payment" becomes account
-    credit when there is no card payment to give back (a pass, a voucher, no payment reference).
+    The method is `method`, else the event's rules' refund method; "to the original payment"
+    becomes account credit when there is no card payment to give back (a pass, a voucher, no
+    payment reference).
     With `keep_fee` the rules' cancellation fee is kept. Idempotent: an existing refund for this
     booking and reason is returned unchanged. Call it inside the transaction that cancels.
     """
@@ -44,8 +50,13 @@ def refund_record(
     if existing is not None:
         return existing
     rules = rules or booking_rules.rules_for_event(event=booking.event)
-    amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=keep_fee)
-    method = booking_rules.refund_method_for(booking=booking, method=rules.refund_method, amount=amount)
+    if method is None:
+        amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=keep_fee)
+        method = rules.refund_method
+    else:  # the caller decides how (the organiser cancelled: all of it goes back)
+        fee = min(rules.cancellation_fee, booking.total) if keep_fee else 0
+        amount = booking.total - fee
+    method = booking_rules.refund_method_for(booking=booking, method=method, amount=amount)
     return Refund.objects.create(
         organiser_id=booking.organiser_id,
         booking=booking,
@@ -204,6 +215,63 @@ def booking_settle_cancellation(*, booking: Booking) -> None:
     Idempotent (run by a task that may run twice). Raises PaymentError while the refund fails,
     so the task retries; the email waits until the money has gone back."""
     refund = Refund.objects.filter(booking=booking, reason=_CANCELLATION_REASON[booking.cancelled_by]).first()
-    if refund is not None:
+    if refund is not None and not refund.credit_offer_open:
         refund_pay(refund=refund)
     emails.booking_send_cancelled(booking=booking, refund=refund)
+
+
+# The organiser cancelled and would rather give credit ------------------------------------------
+#
+# The law entitles the booker to their money back when the trader cancels; credit is fine only when
+# the booker chooses it. So the refund is to the original payment, held for CREDIT_OFFER_DAYS while
+# the cancellation email offers credit instead (one click), and paid to the card when the booker
+# says so or the offer runs out (`refunds_pay_after_credit_offer`, on beat).
+
+CREDIT_OFFER_DAYS = 7
+
+
+def refund_credit_offer(*, refund: Refund) -> Refund:
+    """Hold an organiser-cancellation card refund while the booker may take credit instead. Call
+    in the cancelling transaction, before the settling task is queued."""
+    if (
+        refund.method == BookingRules.RefundMethod.ORIGINAL
+        and refund.amount
+        and refund.status == Refund.Status.PENDING
+    ):
+        refund.credit_offer_until = timezone.now() + timedelta(days=CREDIT_OFFER_DAYS)
+        refund.save(update_fields=["credit_offer_until", "updated_at"])
+    return refund
+
+
+@transaction.atomic
+def refund_credit_choose(*, refund: Refund, credit: bool) -> Refund:
+    """The booker's answer to the offer of credit: credit (an account-credit voucher) or the card
+    refund now. Only while the offer is open; afterwards (or a second time) nothing changes, and
+    BookingError says where the money went. Paid by a task after commit."""
+    with lock_timeout():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+    if not refund.credit_offer_open:
+        raise BookingError(ERRORS["credit_offer_closed"])
+    refund.credit_offer_until = None
+    if credit:
+        refund.method = BookingRules.RefundMethod.CREDIT
+    refund.save(update_fields=["credit_offer_until", "method", "updated_at"])
+    transaction.on_commit(partial(refund_pay_task.delay, refund.pk))
+    return refund
+
+
+def refunds_pay_after_credit_offer() -> int:
+    """Pay to the card every refund whose offer of credit ran out unanswered. Returns how many."""
+    due = Refund.objects.filter(
+        status=Refund.Status.PENDING, credit_offer_until__isnull=False, credit_offer_until__lte=timezone.now()
+    ).values_list("pk", flat=True)
+    paid = 0
+    for refund_id in list(due):
+        with transaction.atomic():
+            moved = Refund.objects.filter(
+                pk=refund_id, credit_offer_until__lte=timezone.now(), status=Refund.Status.PENDING
+            ).update(credit_offer_until=None, updated_at=timezone.now())
+        if moved:
+            refund_pay(refund=Refund.objects.get(pk=refund_id))
+            paid += 1
+    return paid

@@ -133,9 +133,11 @@ def test_a_failed_refund_stays_pending_without_email_and_cancelling_again_retrie
 
 
 @pytest.mark.django_db
-def test_refunds_as_account_credit_when_the_rules_say_so(
-    organiser, mailoutbox, django_capture_on_commit_callbacks
+def test_rules_that_prefer_credit_only_offer_it_the_card_refund_stays_the_default(
+    organiser, refunds, mailoutbox, django_capture_on_commit_callbacks
 ):
+    """Bookers are entitled to their money back when the organiser cancels: credit only if they
+    choose it (tests/bookings/test_organiser_cancel.py follows the choice)."""
     event = EventFactory(organiser=organiser)
     BookingRulesFactory(organiser=organiser, event=event, refund_method=BookingRules.RefundMethod.CREDIT)
     booking = paid_booking(event)
@@ -143,14 +145,14 @@ def test_refunds_as_account_credit_when_the_rules_say_so(
     with django_capture_on_commit_callbacks(execute=True):
         services.event_cancel(event=event)
 
-    credit = AccountCredit.objects.get()
-    assert (credit.amount, credit.email, credit.organiser) == (1500, booking.booker_email, organiser)
-    assert credit.refund.booking == booking
-    assert "account credit" in mailoutbox[0].body
+    refund = booking.refunds.get()
+    assert (refund.method, refund.amount, refund.status) == ("original", 1500, Refund.Status.PENDING)
+    assert not AccountCredit.objects.exists()
+    assert "credit" in mailoutbox[0].body and "original payment" in mailoutbox[0].body
 
 
 @pytest.mark.django_db
-def test_no_refund_when_the_rules_give_none(
+def test_rules_that_give_no_refund_still_refund_in_full_when_the_organiser_cancels(
     organiser, refunds, mailoutbox, django_capture_on_commit_callbacks
 ):
     event = EventFactory(organiser=organiser)
@@ -161,9 +163,9 @@ def test_no_refund_when_the_rules_give_none(
         services.event_cancel(event=event)
 
     refund = booking.refunds.get()
-    assert (refund.method, refund.amount, refund.status) == ("none", 0, Refund.Status.SUCCEEDED)
-    assert not refunds.called
-    assert "does not give refunds" in mailoutbox[0].body
+    assert (refund.method, refund.amount, refund.status) == ("original", 1500, Refund.Status.SUCCEEDED)
+    assert refunds.called
+    assert "does not give refunds" not in mailoutbox[0].body
 
 
 @pytest.mark.django_db

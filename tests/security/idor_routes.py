@@ -64,6 +64,11 @@ PUBLIC_ROUTES: dict[str, str] = {
         "the signed waiting-list confirmation link from the email: the token is the capability; "
         "tampered, other-purpose and week-old tokens answer 404 (tests/security/test_waiting_list_consent.py)"
     ),
+    "bookings:refund_choice": (
+        "the signed link in an organiser-cancellation email offering credit instead of the card "
+        "refund: the token is the capability, sent to the booking's email; tampered tokens answer "
+        "404 and a closed offer changes nothing (tests/bookings/test_organiser_cancel.py)"
+    ),
     "memberships:membership_join": (
         "a membership plan an organiser offers publicly, by its random UUID; joining subscribes the "
         "logged-in booker only"

@@ -14,6 +14,7 @@ import io
 import logging
 import re
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,11 @@ from django.conf import settings
 from django.core.servers.basehttp import WSGIRequestHandler
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from bookings import links
-from bookings.models import WaitingListEntry
-from tests.factories import AttendeeFactory, EventFactory, UserFactory, WaitingListEntryFactory
+from bookings.models import Refund, WaitingListEntry
+from tests.factories import AttendeeFactory, EventFactory, RefundFactory, UserFactory, WaitingListEntryFactory
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,6 +128,18 @@ def test_a_waiting_list_confirmation_token_is_not_logged(client, organiser):
     with project_log_lines() as log:
         assert fetch(client, "GET", path).status_code == 200
         assert fetch(client, "POST", path).status_code == 302
+        assert fetch(client, "GET", path[:-5] + "abcd/").status_code == 404
+
+    assert_not_in(token, log.getvalue())
+
+
+def test_a_refund_choice_token_is_not_logged(client, booking):
+    refund = RefundFactory(booking=booking, organiser=booking.organiser, amount=1500, method="original")
+    Refund.objects.filter(pk=refund.pk).update(credit_offer_until=timezone.now() + timedelta(days=7))
+    path = links.refund_choice_url(refund).removeprefix(settings.SITE_URL)
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    with project_log_lines() as log:
+        assert fetch(client, "GET", path).status_code == 200
         assert fetch(client, "GET", path[:-5] + "abcd/").status_code == 404
 
     assert_not_in(token, log.getvalue())
