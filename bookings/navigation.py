@@ -5,7 +5,7 @@ organiser's public page."""
 from __future__ import annotations
 
 from bookings.models import Booking
-from bookings.selectors import event_list_public
+from bookings.selectors import event_list_public, seats_left_by_event
 from portal.models import PAID_PLANS
 
 
@@ -15,5 +15,13 @@ def booking_list_with_paid_organisers(*, user):
     return Booking.objects.filter(user=user, organiser__plan__in=PAID_PLANS)
 
 
+# The public page counts the places left only when they are few: "3 places left" is news, "27" noise.
+FEW_PLACES = 5
+
+
 def organiser_page_events(*, request, organiser) -> dict:
-    return {"events": event_list_public(organiser=organiser)}
+    events = list(event_list_public(organiser=organiser))
+    left = seats_left_by_event(events)
+    for event in events:
+        event.places_left = left[event.pk]
+    return {"events": events, "few_places": FEW_PLACES}
