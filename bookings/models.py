@@ -202,6 +202,17 @@ class Booking(TenantModel):
         return self.reference
 
     @property
+    def refunds_shown(self) -> list:
+        """The refunds worth a line on the booking: money that went back, or a refusal of a paid
+        booking. A booking paid with a pass or voucher gets those back instead (the order details
+        say so), and its empty "credit" refund is not news."""
+        return [
+            refund
+            for refund in self.refunds.all()
+            if refund.amount or (refund.method == BookingRules.RefundMethod.NONE and self.total)
+        ]
+
+    @property
     def is_cancelled(self) -> bool:
         return self.status == self.Status.CANCELLED
 

@@ -3,6 +3,8 @@ ones sent to an email address they have proved and claimed (accounts.selectors.c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db.models import Q
 from django.db.models.functions import Lower
 
@@ -64,3 +66,33 @@ def vouchers_found_for_email(*, user, email: str) -> list[Found]:
         Found(kind="Gift voucher", description=f"{format_money(v.value, v.currency)} with {v.organiser.name}")
         for v in vouchers
     ]
+
+
+@dataclass(frozen=True)
+class CreditBalance:
+    """A booker's credit with one organiser: every refund given as credit is its own voucher
+    code, but to the booker it is one balance (any of the codes pays at booking)."""
+
+    organiser: Organiser
+    currency: str
+    balance: int
+    vouchers: list
+
+
+def credit_balances(vouchers) -> list[CreditBalance]:
+    """The active credit among `vouchers` (as listed for a booker), one balance per organiser
+    and currency, biggest first."""
+    groups: dict[tuple[int, str], list] = {}
+    for voucher in vouchers:
+        if voucher.is_active and voucher.source == Voucher.Source.CREDIT:
+            groups.setdefault((voucher.organiser_id, voucher.currency), []).append(voucher)
+    balances = [
+        CreditBalance(
+            organiser=held[0].organiser,
+            currency=currency,
+            balance=sum(v.balance for v in held),
+            vouchers=sorted(held, key=lambda v: v.expires_at or v.created_at),
+        )
+        for (_, currency), held in groups.items()
+    ]
+    return sorted(balances, key=lambda credit: -credit.balance)

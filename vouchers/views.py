@@ -17,6 +17,7 @@ from portal.models import Organiser
 from portal.navigation import paid_sections_visible
 from vouchers import selectors, services
 from vouchers.forms import VoucherBuyForm
+from vouchers.models import Voucher
 
 
 def _page(request, template: str, partial: str, context: dict, status: int = 200):
@@ -35,7 +36,8 @@ def voucher_list(request):
         {
             "organiser": organiser,
             "offered": paid_sections_visible(request),
-            "active": [v for v in vouchers if v.is_active],
+            "credits": selectors.credit_balances(vouchers),
+            "active": [v for v in vouchers if v.is_active and v.source != Voucher.Source.CREDIT],
             "inactive": [v for v in vouchers if not v.is_active],
         },
     )
