@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -32,7 +33,8 @@ TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), 
 
 
 def _cards_key(user, tab: str, organiser, freshness: list[str] | None) -> str | None:
-    """The cache key of a page of booking cards (rendering 20 cards is most of the page's cost). It changes whenever anything a card shows changes: which rows are on the page,
+    """The cache key of a page of booking cards (rendering 20 cards is most of the page's cost).
+    It changes whenever anything a card shows changes: the language, which rows are on the page,
     and the updated_at of each booking, its event, its organiser, its attendees and their ticket
     types (`freshness`, from the selector; every writer sets updated_at, also in
     queryset.update()). Waiting-list cards show a live offer window, so that tab is not cached.
@@ -40,7 +42,7 @@ def _cards_key(user, tab: str, organiser, freshness: list[str] | None) -> str | 
     names must not linger in the cache."""
     if freshness is None:
         return None
-    parts = [str(user.pk), tab, organiser.slug if organiser else "", *freshness]
+    parts = [str(user.pk), tab, organiser.slug if organiser else "", get_language(), *freshness]
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 

@@ -268,7 +268,7 @@ class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
                 "fields": ("contact_email", "contact_phone", "website", "address"),
             },
         ),
-        ("Locale", {"fields": ("time_zone", "currency")}),
+        ("Locale", {"fields": ("time_zone", "currency", "default_language")}),
     )
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):

@@ -17,7 +17,7 @@ from portal import branding
 from portal.money import validate_currency
 
 RESERVED_SLUGS = frozenset(
-    {"admin", "accounts", "portal", "static", "healthz", "media", "api", "b", "stripe", "webhooks"}
+    {"admin", "accounts", "portal", "static", "healthz", "media", "api", "b", "stripe", "webhooks", "i18n"}
 )
 
 
@@ -89,6 +89,12 @@ class Organiser(BaseModel):
     plan = models.CharField(max_length=10, choices=Plan.choices, default=Plan.FREE)
     attendance_tracking = models.BooleanField(
         default=False, help_text=_("Mark who attended; bookers see Attended / Did not attend.")
+    )
+    default_language = models.CharField(
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default="en-gb",
+        help_text=_("For guests whose browser speaks none of the portal's languages, and their emails."),
     )
     time_zone = models.CharField(max_length=64, default="Europe/London", validators=[validate_time_zone])
     currency = models.CharField(

@@ -8,7 +8,12 @@ two in ISO and none at Stripe.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from babel.numbers import format_currency
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
@@ -72,6 +77,10 @@ def validate_currency(value: str) -> None:
 
 
 def format_money(amount_minor: int, currency: str) -> str:
+    """An amount as the active language writes it: "£12.00" in English, "12,00 €" in French."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if not language.startswith("en"):
+        return _format_for_locale(amount_minor, currency, translation.to_locale(language))
     sign = "-" if amount_minor < 0 else ""
     amount_minor = abs(amount_minor)
     symbol = SYMBOLS.get(currency)
@@ -79,3 +88,9 @@ def format_money(amount_minor: int, currency: str) -> str:
     units, minor = divmod(amount_minor, 10**places)
     number = f"{units:,}.{minor:0{places}d}" if places else f"{units:,}"
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
+
+
+def _format_for_locale(amount_minor: int, currency: str, locale: str) -> str:
+    # CLDR's pattern and symbol for the language; never rounded, so no minor unit is lost.
+    amount = Decimal(amount_minor).scaleb(-decimals(currency))
+    return format_currency(amount, currency, locale=locale, decimal_quantization=False)

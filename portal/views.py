@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
@@ -7,11 +9,35 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from django.views.i18n import set_language
 from django.views.static import serve
 
 from portal import branding
+from portal.middleware import language_supported
 from portal.models import Organiser
+
+
+@require_POST
+def language_set(request):
+    """The footer's language switcher (a plain form: it works without JavaScript). A booker's
+    choice is saved on their account, so it follows them to other browsers and into emails;
+    Django's own view sets the cookie and goes back."""
+    chosen = language_supported(request.POST.get("language"))
+    if chosen and request.user.is_authenticated:
+        request.user.language = chosen
+        request.user.save(update_fields=["language"])
+    # Back to the page without the ?lang= of the link that brought the booker there, which would
+    # otherwise outvote the choice just made.
+    request.POST = request.POST.copy()
+    request.POST["next"] = _without_lang(request.POST.get("next", ""))
+    return set_language(request)
+
+
+def _without_lang(url: str) -> str:
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "lang"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @require_GET
