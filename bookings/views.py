@@ -25,6 +25,7 @@ from bookings.tasks import booking_send_new_links as booking_send_new_links_task
 from portal import ratelimit
 from portal.exceptions import PortalError
 from portal.htmx import render_page
+from portal.middleware import speak_organisers_language
 from portal.money import format_money
 from vouchers import services as vouchers
 
@@ -76,6 +77,7 @@ def event_list(request):
 def event_book(request, org_slug: str, code):
     event = selectors.event_get_public(org_slug=org_slug, code=code)
     organiser = event.organiser
+    speak_organisers_language(request, organiser)
     source = request.POST if request.method == "POST" else request.GET
     # A waiting-list offer's signed link: its holder may also book the places held for them.
     offer_token = source.get("offer", "")[:200]
@@ -224,6 +226,7 @@ def _after_booking(request, booking, account_asked: bool = False):
 def waiting_list_join(request, org_slug: str, code):
     event = selectors.event_get_public(org_slug=org_slug, code=code)
     organiser = event.organiser
+    speak_organisers_language(request, organiser)
     form = forms.WaitingListForm(request.POST or None, initial=_known_booker(request))
     if request.method == "POST" and form.is_valid():
         try:

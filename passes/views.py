@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from passes import selectors, services
 from portal.exceptions import PortalError
 from portal.htmx import render_page
+from portal.middleware import speak_organisers_language
 from portal.models import Organiser
 from portal.navigation import paid_sections_visible
 
@@ -64,8 +65,9 @@ def pass_detail(request, code):
 # Public page ----------------------------------------------------------------------------------
 
 
-def _organiser_selling(org_slug: str) -> Organiser:
+def _organiser_selling(request, org_slug: str) -> Organiser:
     organiser = get_object_or_404(Organiser, slug=org_slug)
+    speak_organisers_language(request, organiser)
     if not organiser.offers_paid_products:
         raise Http404("This organiser doesn't sell passes.")
     return organiser
@@ -73,7 +75,7 @@ def _organiser_selling(org_slug: str) -> Organiser:
 
 @require_GET
 def pass_type_list(request, org_slug: str):
-    organiser = _organiser_selling(org_slug)
+    organiser = _organiser_selling(request, org_slug)
     pass_types = list(selectors.pass_type_list_offered(organiser=organiser))
     return render(request, "passes/pass_type_list.html", {"organiser": organiser, "pass_types": pass_types})
 
@@ -81,7 +83,7 @@ def pass_type_list(request, org_slug: str):
 @require_http_methods(["GET", "POST"])
 @login_required
 def pass_buy(request, org_slug: str, code):
-    organiser = _organiser_selling(org_slug)
+    organiser = _organiser_selling(request, org_slug)
     pass_type = get_object_or_404(selectors.pass_type_get_offered(organiser=organiser, code=code))
     if request.method == "POST":
         list_url = settings.SITE_URL + reverse("passes:pass_list")

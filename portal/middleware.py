@@ -8,8 +8,6 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from portal.models import Organiser
-
 
 class RejectNulBytesMiddleware:
     """Answer 400 to a request with a NUL byte in its path, query string, form data or cookies.
@@ -79,7 +77,8 @@ class LanguageMiddleware:
        the language cookie for the pages after it;
     3. the footer's switcher (the language cookie);
     4. the browser's Accept-Language, when it names one of ours;
-    5. on an organiser's pages, the organiser's default language (guests and their emails);
+    5. on an organiser's pages, the organiser's default language (guests and their emails): the
+       views that load the organiser call `speak_organisers_language`, which costs no query;
     6. British English.
     """
 
@@ -87,9 +86,9 @@ class LanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        request.language_independent = False
         language, request.language_source = self._chosen(request)
-        translation.activate(language)
-        request.LANGUAGE_CODE = translation.get_language()
+        self._speak(request, language)
         response = self.get_response(request)
         if request.language_source == "link":
             response.set_cookie(
@@ -100,27 +99,30 @@ class LanguageMiddleware:
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
-        patch_vary_headers(response, ("Accept-Language", "Cookie"))
-        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        if not request.language_independent:
+            patch_vary_headers(response, ("Accept-Language", "Cookie"))
+            response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if request.language_source is None and "org_slug" in view_kwargs:
-            default = (
-                Organiser.objects.filter(slug=view_kwargs["org_slug"])
-                .values_list("default_language", flat=True)
-                .first()
-            )
-            if language_supported(default):
-                translation.activate(default)
-                request.LANGUAGE_CODE = translation.get_language()
+        # The saved choice is read here, once the view is known: reading the user opens the
+        # session, which would make a language-independent response vary by Cookie.
+        if getattr(view_func, "language_independent", False):
+            request.language_independent = True
+            return None
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and (saved := language_supported(user.language)):
+            request.language_source = "account"
+            self._speak(request, saved)
         return None
 
     @staticmethod
+    def _speak(request, language: str) -> None:
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+
+    @staticmethod
     def _chosen(request) -> tuple[str, str | None]:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and language_supported(user.language):
-            return language_supported(user.language), "account"
         if chosen := language_supported(request.GET.get("lang")):
             return chosen, "link"
         if chosen := language_supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)):
@@ -129,3 +131,19 @@ class LanguageMiddleware:
             if code != "*" and (chosen := language_supported(code)):
                 return chosen, "browser"
         return settings.LANGUAGE_CODE, None
+
+
+def language_independent(view):
+    """Mark a view whose response is the same in every language (a stylesheet): it is then not
+    sent with Vary: Accept-Language, Cookie, so shared caches keep one copy."""
+    view.language_independent = True
+    return view
+
+
+def speak_organisers_language(request, organiser) -> None:
+    """On an organiser's pages, speak the organiser's default language when the request chose none
+    (no saved choice, link, switcher or browser language of ours). Called by the views that load
+    the organiser anyway, so it costs no query."""
+    if getattr(request, "language_source", "") is None and language_supported(organiser.default_language):
+        translation.activate(organiser.default_language)
+        request.LANGUAGE_CODE = translation.get_language()

@@ -14,7 +14,7 @@ from django.views.i18n import set_language
 from django.views.static import serve
 
 from portal import branding
-from portal.middleware import language_supported
+from portal.middleware import language_independent, language_supported, speak_organisers_language
 from portal.models import Organiser
 
 
@@ -48,10 +48,12 @@ def home(request):
 @require_GET
 def organiser_page(request, org_slug: str):
     organiser = get_object_or_404(Organiser, slug=org_slug)
+    speak_organisers_language(request, organiser)
     # The apps fill it (portal.navigation): upcoming events, memberships, passes and vouchers.
     return render(request, "portal/organiser_page.html", {"organiser": organiser})
 
 
+@language_independent
 @require_GET
 def organiser_brand_css(request, org_slug: str):
     """One organiser's accent colour as a stylesheet (the CSP allows no style= attribute, and a

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.exceptions import PortalError
 from portal.htmx import render_page
+from portal.middleware import speak_organisers_language
 from portal.models import Organiser
 from portal.navigation import paid_sections_visible
 from vouchers import selectors, services
@@ -62,6 +63,7 @@ def voucher_detail(request, public_id):
 @login_required
 def voucher_buy(request, org_slug: str):
     organiser = get_object_or_404(Organiser, slug=org_slug)
+    speak_organisers_language(request, organiser)
     if not organiser.offers_paid_products:
         raise Http404("This organiser doesn't sell gift vouchers.")
     form = VoucherBuyForm(request.POST or None, currency=organiser.currency)

@@ -162,6 +162,7 @@ def test_staff_cannot_make_themselves_staff_of_another_organiser(
         {
             "name": organiser.name,
             "time_zone": "Europe/London",
+            "default_language": "en-gb",
             "staff-TOTAL_FORMS": 1,
             "staff-INITIAL_FORMS": 0,
             "staff-0-user": stranger.pk,
@@ -192,6 +193,7 @@ def test_staff_edit_their_public_page_and_contact_details(client_as_staff, organ
             "website": "https://riverside.example",
             "address": "1 Towpath",
             "time_zone": "Europe/London",
+            "default_language": "en-gb",
         },
     )
 

@@ -183,6 +183,7 @@ def test_plan_and_features_are_read_only_for_staff(client_as_staff, organiser):
             "website": "",
             "address": "",
             "time_zone": "Europe/London",
+            "default_language": "en-gb",
         },
     )
 

@@ -128,6 +128,7 @@ def admin_form(organiser: Organiser, **changes) -> dict:
         "website": "",
         "address": "",
         "time_zone": organiser.time_zone,
+        "default_language": organiser.default_language,
         "accent_colour": "",
     }
     data.update(changes)
