@@ -30,6 +30,14 @@ def membership_advance_due() -> int:
 
 
 @shared_task
+def membership_pause_end_due() -> int:
+    """Hourly (celery beat): resume memberships whose pause has reached its chosen day."""
+    from memberships import changes
+
+    return changes.membership_pause_end_due()
+
+
+@shared_task
 def membership_reconcile(fix: bool = False) -> list[dict]:
     """Nightly (celery beat): compare Stripe memberships with Stripe and report mismatches, as
     warnings in the log and as the task's result. Changes nothing unless fix=True (see
