@@ -10,6 +10,7 @@ repeated (a double submit, a retry) changes nothing the second time.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -19,7 +20,10 @@ from django.utils.translation import gettext as _
 from memberships.models import Membership, MembershipPause, MembershipPlan
 from memberships.services import MembershipError, _apply_subscription_state, _lock
 from portal.dates import local_date
+from portal.exceptions import PortalError
 from portal.payments import ProrationPreview, get_gateway, prorate
+
+logger = logging.getLogger(__name__)
 
 # A switch is made at the moment its preview was worked out, so the booker pays what they saw;
 # a preview older than this is shown again instead.
@@ -191,7 +195,11 @@ def membership_pause_end_due(*, now: datetime | None = None) -> int:
     due = Membership.objects.filter(status=Membership.Status.PAUSED, paused_until__lte=now)
     count = 0
     for membership in due:
-        membership_pause_end(membership=membership, now=now)
+        try:
+            membership_pause_end(membership=membership, now=now)
+        except PortalError:  # Stripe unreachable: the others still resume; this one next hour
+            logger.warning("memberships.pause_end.failed membership=%s", membership.code, exc_info=True)
+            continue
         count += 1
     return count
 

@@ -78,6 +78,9 @@ def test_a_booker_sees_the_proration_then_switches_plan(live_server, browser, vi
     assert "Unused time on Monthly Unlimited" in table.inner_text()
     assert "Credit for your next invoice" in table.inner_text()  # Off-Peak costs less
     assert fits_the_screen(page)
+    if viewport == "phone":
+        page.set_viewport_size({"width": 320, "height": 640})  # the narrowest phones
+        assert fits_the_screen(page)
     assert Membership.objects.get(code=ACTIVE_CODE).plan.name == "Monthly Unlimited"  # not yet
 
     page.locator("#modal dialog").get_by_role("button", name="Confirm switch").click()

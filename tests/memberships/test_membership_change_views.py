@@ -137,6 +137,7 @@ def test_the_pause_dialog_lists_lengths_with_their_resume_days(client_as_booker,
     assert f"3 weeks (resumes on {day})" in html
     assert "1 week (resumes on" in html and "4 weeks" not in html
     assert "you aren't charged" in html
+    assert "You can pause for up to 3 weeks, once in any 12 months." in html
 
 
 def test_the_menu_offers_pause_only_when_the_plan_allows(client_as_booker, membership, plan):

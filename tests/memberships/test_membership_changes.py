@@ -230,6 +230,28 @@ def test_the_pause_ends_by_itself_on_the_chosen_day(membership, pausable, booker
     assert services.membership_discount_for(user=booker, organiser=organiser)[0] == 10
 
 
+def test_a_pause_that_cannot_end_at_stripe_does_not_stop_the_others(
+    membership, pausable, fake_stripe, plan, booker
+):
+    from portal.exceptions import PaymentError
+
+    as_stripe(membership)
+    fake_stripe.set_subscription("sub_fake")
+    changes.membership_pause(membership=membership, weeks=1)
+    offline = MembershipFactory(plan=MembershipPlanFactory(organiser=plan.organiser, pause_allowed=True))
+    changes.membership_pause(membership=offline, weeks=1)
+
+    def unreachable(**kwargs):
+        raise PaymentError("Stripe could not be reached just now.")
+
+    fake_stripe.unpause_subscription = unreachable
+    later = timezone.now() + timedelta(weeks=2)
+
+    assert changes.membership_pause_end_due(now=later) == 1
+    assert Membership.objects.get(pk=offline.pk).status == Membership.Status.ACTIVE
+    assert Membership.objects.get(pk=membership.pk).status == Membership.Status.PAUSED  # next hour
+
+
 def test_a_member_resumes_early_and_resuming_twice_is_harmless(membership, pausable):
     changes.membership_pause(membership=membership, weeks=3)
 
@@ -270,6 +292,23 @@ def test_a_pause_ended_by_stripe_is_closed_when_the_webhook_syncs_it(membership,
     membership.refresh_from_db()
     assert membership.status == Membership.Status.ACTIVE
     assert MembershipPause.objects.get(membership=membership).ended_at is not None
+
+
+@pytest.mark.postgres
+def test_pausing_and_switching_lock_the_membership_row(membership, pausable, organiser):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    other = MembershipPlanFactory(organiser=organiser, price=4000, pause_allowed=True)
+    now = timezone.now().replace(microsecond=0)
+    for change in (
+        lambda: changes.membership_switch(membership=membership, plan=other, proration_date=now),
+        lambda: changes.membership_pause(membership=membership, weeks=1),
+        lambda: changes.membership_pause_end(membership=membership),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            change()
+        assert any("FOR UPDATE" in q["sql"] for q in queries.captured_queries)
 
 
 # Switch plan -------------------------------------------------------------------------------
@@ -404,3 +443,86 @@ def test_a_plan_switched_at_stripe_is_followed_by_the_webhook(membership, dearer
     services.membership_sync_subscription(subscription_reference="sub_fake")
 
     assert Membership.objects.get(pk=membership.pk).plan == dearer
+
+
+# Retried after a Stripe error: the same idempotency key, so Stripe applies the change once -----
+
+
+@pytest.fixture
+def flaky(monkeypatch):
+    import stripe
+
+    from portal import payments
+    from tests.security.test_stripe_reliability import FlakyStripe
+
+    def install(subscription, fail_first):
+        recorder = FlakyStripe(
+            {"/v1/subscriptions/sub_1": subscription, "/v1/products": {"id": "prod_2", "object": "product"}},
+            fail_first=fail_first,
+        )
+        gateway = payments.StripeGateway("sk_test_recorded")
+        gateway.client = stripe.StripeClient("sk_test_recorded", http_client=recorder, max_network_retries=0)
+        monkeypatch.setattr("memberships.changes.get_gateway", lambda: gateway)
+        monkeypatch.setattr("memberships.services.get_gateway", lambda: gateway)
+        return recorder
+
+    return install
+
+
+def retried(call):
+    from portal.exceptions import PaymentError
+
+    with pytest.raises(PaymentError):
+        call()
+    return call()
+
+
+STRIPE_SUBSCRIPTION = {
+    "id": "sub_1",
+    "object": "subscription",
+    "status": "active",
+    "customer": "cus_1",
+    "items": {
+        "object": "list",
+        "data": [
+            {
+                "id": "si_1",
+                "object": "subscription_item",
+                "price": {"id": "price_1", "object": "price", "product": "prod_1"},
+                "current_period_start": 1_790_000_000,
+                "current_period_end": 1_792_600_000,
+            }
+        ],
+    },
+}
+
+
+def test_a_pause_retried_after_a_stripe_error_sends_the_same_key(flaky, membership, pausable):
+    as_stripe(membership, "sub_1")
+    resumes = int(changes.pause_resumes_at(membership, 2).timestamp())
+    paused = {**STRIPE_SUBSCRIPTION, "pause_collection": {"behavior": "void", "resumes_at": resumes}}
+    recorder = flaky(paused, fail_first=["/v1/subscriptions/sub_1"])
+
+    result = retried(lambda: changes.membership_pause(membership=membership, weeks=2))
+
+    assert recorder.keys("/v1/subscriptions/sub_1") == [f"membership-{membership.code}-pause-1"] * 2
+    assert result.status == Membership.Status.PAUSED
+    assert MembershipPause.objects.filter(membership=membership).count() == 1
+
+
+def test_a_switch_retried_after_a_stripe_error_sends_the_same_keys(flaky, membership, organiser):
+    dearer = MembershipPlanFactory(organiser=organiser, price=6000)
+    as_stripe(membership, "sub_1")
+    switched = {
+        **STRIPE_SUBSCRIPTION,
+        "metadata": {"membership": str(membership.code), "plan": str(dearer.code)},
+    }
+    recorder = flaky(switched, fail_first=["/v1/subscriptions/sub_1"])
+    at = timezone.now().replace(microsecond=0)
+
+    result = retried(lambda: changes.membership_switch(membership=membership, plan=dearer, proration_date=at))
+
+    key = f"membership-{membership.code}-switch-{dearer.code}-{int(at.timestamp())}"
+    assert recorder.keys("/v1/subscriptions/sub_1") == [key] * 2
+    assert set(recorder.keys("/v1/products")) == {f"{key}-product"}
+    assert result.plan == dearer
