@@ -10,6 +10,7 @@ repeated (a double submit, a retry) changes nothing the second time.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 
@@ -240,7 +241,7 @@ def membership_switch_preview(
 ) -> ProrationPreview:
     """What switching to `plan` now would bill (Stripe's preview, or the same arithmetic offline)."""
     membership_switch_check(membership, plan)
-    return get_gateway().preview_switch(
+    preview = get_gateway().preview_switch(
         reference=membership.subscription_reference,
         old_amount=membership.plan.price,
         new_amount=plan.price,
@@ -250,6 +251,10 @@ def membership_switch_preview(
         period_end=membership.current_period_end,
         proration_date=_whole_second(now or timezone.now()),
     )
+    if membership.proration_pending:  # offline: an earlier switch's difference is on that invoice too
+        total = preview.next_invoice_amount + membership.proration_pending
+        preview = dataclasses.replace(preview, next_invoice_amount=max(total, 0))
+    return preview
 
 
 def membership_switch(

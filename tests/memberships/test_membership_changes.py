@@ -362,6 +362,18 @@ def test_switching_to_a_cheaper_plan_leaves_a_credit_on_the_next_invoice(members
     assert Membership.objects.get(pk=membership.pk).proration_pending == -1000
 
 
+def test_a_second_switch_in_the_same_period_previews_both_differences(membership, dearer, organiser):
+    at = halfway(membership)
+    changes.membership_switch(membership=membership, plan=dearer, proration_date=at, now=at)  # +1500
+    back = MembershipPlanFactory(organiser=organiser, name="Back again", price=3000)
+    membership.refresh_from_db()
+
+    preview = changes.membership_switch_preview(membership=membership, plan=back, now=at)
+
+    assert preview.net == -1500
+    assert preview.next_invoice_amount == 3000  # 3000 - 1500 + the earlier 1500
+
+
 def test_confirming_the_same_switch_twice_bills_once(membership, dearer):
     at = halfway(membership)
 
