@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import OrganiserQuerySet, TenantModel
+from portal.payments import add_interval
 
 
 class MembershipPlanQuerySet(OrganiserQuerySet):
@@ -236,9 +237,13 @@ class Membership(TenantModel):
 
     @property
     def renews_on(self):
-        if self.is_current and not self.cancel_at_period_end:
-            return self.current_period_end
-        return None
+        """The next renewal that is charged: while paused, the first one after the pause."""
+        if not self.is_current or self.cancel_at_period_end:
+            return None
+        due = self.current_period_end
+        while due and self.is_paused and self.paused_until and due < self.paused_until:
+            due = add_interval(due, self.plan.interval)
+        return due
 
     @property
     def has_card(self) -> bool:

@@ -12,6 +12,8 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -213,12 +215,14 @@ def membership_resume(request, code):
 
 
 def _pause_choices(membership: Membership) -> list[tuple[int, str]]:
+    # Short enough for a phone's select: "2 weeks, until 14 Dec 2026".
     choices = []
     for weeks in range(1, membership.plan.pause_max_weeks + 1):
-        day = services.local_date(changes.pause_resumes_at(membership, weeks), membership.organiser)
-        label = ngettext(
-            "%(weeks)s week (resumes on %(day)s)", "%(weeks)s weeks (resumes on %(day)s)", weeks
-        ) % {"weeks": weeks, "day": day}
+        until = timezone.localtime(changes.pause_resumes_at(membership, weeks), membership.organiser.tzinfo)
+        label = ngettext("%(weeks)s week, until %(day)s", "%(weeks)s weeks, until %(day)s", weeks) % {
+            "weeks": weeks,
+            "day": date_format(until, "j M Y"),
+        }
         choices.append((weeks, label))
     return choices
 

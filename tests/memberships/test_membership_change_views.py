@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from memberships import changes, services
 from memberships.models import Membership, MembershipPause
+from portal.payments import add_interval
 from tests.memberships.factories import MembershipFactory, MembershipPlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -133,9 +134,9 @@ def test_resuming_an_ended_membership_explains_why_not(client_as_booker, ended_m
 def test_the_pause_dialog_lists_lengths_with_their_resume_days(client_as_booker, membership, pausable):
     html = client_as_booker.get(url("membership_pause", membership)).content.decode()
 
-    day = services.local_date(changes.pause_resumes_at(membership, 3), membership.organiser)
-    assert f"3 weeks (resumes on {day})" in html
-    assert "1 week (resumes on" in html and "4 weeks" not in html
+    until = timezone.localtime(changes.pause_resumes_at(membership, 3), membership.organiser.tzinfo)
+    assert f"3 weeks, until {until:%-d %b %Y}" in html
+    assert "1 week, until" in html and "4 weeks" not in html
     assert "you aren't charged" in html
     assert "You can pause for up to 3 weeks, once in any 12 months." in html
 
@@ -155,6 +156,19 @@ def test_pausing_without_javascript(client_as_booker, membership, pausable):
     html = response.content.decode()
     assert "is paused until" in html and "Paused until" in html and "Resume now" in html
     assert fresh(membership).status == Membership.Status.PAUSED
+
+
+def test_a_paused_card_names_the_first_renewal_charged_after_the_pause(
+    client_as_booker, membership, pausable
+):
+    end = membership.current_period_end
+    changes.membership_pause(membership=membership, weeks=3, now=end - timedelta(days=1))
+
+    paused = fresh(membership)
+
+    assert paused.renews_on == add_interval(end, "month")  # the renewal inside the pause is free
+    html = client_as_booker.get(LIST).content.decode()
+    assert services.local_date(paused.renews_on, paused.organiser) in html
 
 
 def test_pausing_with_htmx_swaps_the_card(client_as_booker, membership, pausable, htmx):
