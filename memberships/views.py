@@ -176,11 +176,8 @@ def membership_cancel(request, code):
         else:
             messages.success(
                 request,
-                _("Your %(plan)s membership is cancelled. It ends on %(date)s.")
-                % {
-                    "plan": membership.plan.name,
-                    "date": services.local_date(membership.ends_on, membership.organiser),
-                },
+                f"Your {membership.plan.name} membership is cancelled. "
+                f"It ends on {services.local_date(membership.ends_on, membership.organiser)}.",
             )
             return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
     return _page(
