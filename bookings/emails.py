@@ -53,8 +53,8 @@ _CONFIRMATION = Prepared(
         "booking": (
             Booking,
             "bookings",
-            ("id", "event", "organiser", "user", "reference", "status", "booker_name", "booker_email", "link_secret")
-            + ("total", "discount", "discount_reason", "currency"),
+            ("id", "event", "organiser", "user", "reference", "status", "booker_name", "booker_email")
+            + ("link_secret", "total", "discount", "discount_reason", "currency"),
         ),
         "organiser": (
             Organiser,
