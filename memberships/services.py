@@ -15,6 +15,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
 from portal.dates import local_date
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class MembershipError(PortalError):
-    default_message = "This membership cannot be changed just now."
+    default_message = gettext_lazy("This membership cannot be changed just now.")
 
 
 @dataclass(frozen=True)
