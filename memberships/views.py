@@ -101,7 +101,7 @@ def membership_join(request, plan_code):
                 if request.htmx:
                     return HttpResponseClientRedirect(result.redirect_url)
                 return redirect(result.redirect_url)
-            messages.success(request, f"Welcome! Your {plan.name} membership is active.")
+            messages.success(request, _("Welcome! Your %(plan)s membership is active.") % {"plan": plan.name})
             return _back_to_list(request)
     held = selectors.membership_current_for(user=request.user, plan=plan)
     return _page(request, "memberships/membership_join.html", "join-dialog", {"plan": plan, "held": held})
@@ -150,7 +150,9 @@ def membership_card(request, code):
             if form.is_valid():
                 membership = services.membership_update_card(membership=membership, **form.cleaned_data)
                 messages.success(
-                    request, f"Card updated: {membership.card_brand} ending {membership.card_last4}."
+                    request,
+                    _("Card updated: %(brand)s ending %(last4)s.")
+                    % {"brand": membership.card_brand, "last4": membership.card_last4},
                 )
                 return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
         except PortalError as exc:
@@ -176,8 +178,11 @@ def membership_cancel(request, code):
         else:
             messages.success(
                 request,
-                f"Your {membership.plan.name} membership is cancelled. "
-                f"It ends on {services.local_date(membership.ends_on, membership.organiser)}.",
+                _("Your %(plan)s membership is cancelled. It ends on %(ends)s.")
+                % {
+                    "plan": membership.plan.name,
+                    "ends": services.local_date(membership.ends_on, membership.organiser),
+                },
             )
             return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
     return _page(
@@ -218,7 +223,7 @@ def _pause_choices(membership: Membership) -> list[tuple[int, str]]:
         until = timezone.localtime(changes.pause_resumes_at(membership, weeks), membership.organiser.tzinfo)
         label = ngettext("%(weeks)s week, until %(day)s", "%(weeks)s weeks, until %(day)s", weeks) % {
             "weeks": weeks,
-            "day": date_format(until, "j M Y"),
+            "day": date_format(until, _("j M Y")),
         }
         choices.append((weeks, label))
     return choices
