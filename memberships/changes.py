@@ -63,9 +63,13 @@ def membership_resume(*, membership: Membership) -> Membership:
             locked.cancel_at_period_end = False
             locked.save()
             return locked
-        # One key per cancellation taken back: resuming, cancelling and resuming again is two requests.
-        requested = locked.cancel_requested_at
-        key = f"membership-{locked.code}-resume-{int(requested.timestamp()) if requested else 0}"
+        # One key per cancellation taken back: resuming, cancelling and resuming again is two requests
+        # (a cancellation made in Stripe's Billing Portal has no request time here; the last undo tells
+        # it apart).
+        moments = (locked.cancel_requested_at, locked.cancel_undone_at)
+        key = f"membership-{locked.code}-resume-" + "-".join(
+            str(int(m.timestamp())) if m else "0" for m in moments
+        )
 
     state = get_gateway().reactivate_subscription(
         reference=locked.subscription_reference, idempotency_key=key

@@ -112,10 +112,21 @@ def test_resuming_with_stripe_applies_stripes_answer_with_a_key_per_cancellation
         "reactivate",
         {
             "reference": "sub_fake",
-            "idempotency_key": f"membership-{membership.code}-resume-{int(requested.timestamp())}",
+            "idempotency_key": f"membership-{membership.code}-resume-{int(requested.timestamp())}-0",
         },
     )
     assert not resumed.cancel_at_period_end and resumed.cancel_reason == ""
+
+
+def test_a_cancellation_made_at_stripe_resumed_twice_is_two_requests(membership, fake_stripe):
+    as_stripe(membership)
+    for _ in range(2):  # cancelled in Stripe's Billing Portal: we only hear of it by webhook
+        fake_stripe.set_subscription("sub_fake", cancel_at_period_end=True)
+        services.membership_sync_subscription(subscription_reference="sub_fake")
+        changes.membership_resume(membership=membership)
+
+    keys = [call[1]["idempotency_key"] for call in fake_stripe.calls if call[0] == "reactivate"]
+    assert len(keys) == 2 and keys[0] != keys[1]
 
 
 def test_cancelling_again_after_resuming_is_a_new_request_to_stripe(membership, fake_stripe):
