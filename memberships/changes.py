@@ -18,8 +18,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from memberships.models import Membership, MembershipPause, MembershipPlan
-from memberships.services import MembershipError, _apply_subscription_state, _lock
+from memberships.models import Membership, MembershipPlan
+from memberships.services import MembershipError, _apply_subscription_state, _lock, membership_pause_record
 from portal.dates import local_date
 from portal.exceptions import PortalError
 from portal.payments import ProrationPreview, get_gateway, prorate
@@ -152,9 +152,7 @@ def membership_pause(*, membership: Membership, weeks: int, now: datetime | None
             locked.status = Membership.Status.PAUSED
             locked.paused_until = resumes_at
             locked.save(update_fields=["status", "paused_until", "updated_at"])
-            MembershipPause.objects.create(
-                organiser=locked.organiser, membership=locked, starts_at=now, resumes_at=resumes_at
-            )
+            membership_pause_record(membership=locked, starts_at=now)
             return locked
         key = f"membership-{locked.code}-pause-{locked.pauses.count() + 1}"
 

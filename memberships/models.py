@@ -308,6 +308,8 @@ class MembershipPause(TenantModel):
     starts_at = models.DateTimeField()
     resumes_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    # The member's "paused until" email goes out once, however often its task is retried.
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-starts_at", "-pk"]

@@ -169,12 +169,7 @@ def _record_pause(membership: Membership) -> None:
     """Keep a locked membership's pauses in step with its status: one open pause while paused."""
     open_pause = membership.pauses.filter(ended_at__isnull=True).first()
     if membership.is_paused and open_pause is None:
-        MembershipPause.objects.create(
-            organiser=membership.organiser,
-            membership=membership,
-            starts_at=timezone.now(),
-            resumes_at=membership.paused_until or timezone.now(),
-        )
+        membership_pause_record(membership=membership, starts_at=timezone.now())
     elif (
         membership.is_paused and membership.paused_until and open_pause.resumes_at != membership.paused_until
     ):
@@ -183,6 +178,20 @@ def _record_pause(membership: Membership) -> None:
     elif not membership.is_paused and open_pause is not None:
         open_pause.ended_at = timezone.now()
         open_pause.save(update_fields=["ended_at", "updated_at"])
+
+
+def membership_pause_record(*, membership: Membership, starts_at: datetime) -> MembershipPause:
+    """Record the pause a locked membership has just entered, and email the member once it commits."""
+    from memberships.tasks import membership_pause_send_email
+
+    pause = MembershipPause.objects.create(
+        organiser=membership.organiser,
+        membership=membership,
+        starts_at=starts_at,
+        resumes_at=membership.paused_until or starts_at,
+    )
+    transaction.on_commit(lambda: membership_pause_send_email.delay(pause.pk))
+    return pause
 
 
 def _record_invoice(membership: Membership, state: InvoiceState) -> MembershipInvoice:

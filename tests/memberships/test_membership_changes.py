@@ -176,6 +176,26 @@ def test_pausing_stops_the_benefits_until_the_chosen_day(membership, pausable, b
     )
 
 
+def test_the_member_is_emailed_once_that_the_membership_is_paused_and_until_when(
+    membership, pausable, mailoutbox, django_capture_on_commit_callbacks
+):
+    from memberships.emails import membership_pause_send_email
+
+    with django_capture_on_commit_callbacks(execute=True):
+        paused = changes.membership_pause(membership=membership, weeks=2)
+        changes.membership_pause(membership=membership, weeks=2)  # a double submit
+
+    pause = MembershipPause.objects.get(membership=membership)
+    assert membership_pause_send_email(pause_id=pause.pk) is False  # a retried task sends nothing
+    [email] = mailoutbox
+    assert email.subject == "Your Monthly Unlimited membership is paused"
+    assert email.to == [membership.user.email]
+    resumes = services.local_date(paused.paused_until, membership.organiser)
+    assert f"is paused until {resumes}" in email.body
+    assert "starts again by itself" in email.body
+    assert MembershipPause.objects.get(pk=pause.pk).email_sent_at is not None
+
+
 def test_pausing_twice_changes_nothing_the_second_time(membership, pausable):
     first = changes.membership_pause(membership=membership, weeks=2)
 
