@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from memberships.models import Membership, MembershipPlan
 from memberships.services import MembershipError, _apply_subscription_state, _lock, membership_pause_record
@@ -126,9 +127,12 @@ def membership_pause_check(membership: Membership, weeks: int | None = None, now
     if len(counted) >= plan.pauses_per_year:
         again = local_date(counted[0].starts_at + timedelta(days=365), membership.organiser)
         raise MembershipError(
-            _(
-                "%(plan)s allows %(count)s pause(s) in any 12 months and you have used them. "
-                "You can pause again from %(date)s."
+            ngettext(
+                "%(plan)s allows %(count)s pause in any 12 months and you have used it. "
+                "You can pause again from %(date)s.",
+                "%(plan)s allows %(count)s pauses in any 12 months and you have used them. "
+                "You can pause again from %(date)s.",
+                plan.pauses_per_year,
             )
             % {"plan": plan.name, "count": plan.pauses_per_year, "date": again}
         )
