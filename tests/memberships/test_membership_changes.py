@@ -569,3 +569,17 @@ def test_a_switch_retried_after_a_stripe_error_sends_the_same_keys(flaky, member
     assert recorder.keys("/v1/subscriptions/sub_1") == [key] * 2
     assert set(recorder.keys("/v1/products")) == {f"{key}-product"}
     assert result.plan == dearer
+
+
+def test_the_pause_email_speaks_the_members_language(
+    membership, pausable, mailoutbox, django_capture_on_commit_callbacks
+):
+    membership.user.language = "de"
+    membership.user.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        changes.membership_pause(membership=membership, weeks=1)
+
+    [email] = mailoutbox
+    assert email.subject == "Ihre Mitgliedschaft Monthly Unlimited ist pausiert"
+    assert "startet an diesem Tag von selbst wieder" in email.body
