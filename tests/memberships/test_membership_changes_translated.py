@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from memberships import changes, services
 from tests.memberships.factories import MembershipFactory, MembershipPlanFactory
 from tests.portal.test_pages_translated import LANGUAGES, english_left, text_nodes, visible_text
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _language_reset():
+    # The language middleware activates the booker's language in this thread: the tests after
+    # these ones must not run in Spanish.
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
