@@ -1,16 +1,20 @@
-"""Paying at booking with a pass or a voucher: the fields the booking form adds for them. They
-belong to the booking, which spends passes and vouchers (neither knows of the other)."""
+"""Paying at booking with a pass or a voucher: the fields the booking form adds for them, and the
+price they make (the booking page's pay button). They belong to the booking, which spends passes
+and vouchers (neither knows of the other)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from bookings import pricing
 from passes.selectors import pass_list_usable_for_booking
 from vouchers.models import CODE_LENGTH
-from vouchers.selectors import organiser_takes_vouchers
+from vouchers.selectors import organiser_takes_vouchers, voucher_balance_for_booking
 
 
 class PassChoiceField(forms.ModelChoiceField):
@@ -44,3 +48,36 @@ def add_pass_and_voucher_fields(form: forms.Form, *, ticket_slots: list, user) -
                 attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
             ),
         )
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What the booking page shows above its pay button: the price, and what pays for it."""
+
+    price: pricing.Price
+    pass_name: str = ""
+    voucher_refused: bool = False  # a code was typed that can't pay here
+
+
+def booking_quote(
+    *, event, ticket_slots: list, user, pass_=None, voucher_code: str = "", look_up_voucher: bool = True
+) -> Quote:
+    """The price the booker's choices make, as `booking_submit` will charge it (the same
+    `pricing.booking_price`, read here without locks). `look_up_voucher` False (too many wrong
+    codes from this client) leaves the code out, unjudged."""
+    organiser = event.organiser
+    balance = None
+    if voucher_code and pass_ is None and look_up_voucher:
+        balance = voucher_balance_for_booking(code=voucher_code, organiser=organiser)
+    price = pricing.booking_price(
+        prices=[ticket_type.price for ticket_type in ticket_slots],
+        user=user,
+        organiser=organiser,
+        pays_with_pass=pass_ is not None,
+        voucher_balance=balance or 0,
+    )
+    return Quote(
+        price=price,
+        pass_name=pass_.pass_type.name if pass_ is not None else "",
+        voucher_refused=bool(voucher_code) and pass_ is None and look_up_voucher and balance is None,
+    )

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
-from bookings import capacity, links
+from bookings import capacity, links, pricing
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError
 from bookings.models import (
@@ -28,7 +28,6 @@ from bookings.models import (
     Transfer,
     WaitingListEntry,
 )
-from bookings.pricing import member_discount_percent
 from portal.models import Organiser
 from portal.money import MAX_AMOUNT
 from portal.sql import Prepared
@@ -294,12 +293,7 @@ def waiting_list_entry_get_for_booker(*, user, code) -> WaitingListEntry:
 
 def member_discount(*, user, organiser: Organiser, subtotal: int) -> tuple[int, str]:
     """A member's percentage off, rounded down to the minor unit, and how the booker sees it."""
-    if user is None or not subtotal:
-        return 0, ""
-    percent, name = member_discount_percent(user=user, organiser=organiser)
-    if not percent:
-        return 0, ""
-    return subtotal * percent // 100, f"{name} member discount ({percent}%)"
+    return pricing.member_discount(user=user, organiser=organiser, subtotal=subtotal)
 
 
 @dataclass(frozen=True)
