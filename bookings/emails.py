@@ -55,7 +55,7 @@ _CONFIRMATION = Prepared(
             Booking,
             "bookings",
             ("id", "event", "organiser", "reference", "status", "booker_name", "booker_email", "link_secret")
-            + ("total", "discount", "discount_reason", "currency"),
+            + ("total", "discount", "discount_reason", "included_amount", "included_reason", "currency"),
         ),
         "organiser": (
             Organiser,

@@ -29,6 +29,16 @@ def add_pass_and_voucher_fields(form: forms.Form, *, ticket_slots: list, user) -
     if not ticket_slots or not sum(t.price for t in ticket_slots):
         return
     event = ticket_slots[0].event
+    included = pricing.included_offer(user=user, organiser=event.organiser)
+    if included is not None:
+        form.fields["use_included"] = forms.BooleanField(
+            label=_("Use my included bookings"),
+            required=False,
+            initial=True,
+            help_text=_("%(plan)s: %(left)s left this %(period)s, one per ticket. Untick to pay instead.")
+            % {"plan": included.name, "left": included.left, "period": included.period},
+            widget=forms.CheckboxInput(attrs={"aria-describedby": "id_use_included_helptext"}),
+        )
     passes = pass_list_usable_for_booking(user=user, event=event).filter(uses_left__gte=len(ticket_slots))
     if user is not None and passes.exists():
         form.fields["use_pass"] = PassChoiceField(
@@ -60,7 +70,14 @@ class Quote:
 
 
 def booking_quote(
-    *, event, ticket_slots: list, user, pass_=None, voucher_code: str = "", look_up_voucher: bool = True
+    *,
+    event,
+    ticket_slots: list,
+    user,
+    use_included: bool = True,
+    pass_=None,
+    voucher_code: str = "",
+    look_up_voucher: bool = True,
 ) -> Quote:
     """The price the booker's choices make, as `booking_submit` will charge it (the same
     `pricing.booking_price`, read here without locks). `look_up_voucher` False (too many wrong
@@ -69,10 +86,14 @@ def booking_quote(
     balance = None
     if voucher_code and pass_ is None and look_up_voucher:
         balance = voucher_balance_for_booking(code=voucher_code, organiser=organiser)
+    included = None
+    if use_included and pass_ is None:
+        included = pricing.included_offer(user=user, organiser=organiser)
     price = pricing.booking_price(
         prices=[ticket_type.price for ticket_type in ticket_slots],
         user=user,
         organiser=organiser,
+        included=included,
         pays_with_pass=pass_ is not None,
         voucher_balance=balance or 0,
     )

@@ -154,6 +154,7 @@ def _quote(request, event, details, *, voucher_judged: bool = False):
         event=event,
         ticket_slots=details.ticket_slots,
         user=details.user,
+        use_included=choices["use_included"],
         pass_=choices["pass_"],
         voucher_code=code,
         look_up_voucher=look_up,

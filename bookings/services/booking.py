@@ -162,7 +162,11 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
         raise BookingError(ERRORS["offer_too_many"] % {"quantity": offer.quantity})
     capacity.seats_check(event, [t.ticket_type for t in tickets], offer=offer)
 
-    price = _price(request, organiser)
+    included = None
+    if request.use_included and request.pass_ is None:
+        # Locks the row that holds the allowance (after the event row) until commit.
+        included = pricing.included_offer(user=booker.user, organiser=organiser, lock=True)
+    price = _price(request, organiser, included)
     total = price.total
     if total > MAX_AMOUNT:
         raise BookingError(ERRORS["too_expensive"])
@@ -186,8 +190,10 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
         total=total,
         discount=price.discount,
         discount_reason=price.discount_reason,
+        included_amount=price.included_amount,
+        included_reason=price.included_reason,
         currency=organiser.currency,
-        payment_method=Booking.PaymentMethod.CARD if total else Booking.PaymentMethod.FREE,
+        payment_method=_payment_method(price),
         booked_from=request.booked_from,
         idempotency_key=request.idempotency_key,
     )
@@ -214,6 +220,8 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
         )
         for field, answer in request.answers.items()
     )
+    if price.included_tickets:
+        pricing.included_spend(offer=included, booking=booking, tickets=price.included_tickets)
     if booking.total and request.pass_ is not None:
         pass_redeem(pass_=request.pass_, booking=booking)
         booking.refresh_from_db()
@@ -225,7 +233,7 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
     return Submitted(booking=booking, replayed=False)
 
 
-def _price(request: BookingRequest, organiser) -> pricing.Price:
+def _price(request: BookingRequest, organiser, included: pricing.IncludedOffer | None) -> pricing.Price:
     """What the booking costs and what pays for it (`pricing.booking_price`, the arithmetic the
     booking page shows on its pay button). Call under the event lock."""
     user = request.booker.user
@@ -236,9 +244,16 @@ def _price(request: BookingRequest, organiser) -> pricing.Price:
         prices=[t.ticket_type.price for t in request.tickets],
         user=user,
         organiser=organiser,
+        included=included,
         pays_with_pass=request.pass_ is not None,
         voucher_balance=voucher_balance,
     )
+
+
+def _payment_method(price: pricing.Price) -> str:
+    if price.total:
+        return Booking.PaymentMethod.CARD
+    return Booking.PaymentMethod.MEMBERSHIP if price.included_amount else Booking.PaymentMethod.FREE
 
 
 def _lock_live_offer(entry: WaitingListEntry, event: Event) -> WaitingListEntry:
@@ -358,6 +373,7 @@ def booking_expire(*, booking: Booking) -> Booking:
         capacity.seats_count(events[booking.event_id], taken=-booking.attendees.count())
     if booking.is_cancelled:
         voucher_return(booking=booking)
+        pricing.included_give_back(booking=booking)
     return booking
 
 

@@ -1,13 +1,13 @@
 """The booking page's pay button says what the booker will be charged, and changes as they choose
 how to pay: with htmx as they pick, without JavaScript when they press Update the total
-(#20 defect 2). The demo booker is a Monthly Unlimited member at Riverside Yoga (20% off) with a
-pass; the voucher is made here, on rows of its own."""
+(#20 defect 2). The demo booker is a Monthly Unlimited member at Riverside Yoga (20% off, 3 of 4
+included bookings left this month) with a pass; the voucher is made here, on rows of its own."""
 
 from __future__ import annotations
 
 from django.utils import timezone
 
-from tests.browser.conftest import DEMO_EMAIL, assert_fits, settled, wait_until
+from tests.browser.conftest import DEMO_EMAIL, assert_accessible, assert_fits, settled, wait_until
 
 
 def a_voucher(value: int) -> str:
@@ -78,3 +78,37 @@ def test_without_javascript_update_the_total_shows_what_the_pass_leaves_to_pay(n
 
     assert page.locator(".pay-button").inner_text().strip() == "Book now: nothing to pay"
     assert page.get_by_label("Pay with a pass").input_value() != ""  # the choice is kept
+
+
+def included_left() -> int:
+    from memberships.models import Membership
+
+    return Membership.objects.get(user__email=DEMO_EMAIL, status="active").included_bookings_left
+
+
+def test_a_member_books_with_an_included_booking_and_the_card_counts_it(new_page, demo_server, viewport):
+    left = included_left() - 1  # after this booking (each viewport books one)
+    said = f"Monthly Unlimited: 1 included booking ({left} left this month)"
+    page = new_page(viewport)
+    open_booking_form(page, demo_server)
+    assert page.get_by_label("Use my included bookings").is_checked()
+    pay_button_says(page, "Book now: nothing to pay")
+    assert said in page.locator("#pay-summary").inner_text()
+    assert_accessible(page, "booking form with included bookings")
+    assert_fits(page)
+
+    page.get_by_label("Use my included bookings").uncheck()
+    pay_button_says(page, "Pay £9.60 and book")
+    page.get_by_label("Use my included bookings").check()
+    pay_button_says(page, "Book now: nothing to pay")
+    page.get_by_label("Name of attendee 1").fill("Demo Booker")
+    page.locator(".pay-button").click()
+
+    page.wait_for_url("**/portal/bookings/*/")
+    assert said in page.locator("section[aria-labelledby=order-details]").inner_text()
+    assert included_left() == left
+    page.goto(demo_server.at("/portal/memberships/"))
+    assert (
+        f"{left} of 4 included bookings left this month"
+        in page.locator(".membership-card").first.inner_text()
+    )
