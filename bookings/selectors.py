@@ -299,11 +299,12 @@ def member_discount(*, user, organiser: Organiser, subtotal: int) -> tuple[int, 
 @dataclass(frozen=True)
 class CancelQuote:
     """What cancelling now gives back: the card refund (an unsaved Refund: amount, method, fee
-    kept), the pass uses and the gift-voucher money that go back."""
+    kept), the pass uses, the gift-voucher money and the included bookings that go back."""
 
     refund: Refund
     pass_uses_back: int = 0
     voucher_back: int = 0
+    included_back: int = 0  # a member's included bookings
 
 
 def cancel_quote(*, booking: Booking) -> CancelQuote:
@@ -322,6 +323,7 @@ def cancel_quote(*, booking: Booking) -> CancelQuote:
         voucher_back=max(spent_voucher.amount - fee_left, 0)
         if spent_voucher and not spent_voucher.returned_at
         else 0,
+        included_back=pricing.included_spent_on(booking=booking) if booking.included_amount else 0,
     )
 
 

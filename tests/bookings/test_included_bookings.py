@@ -204,3 +204,13 @@ def test_a_booking_paid_with_included_bookings_is_moved_by_the_organiser_not_onl
     reason = rules.transfer_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
 
     assert reason.startswith("Bookings paid with your membership's included bookings can't be moved here")
+
+
+def test_the_cancel_dialog_says_the_included_booking_goes_back(membership, ticket, booker, client_as_booker):
+    BookingRulesFactory(organiser=ticket.event.organiser, event=None)
+    booking = book(ticket, booker)
+
+    html = client_as_booker.get(reverse("bookings:booking_cancel", args=[booking.reference])).content.decode()
+
+    assert "Your membership gets <strong>1 included booking</strong> back." in html
+    assert "nothing to refund" not in html
