@@ -214,3 +214,42 @@ def test_the_cancel_dialog_says_the_included_booking_goes_back(membership, ticke
 
     assert "Your membership gets <strong>1 included booking</strong> back." in html
     assert "nothing to refund" not in html
+
+
+def test_a_voucher_pays_what_is_left_after_the_included_bookings_and_the_discount(
+    membership, ticket, booker, organiser
+):
+    from tests.vouchers.factories import VoucherFactory
+
+    voucher = VoucherFactory(organiser=organiser, value=500)
+
+    booking = book(ticket, booker, tickets=3, voucher_code=voucher.code)
+
+    # 36.00: two tickets included, 20% off the third (9.60), the voucher pays 5.00 of that.
+    assert (booking.included_amount, booking.discount, booking.total) == (2400, 240, 460)
+
+
+def test_when_the_last_included_booking_went_meanwhile_nothing_is_charged_and_the_page_says_so(
+    membership, ticket, booker, organiser, client_as_booker
+):
+    url = reverse("event_book", args=[ticket.event.organiser.slug, ticket.event.code])
+    page = client_as_booker.get(url, {f"qty_{ticket.pk}": 1})
+    assert button(page.content.decode()) == "Book now: nothing to pay"
+    book(ticket, booker, tickets=2, key="other-tab")  # both used up in another tab
+
+    response = client_as_booker.post(
+        url,
+        {
+            f"qty_{ticket.pk}": 1,
+            "booker_name": "Bea",
+            "booker_email": booker.email,
+            "idempotency_key": page.context["details"]["idempotency_key"].value(),
+            "attendee_0_name": "Bea",
+            "use_included": "on",
+            "pay_amount": 0,
+        },
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and Booking.objects.count() == 1
+    assert "The amount to pay is now £9.60" in html and button(html) == "Pay £9.60 and book"
