@@ -190,18 +190,24 @@ class Membership(TenantModel):
         return bool(self.card_last4)
 
     @property
-    def included_bookings_left(self) -> int:
-        """Included bookings left in the current period: the plan's allowance less the tickets
-        this period's bookings took (those given back count no more)."""
+    def included_bookings_used(self) -> int:
+        """Included bookings used in the current period: the tickets this period's bookings took
+        (those given back count no more)."""
         if not self.plan.included_bookings or self.current_period_start is None:
             return 0
-        used = (
+        return (
             self.booking_uses.filter(period_start=self.current_period_start, returned_at__isnull=True)
             .aggregate(tickets=Sum("tickets"))
             .get("tickets")
             or 0
         )
-        return max(self.plan.included_bookings - used, 0)
+
+    @property
+    def included_bookings_left(self) -> int:
+        """Included bookings left in the current period: the plan's allowance less those used."""
+        if not self.plan.included_bookings or self.current_period_start is None:
+            return 0
+        return max(self.plan.included_bookings - self.included_bookings_used, 0)
 
 
 class MembershipInvoice(TenantModel):

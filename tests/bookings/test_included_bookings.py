@@ -190,7 +190,7 @@ def test_order_details_email_and_membership_card_say_what_was_used_and_what_is_l
     (message,) = mailoutbox
     assert said in message.body and said in message.alternatives[0][0]
     card = client_as_booker.get(reverse("memberships:membership_list")).content.decode()
-    assert "1 of 2 included bookings left this month" in card
+    assert "1 used, 1 of 2 left this month" in card
 
 
 def test_a_booking_paid_with_included_bookings_is_moved_by_the_organiser_not_online(

@@ -109,6 +109,5 @@ def test_a_member_books_with_an_included_booking_and_the_card_counts_it(new_page
     assert included_left() == left
     page.goto(demo_server.at("/portal/memberships/"))
     assert (
-        f"{left} of 4 included bookings left this month"
-        in page.locator(".membership-card").first.inner_text()
+        f"{4 - left} used, {left} of 4 left this month" in page.locator(".membership-card").first.inner_text()
     )
