@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import OrganiserQuerySet, TenantModel
@@ -21,9 +22,6 @@ from portal.models import OrganiserQuerySet, TenantModel
 class MembershipPlanQuerySet(OrganiserQuerySet):
     def offered(self):
         return self.filter(is_offered=True)
-
-
-PERIOD_WORDS = {"month": _("month"), "year": _("year")}
 
 
 class MembershipPlan(TenantModel):
@@ -65,18 +63,26 @@ class MembershipPlan(TenantModel):
         return self.organiser.currency
 
     @property
-    def period_word(self) -> str:
-        """The period included bookings reset with, as the booker reads it ("left this month")."""
-        return str(PERIOD_WORDS.get(self.interval, self.interval))
+    def interval_noun(self) -> str:
+        """ "month" or "year" in the booker's language, as in "£30.00 / month"."""
+        return gettext("year") if self.interval == self.Interval.YEAR else gettext("month")
 
     @property
     def benefit_summary(self) -> str:
         parts = []
         if self.discount_percent:
-            parts.append(f"{self.discount_percent}% off every booking")
+            parts.append(gettext("%(percent)s%% off every booking") % {"percent": self.discount_percent})
         if self.included_bookings:
-            plural = "s" if self.included_bookings != 1 else ""
-            parts.append(f"{self.included_bookings} free booking{plural} each {self.interval}")
+            count = self.included_bookings
+            if self.interval == self.Interval.YEAR:
+                text = ngettext(
+                    "%(count)s free booking each year", "%(count)s free bookings each year", count
+                )
+            else:
+                text = ngettext(
+                    "%(count)s free booking each month", "%(count)s free bookings each month", count
+                )
+            parts.append(text % {"count": count})
         return "; ".join(parts)
 
 

@@ -15,7 +15,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bookings.pricing import IncludedOffer, IncludedSource
 from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 
 class MembershipError(PortalError):
-    default_message = "This membership cannot be changed just now."
+    default_message = gettext_lazy("This membership cannot be changed just now.")
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def membership_subscribe(*, user, plan: MembershipPlan, success_url: str, cancel
     """
     organiser = plan.organiser
     if not organiser.offers_paid_products or not plan.is_offered:
-        raise MembershipError("This membership is not available.")
+        raise MembershipError(_("This membership is not available."))
     gateway = get_gateway()
 
     with transaction.atomic(), lock_timeout():
@@ -75,7 +76,7 @@ def membership_subscribe(*, user, plan: MembershipPlan, success_url: str, cancel
             .first()
         )
         if existing and existing.status not in Membership.NOT_STARTED:
-            raise MembershipError(f"You are already a member: {plan.name}.")
+            raise MembershipError(_("You are already a member: %(plan)s.") % {"plan": plan.name})
         membership = existing
         if membership is None:
             try:
@@ -84,7 +85,7 @@ def membership_subscribe(*, user, plan: MembershipPlan, success_url: str, cancel
                         organiser=organiser, plan=plan, user=user, gateway=gateway.name
                     )
             except IntegrityError as exc:  # a second tab won the race
-                raise MembershipError("You are already joining this membership.") from exc
+                raise MembershipError(_("You are already joining this membership.")) from exc
         customer_reference = membership.customer_reference or _known_customer(user, organiser, gateway.name)
 
     # Outside the transaction: Stripe is slow, and a retry with the same key is harmless.
@@ -154,7 +155,7 @@ def _apply_subscription_state(membership: Membership, state: SubscriptionState) 
 
 
 def _record_invoice(membership: Membership, state: InvoiceState) -> MembershipInvoice:
-    invoice, _ = MembershipInvoice.objects.update_or_create(
+    invoice, _created = MembershipInvoice.objects.update_or_create(
         reference=state.reference,
         defaults={
             "organiser": membership.organiser,
@@ -214,12 +215,16 @@ def membership_cancel(*, membership: Membership) -> Membership:
 
 def _check_cancellable(membership: Membership) -> None:
     if not membership.is_current:
-        raise MembershipError("This membership has already ended.")
+        raise MembershipError(_("This membership has already ended."))
     if membership.cancel_at_period_end:
         ends = local_date(membership.current_period_end, membership.organiser)
-        raise MembershipError(f"This membership is already cancelled and ends on {ends}.")
+        raise MembershipError(
+            _("This membership is already cancelled and ends on %(ends)s.") % {"ends": ends}
+        )
     if membership.gateway == "stripe" and not membership.subscription_reference:
-        raise MembershipError("We are still confirming this membership with Stripe. Please try again soon.")
+        raise MembershipError(
+            _("We are still confirming this membership with Stripe. Please try again soon.")
+        )
 
 
 # Cards --------------------------------------------------------------------------------------
@@ -229,11 +234,13 @@ def membership_card_update_url(*, membership: Membership, return_url: str) -> st
     """A hosted page (Stripe's Billing Portal) where the booker changes the card, or "" when
     the gateway takes card details through our own form (offline)."""
     if not membership.is_current:
-        raise MembershipError("This membership has ended, so there is no card to update.")
+        raise MembershipError(_("This membership has ended, so there is no card to update."))
     if membership.gateway != "stripe":
         return ""
     if not membership.customer_reference:
-        raise MembershipError("We are still confirming this membership with Stripe. Please try again soon.")
+        raise MembershipError(
+            _("We are still confirming this membership with Stripe. Please try again soon.")
+        )
     return get_gateway().card_update_url(
         customer_reference=membership.customer_reference, return_url=return_url
     )
@@ -244,7 +251,7 @@ def membership_update_card(
 ) -> Membership:
     """Offline gateway: take new card details (only the brand and last four digits are kept)."""
     if not membership.is_current:
-        raise MembershipError("This membership has ended, so there is no card to update.")
+        raise MembershipError(_("This membership has ended, so there is no card to update."))
     card = get_gateway().update_card(
         customer_reference=membership.customer_reference,
         number=number,
@@ -557,7 +564,7 @@ def membership_included_offer(*, user, organiser, lock: bool = False) -> Include
         key=best.pk,
         left=best_left,
         name=best.plan.name,
-        period=best.plan.period_word,
+        period=best.plan.interval_noun,
     )
 
 
