@@ -154,3 +154,20 @@ def test_posting_the_same_form_again_after_booking_lands_on_the_booking(client, 
     booking = Booking.objects.get()
     assert first.status_code == second.status_code == 302
     assert second.url == reverse("bookings:booking_detail", args=[booking.reference])
+
+
+def test_trying_codes_on_the_total_counts_as_guessing_and_is_limited(client, organiser, htmx):
+    """The total would tell a guesser which codes are real: wrong codes tried there count with
+    those tried at booking, and past the limit no code is looked up (the right one neither)."""
+    from vouchers.services import CODE_FAILURES_PER_HOUR
+
+    ticket = ticket_at(organiser, 1250)
+    voucher = VoucherFactory(organiser=organiser, value=1000)
+    for n in range(CODE_FAILURES_PER_HOUR):
+        client.post(
+            url(ticket), {**form(ticket), "voucher_code": f"AAAA-AAAA-AAAA-AA{n:02d}", "quote": "1"}, **htmx
+        )
+
+    html = client.post(url(ticket), {**form(ticket), "voucher_code": voucher.code, "quote": "1"}, **htmx)
+
+    assert button(html.content.decode()) == "Pay £12.50 and book"
