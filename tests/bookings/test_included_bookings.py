@@ -253,3 +253,16 @@ def test_when_the_last_included_booking_went_meanwhile_nothing_is_charged_and_th
     html = response.content.decode()
     assert response.status_code == 200 and Booking.objects.count() == 1
     assert "The amount to pay is now £9.60" in html and button(html) == "Pay £9.60 and book"
+
+
+def test_an_organiser_cancelling_the_event_gives_the_included_bookings_back(
+    membership, ticket, booker, organiser, django_capture_on_commit_callbacks
+):
+    BookingRulesFactory(organiser=organiser, event=None, refund_method=BookingRules.RefundMethod.NONE)
+    book(ticket, booker, tickets=2)
+    assert left(booker, organiser) == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.event_cancel(event=ticket.event)
+
+    assert left(booker, organiser) == 2  # whatever the rules say, the organiser gives it all back
