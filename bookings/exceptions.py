@@ -52,10 +52,6 @@ ERRORS = {
     "transfer_pass_voucher": _(
         "Bookings paid with a pass or gift voucher can't be moved here: please ask %(organiser)s."
     ),
-    "transfer_included": _(
-        "Bookings paid with your membership's included bookings can't be moved here: please ask "
-        "%(organiser)s."
-    ),
     "transfers_closed": _("Transfers close %(hours)s hours before the event."),
     "cancellations_off": _("%(organiser)s doesn't allow cancellations for this event."),
     "cancellations_closed": _("Cancellations close %(hours)s hours before the event."),

@@ -87,8 +87,6 @@ def transfer_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) 
         return ERRORS["transfers_off"] % {"organiser": booking.organiser.name}
     if _paid_with_pass_or_voucher(booking):
         return ERRORS["transfer_pass_voucher"] % {"organiser": booking.organiser.name}
-    if booking.included_amount:  # what the included bookings would pay there is the organiser's call too
-        return ERRORS["transfer_included"] % {"organiser": booking.organiser.name}
     if now > booking.event.starts_at - timedelta(hours=rules.transfer_cutoff_hours):
         return ERRORS["transfers_closed"] % {"hours": rules.transfer_cutoff_hours}
     return ""

@@ -291,11 +291,6 @@ def waiting_list_entry_get_for_booker(*, user, code) -> WaitingListEntry:
 # Prices and quotes --------------------------------------------------------------------------------
 
 
-def member_discount(*, user, organiser: Organiser, subtotal: int) -> tuple[int, str]:
-    """A member's percentage off, rounded down to the minor unit, and how the booker sees it."""
-    return pricing.member_discount(user=user, organiser=organiser, subtotal=subtotal)
-
-
 @dataclass(frozen=True)
 class CancelQuote:
     """What cancelling now gives back: the card refund (an unsaved Refund: amount, method, fee
@@ -339,6 +334,10 @@ class TransferQuote:
     new_total: int
     refund_amount: int
     refund_method: str
+    # The included bookings the booking spent pay for the new tickets too (0 when they are free:
+    # the included bookings then go back).
+    new_included_amount: int = 0
+    new_included_reason: str = ""
 
     @property
     def to_event(self) -> Event:
@@ -369,11 +368,17 @@ def transfer_quote(
         a.ticket_type_id == ticket_type.pk for a in attendees
     ):
         raise BookingError(ERRORS["same_ticket"])
-    subtotal = ticket_type.price * len(attendees)
-    discount, discount_reason = member_discount(
-        user=booking.user, organiser=booking.organiser, subtotal=subtotal
+    # A member's included bookings spent on the booking stay with it and pay for the same number
+    # of the new tickets, priced with the booking page's arithmetic.
+    kept = pricing.included_spent_on(booking=booking) if booking.included_amount else 0
+    price = pricing.booking_price(
+        prices=[ticket_type.price] * len(attendees),
+        user=booking.user,
+        organiser=booking.organiser,
+        included=pricing.IncludedOffer(source="", key=None, left=kept, name="", period="") if kept else None,
     )
-    new_total = subtotal - discount
+    discount, discount_reason = price.discount, price.discount_reason
+    new_total = price.total
     if new_total > MAX_AMOUNT:
         raise BookingError(ERRORS["too_expensive"])
     difference = new_total - booking.total
@@ -394,6 +399,8 @@ def transfer_quote(
         new_total=new_total,
         refund_amount=refund_amount,
         refund_method=refund_method,
+        new_included_amount=price.included_amount,
+        new_included_reason=booking.included_reason if price.included_amount else "",
     )
 
 

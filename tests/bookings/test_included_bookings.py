@@ -193,17 +193,34 @@ def test_order_details_email_and_membership_card_say_what_was_used_and_what_is_l
     assert "1 used, 1 of 2 left this month" in card
 
 
-def test_a_booking_paid_with_included_bookings_is_moved_by_the_organiser_not_online(
-    membership, ticket, booker
-):
-    from bookings import rules
+def move(booking, ticket_type, key="move-1"):
+    return services.transfer_create(booking=booking, ticket_type=ticket_type, idempotency_key=key)
 
-    BookingRulesFactory(organiser=ticket.event.organiser, event=None)
+
+def test_a_move_keeps_the_included_bookings_on_the_new_ticket(membership, ticket, booker, organiser):
+    BookingRulesFactory(organiser=organiser, event=None)
     booking = book(ticket, booker)
+    dearer = TicketTypeFactory(event=EventFactory(organiser=organiser), name="Workshop", price=1500)
 
-    reason = rules.transfer_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
+    transfer = move(booking, dearer)
 
-    assert reason.startswith("Bookings paid with your membership's included bookings can't be moved here")
+    booking.refresh_from_db()
+    assert transfer.status == "completed" and transfer.new_total == 0
+    assert (booking.event_id, booking.total, booking.included_amount) == (dearer.event_id, 0, 1500)
+    assert booking.included_reason == "Monthly Unlimited: 1 included booking (1 left this month)"
+    assert left(booker, organiser) == 1  # still one spent, on this booking
+
+
+def test_a_move_to_a_free_ticket_gives_the_included_bookings_back(membership, ticket, booker, organiser):
+    BookingRulesFactory(organiser=organiser, event=None)
+    booking = book(ticket, booker)
+    free = TicketTypeFactory(event=EventFactory(organiser=organiser), name="Open day", price=0)
+
+    move(booking, free)
+
+    booking.refresh_from_db()
+    assert (booking.total, booking.included_amount, booking.included_reason) == (0, 0, "")
+    assert left(booker, organiser) == 2
 
 
 def test_the_cancel_dialog_says_the_included_booking_goes_back(membership, ticket, booker, client_as_booker):
@@ -266,3 +283,19 @@ def test_an_organiser_cancelling_the_event_gives_the_included_bookings_back(
         services.event_cancel(event=ticket.event)
 
     assert left(booker, organiser) == 2  # whatever the rules say, the organiser gives it all back
+
+
+def test_the_move_review_says_the_included_bookings_pay_the_new_ticket(
+    membership, ticket, booker, organiser, client_as_booker
+):
+    BookingRulesFactory(organiser=organiser, event=None)
+    booking = book(ticket, booker)
+    dearer = TicketTypeFactory(event=EventFactory(organiser=organiser), name="Workshop", price=1500)
+
+    html = client_as_booker.get(
+        reverse("bookings:booking_transfer", args=[booking.reference]),
+        {"event": dearer.event.code, "ticket": dearer.pk},
+    ).content.decode()
+
+    assert "paid by Monthly Unlimited: 1 included booking" in html
+    assert "Confirm transfer" in html
