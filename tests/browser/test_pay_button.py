@@ -96,6 +96,9 @@ def test_a_member_books_with_an_included_booking_and_the_card_counts_it(new_page
     assert said in page.locator("#pay-summary").inner_text()
     assert_accessible(page, "booking form with included bookings")
     assert_fits(page)
+    page.set_viewport_size({"width": 320, "height": 700})
+    assert_fits(page)
+    page.set_viewport_size(viewport)
 
     page.get_by_label("Use my included bookings").uncheck()
     pay_button_says(page, "Pay £9.60 and book")
