@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('memberships', '0003_stripeevent_moved_to_portal'),
+        ('memberships', '0004_included_booking_tickets_and_return'),
         ('portal', '0005_language'),
     ]
 
