@@ -181,7 +181,7 @@ RULE_FIELDSETS = (
             )
         },
     ),
-    (_("Waiting list"), {"fields": ("waiting_list_offer_hours",)}),
+    (_("Waiting list"), {"fields": ("waiting_list_offer_hours", "waiting_list_order")}),
 )
 
 

@@ -36,6 +36,11 @@ ERRORS = {
     "waiting_duplicate": _("You are already on the waiting list for this event."),
     "pass_and_voucher": _("Pay with a pass or a voucher, not both."),
     "waiting_not_full": _("This event still has places: you can book it now."),
+    "waiting_fewer_only": _(
+        "You can only ask for fewer places, at least one (to ask for more, leave and join again)."
+    ),
+    "waiting_offer_held": _("Your places are already held for you: book as many as you need."),
+    "waiting_closed": _("This waiting-list place is no longer open."),
     # The booker's own changes: transfer, cancel, waiting list.
     "not_confirmed": _("Only a confirmed booking can be changed."),
     "already_cancelled": _("This booking is already cancelled."),

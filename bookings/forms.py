@@ -177,6 +177,18 @@ class WaitingListForm(forms.Form):
     quantity = forms.IntegerField(
         label=_("Places wanted"), min_value=1, max_value=MAX_TICKETS_PER_BOOKING, initial=1
     )
+    accepts_fewer = forms.TypedChoiceField(
+        label=_("If fewer places free up than you asked for"),
+        choices=[
+            ("0", _("All together or none (for example a family)")),
+            ("1", _("Offer me as many as free up")),
+        ],
+        coerce=lambda value: value == "1",
+        empty_value=False,
+        required=False,
+        initial="0",
+        widget=forms.RadioSelect,
+    )
 
 
 class NewLinkForm(forms.Form):

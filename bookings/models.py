@@ -325,7 +325,11 @@ class WaitingListEntry(TenantModel):
     )
     name = models.CharField(max_length=150)
     email = models.EmailField()
+    # The places asked for; an offer of fewer (to an entry that `accepts_fewer`) lowers it to
+    # the places held, so while OFFERED it is always what the offer holds on the event's counter.
     quantity = models.PositiveSmallIntegerField(default=1)
+    # False: all the places together or none (a family); True: as many as free up.
+    accepts_fewer = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
     # When the address's owner confirmed (or joined with an address they had proved): the queue
     # runs in this order.
@@ -385,6 +389,10 @@ class BookingRules(TenantModel):
         CREDIT = "credit", _("As account credit (a voucher)")
         NONE = "none", _("No refund")
 
+    class WaitingListOrder(models.TextChoices):
+        STRICT = "strict", _("Strict order: nobody passes the person at the front of the queue")
+        FILL = "fill", _("Let smaller requests behind take places the front of the queue can't use")
+
     event = models.OneToOneField(
         Event,
         null=True,
@@ -423,6 +431,15 @@ class BookingRules(TenantModel):
         default=24,
         validators=[MinValueValidator(1)],
         help_text=_("When a place frees up, the next person waiting has this many hours to book it."),
+    )
+    waiting_list_order = models.CharField(
+        max_length=8,
+        choices=WaitingListOrder.choices,
+        default=WaitingListOrder.STRICT,
+        help_text=_(
+            "When the person at the front of the waiting list needs more places than are free: "
+            "wait for enough places, or offer the free ones to smaller requests behind them."
+        ),
     )
 
     class Meta:

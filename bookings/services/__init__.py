@@ -40,6 +40,7 @@ from bookings.services.booking import (
     booking_submit,
 )
 from bookings.services.waiting_list import (
+    waiting_list_change_quantity,
     waiting_list_confirm,
     waiting_list_entries_close,
     waiting_list_join,
@@ -97,6 +98,7 @@ __all__ = [
     "transfer_complete_payment",
     "transfer_create",
     "transfer_start_payment",
+    "waiting_list_change_quantity",
     "waiting_list_confirm",
     "waiting_list_entries_close",
     "waiting_list_join",

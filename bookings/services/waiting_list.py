@@ -25,7 +25,13 @@ from portal.locking import lock_timeout
 
 @transaction.atomic
 def waiting_list_join(
-    *, event: Event, name: str, email: str, quantity: int = 1, user=None
+    *,
+    event: Event,
+    name: str,
+    email: str,
+    quantity: int = 1,
+    accepts_fewer: bool = False,
+    user=None,
 ) -> WaitingListEntry | None:
     """Join the waiting list of a full event.
 
@@ -33,7 +39,7 @@ def waiting_list_join(
     place is theirs at once and returned (joining twice raises BookingError). Any other address
     may be someone else's: it is emailed after commit and None is returned whatever happened, so
     the caller answers the same. The email holds a confirmation link for a new unconfirmed place
-    (or for the one still waiting for its click, now with this name and quantity), or, when the
+    (or for the one still waiting for its click, now with this name and places), or, when the
     address is already waiting, says so. Only confirmed places are offered seats.
     Raises BookingError if the event is cancelled, started or not full.
     """
@@ -53,14 +59,14 @@ def waiting_list_join(
         if is_open.exists():
             raise BookingError(ERRORS["waiting_duplicate"])
         entry = unconfirmed or WaitingListEntry(organiser_id=event.organiser_id, event=event, email=email)
-        entry.user, entry.name, entry.quantity = user, name, quantity
+        entry.user, entry.name, entry.quantity, entry.accepts_fewer = user, name, quantity, accepts_fewer
         entry.status, entry.confirmed_at = WaitingListEntry.Status.WAITING, timezone.now()
         entry.save()
         return entry
     entry = is_open.first()
     if entry is None:
         entry = unconfirmed or WaitingListEntry(organiser_id=event.organiser_id, event=event, email=email)
-        entry.name, entry.quantity = name, quantity
+        entry.name, entry.quantity, entry.accepts_fewer = name, quantity, accepts_fewer
         entry.save()
     transaction.on_commit(partial(waiting_list_send_confirmation_task.delay, entry.pk))
     return None
@@ -94,8 +100,11 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     past their time, so their places pass to the next people).
 
     Each new offer holds its places (on the event's counter) for the rules'
-    waiting_list_offer_hours and is emailed after commit. Strictly first come, first served: a
-    party too big for the places left waits at the front.
+    waiting_list_offer_hours and is emailed after commit. The queue runs in the order the places
+    were confirmed. An entry is offered all the places it asked for, or, when it `accepts_fewer`,
+    the places free if fewer. An entry needing more places than are free stops the queue under
+    the organiser's STRICT rule (nobody passes it; the places wait for it); under FILL, the
+    entries behind it that fit are offered the places it cannot use, and it stays at the front.
     """
     now = timezone.now()
     if event.is_cancelled or event.starts_at <= now:
@@ -103,7 +112,7 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     free = capacity.seats_left(event)
     if not free:
         return []
-    hours = booking_rules.rules_for_event(event=event).waiting_list_offer_hours
+    rules = booking_rules.rules_for_event(event=event)
     offered = []
     for entry in (
         WaitingListEntry.objects.filter(event=event)
@@ -111,13 +120,18 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
         .select_for_update()
         .order_by("confirmed_at", "pk")
     ):
-        if entry.quantity > free:
-            break
+        if entry.quantity > free and not entry.accepts_fewer:
+            if rules.waiting_list_order == rules.WaitingListOrder.STRICT:
+                break
+            continue
+        entry.quantity = min(entry.quantity, free)
         entry.status = WaitingListEntry.Status.OFFERED
-        entry.offer_expires_at = now + timedelta(hours=hours)
-        entry.save(update_fields=["status", "offer_expires_at", "updated_at"])
+        entry.offer_expires_at = now + timedelta(hours=rules.waiting_list_offer_hours)
+        entry.save(update_fields=["quantity", "status", "offer_expires_at", "updated_at"])
         free -= entry.quantity
         offered.append(entry)
+        if not free:
+            break
     capacity.seats_count(event, held=sum(entry.quantity for entry in offered))
     for entry in offered:
         transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
@@ -148,6 +162,31 @@ def waiting_list_offer_places_now(*, event: Event) -> list[WaitingListEntry]:
     """`waiting_list_offer_places` in a transaction of its own, e.g. after a capacity change."""
     event = capacity.events_lock(event.pk)[event.pk]
     return waiting_list_offer_places(event=event)
+
+
+@transaction.atomic
+def waiting_list_change_quantity(*, entry: WaitingListEntry, quantity: int) -> WaitingListEntry:
+    """The booker asks for fewer places (at least one) on a place not yet offered. It keeps its
+    turn in the queue, and the places free now are offered again at once: it may now fit, or no
+    longer block the entries behind it. Asking for the same number changes nothing.
+    Raises BookingError when asking for more (that would jump the queue: leave and join again),
+    for none, when the places are already held for an offer, or when the place is closed."""
+    event = capacity.events_lock(entry.event_id)[entry.event_id]
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status == WaitingListEntry.Status.OFFERED:
+        raise BookingError(ERRORS["waiting_offer_held"])
+    if entry.status not in (WaitingListEntry.Status.WAITING, WaitingListEntry.Status.UNCONFIRMED):
+        raise BookingError(ERRORS["waiting_closed"])
+    if not 1 <= quantity <= entry.quantity:
+        raise BookingError(ERRORS["waiting_fewer_only"])
+    if quantity == entry.quantity:
+        return entry
+    entry.quantity = quantity
+    entry.save(update_fields=["quantity", "updated_at"])
+    waiting_list_offer_places(event=event)
+    entry.refresh_from_db()
+    return entry
 
 
 @transaction.atomic
