@@ -191,5 +191,16 @@ class WaitingListForm(forms.Form):
     )
 
 
+class WaitingPlacesForm(forms.Form):
+    """Ask for fewer places on a waiting-list place (never more: that would jump the queue)."""
+
+    quantity = forms.TypedChoiceField(label=_("Places wanted"), coerce=int)
+
+    def __init__(self, *args, entry, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].choices = [(n, str(n)) for n in range(entry.quantity, 0, -1)]
+        self.fields["quantity"].initial = entry.quantity
+
+
 class NewLinkForm(forms.Form):
     email = forms.EmailField(label=_("The email you booked with"))

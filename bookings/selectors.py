@@ -282,11 +282,16 @@ def attendance_label(attendee: Attendee, organiser: Organiser) -> str:
     return "Attended"
 
 
-def waiting_list_entry_get_for_booker(*, user, code) -> WaitingListEntry:
-    """A booker's own waiting-list place; anyone else's is a 404."""
-    return get_object_or_404(
-        WaitingListEntry.objects.select_related("event", "organiser").filter(user=user), code=code
-    )
+def waiting_list_entry_get_for_viewer(*, request, code) -> WaitingListEntry:
+    """The one ownership check for a waiting-list place: the logged-in booker's own, or the one
+    place this session was granted by its signed manage link. Anything else is a 404."""
+    entry = get_object_or_404(WaitingListEntry.objects.select_related("event", "organiser"), code=code)
+    user = request.user
+    if user.is_authenticated and entry.user_id == user.pk:
+        return entry
+    if links.waiting_list_is_granted(request.session, entry):
+        return entry
+    raise Http404
 
 
 # Prices and quotes --------------------------------------------------------------------------------

@@ -36,7 +36,8 @@ def waiting_list_join(
     """Join the waiting list of a full event.
 
     A logged-in booker joining with one of their own verified emails has proved the mailbox: the
-    place is theirs at once and returned (joining twice raises BookingError). Any other address
+    place is theirs at once and returned (joining twice raises BookingError), and they are
+    emailed that they are on the list, with the place's manage link. Any other address
     may be someone else's: it is emailed after commit and None is returned whatever happened, so
     the caller answers the same. The email holds a confirmation link for a new unconfirmed place
     (or for the one still waiting for its click, now with this name and places), or, when the
@@ -62,6 +63,7 @@ def waiting_list_join(
         entry.user, entry.name, entry.quantity, entry.accepts_fewer = user, name, quantity, accepts_fewer
         entry.status, entry.confirmed_at = WaitingListEntry.Status.WAITING, timezone.now()
         entry.save()
+        transaction.on_commit(partial(waiting_list_send_confirmation_task.delay, entry.pk, joined=True))
         return entry
     entry = is_open.first()
     if entry is None:
@@ -191,12 +193,13 @@ def waiting_list_change_quantity(*, entry: WaitingListEntry, quantity: int) -> W
 
 @transaction.atomic
 def waiting_list_leave(*, entry: WaitingListEntry) -> WaitingListEntry:
-    """The booker leaves the waiting list. A place held for them passes to the next person.
+    """The booker leaves the waiting list (or withdraws a place not confirmed yet: its
+    confirmation link stops working). A place held for them passes to the next person.
     Leaving twice changes nothing."""
     event = capacity.events_lock(entry.event_id)[entry.event_id]
     with lock_timeout():
         entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
-    if not entry.is_open:
+    if not (entry.is_open or entry.status == WaitingListEntry.Status.UNCONFIRMED):
         return entry
     was_offered = entry.status == WaitingListEntry.Status.OFFERED
     entry.status = WaitingListEntry.Status.LEFT
