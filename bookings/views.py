@@ -559,6 +559,7 @@ def waiting_detail(request, code):
         "organiser": entry.organiser,
         "section": "events" if request.user.is_authenticated else None,
         "places_form": forms.WaitingPlacesForm(entry=entry),
+        "position": selectors.waiting_list_position(entry=entry),
     }
     if entry.offer_is_live:
         context["offer_url"] = links.waiting_list_offer_url(entry)
