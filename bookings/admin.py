@@ -181,7 +181,10 @@ RULE_FIELDSETS = (
             )
         },
     ),
-    (_("Waiting list"), {"fields": ("waiting_list_offer_hours", "waiting_list_order")}),
+    (
+        _("Waiting list"),
+        {"fields": ("waiting_list_offer_hours", "waiting_list_offer_mode", "waiting_list_order")},
+    ),
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -145,7 +146,8 @@ def transfer_send_confirmation(*, transfer_id: int) -> bool:
 
 
 def waiting_list_send_offer(*, entry_id: int) -> bool:
-    """Email a waiting-list offer's signed booking link, once per offer."""
+    """Email a waiting-list offer's signed booking link, once per offer (or per notice that
+    places are free, under a notify-everyone rule)."""
 
     def send(entry: WaitingListEntry) -> None:
         organiser = entry.event.organiser
@@ -161,9 +163,11 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
             },
         )
 
-    offered = WaitingListEntry.objects.filter(status=WaitingListEntry.Status.OFFERED).select_related(
-        "event__organiser"
-    )
+    # A timed offer, or a notify-everyone notice (waiting, told the places are free).
+    offered = WaitingListEntry.objects.filter(
+        Q(status=WaitingListEntry.Status.OFFERED)
+        | Q(status=WaitingListEntry.Status.WAITING, notified_at__isnull=False)
+    ).select_related("event__organiser")
     return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)
 
 

@@ -120,13 +120,14 @@ def waiting_list_offer_url(entry: WaitingListEntry) -> str:
 
 
 def waiting_list_offer_for_token(*, event: Event, token: str) -> WaitingListEntry | None:
-    """The live offer a signed link names for `event`, or None (tampered, used, expired)."""
+    """The live offer (or notice that places are free) a signed link names for `event`, or None
+    (tampered, used, expired)."""
     try:
         code = signing.loads(token, salt=OFFER_SALT)
     except signing.BadSignature:
         return None
     entry = WaitingListEntry.objects.filter(code=code, event=event).first()
-    return entry if entry is not None and entry.offer_is_live else None
+    return entry if entry is not None and entry.may_claim else None
 
 
 def waiting_list_confirm_url(entry: WaitingListEntry) -> str:

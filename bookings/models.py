@@ -335,8 +335,12 @@ class WaitingListEntry(TenantModel):
     # runs in this order.
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
-    # Claimed by the task that emails the offer, so a retried task sends it once.
+    # Claimed by the task that emails the offer, so a retried task sends it once (cleared when a
+    # notify-everyone rule tells the place about free places again).
     offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Told that places are free under a notify-everyone rule (nothing held): its offer link may
+    # then book, first come first served.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = WaitingListQuerySet.as_manager()
 
@@ -358,6 +362,11 @@ class WaitingListEntry(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status in {self.Status.WAITING, self.Status.OFFERED}
+
+    @property
+    def may_claim(self) -> bool:
+        """Its offer link may book: a live offer (places held), or a notice that places are free."""
+        return self.offer_is_live or (self.status == self.Status.WAITING and self.notified_at is not None)
 
     @property
     def offer_is_live(self) -> bool:
@@ -388,6 +397,10 @@ class BookingRules(TenantModel):
         ORIGINAL = "original", _("To the original payment")
         CREDIT = "credit", _("As account credit (a voucher)")
         NONE = "none", _("No refund")
+
+    class WaitingListOfferMode(models.TextChoices):
+        ONE_AT_A_TIME = "one", _("One at a time: the places are held for the next person for a time")
+        NOTIFY_ALL = "all", _("Notify everyone waiting: the first to book gets the places")
 
     class WaitingListOrder(models.TextChoices):
         STRICT = "strict", _("Strict order: nobody passes the person at the front of the queue")
@@ -431,6 +444,16 @@ class BookingRules(TenantModel):
         default=24,
         validators=[MinValueValidator(1)],
         help_text=_("When a place frees up, the next person waiting has this many hours to book it."),
+    )
+    waiting_list_offer_mode = models.CharField(
+        max_length=4,
+        choices=WaitingListOfferMode.choices,
+        default=WaitingListOfferMode.ONE_AT_A_TIME,
+        help_text=_(
+            "One at a time holds freed places for the next person for the hours above. Notify "
+            "everyone holds nothing: each person whose request fits is emailed (again after those "
+            "hours if places are still free), and whoever books first gets them."
+        ),
     )
     waiting_list_order = models.CharField(
         max_length=8,

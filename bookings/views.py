@@ -561,7 +561,7 @@ def waiting_detail(request, code):
         "places_form": forms.WaitingPlacesForm(entry=entry),
         "position": selectors.waiting_list_position(entry=entry),
     }
-    if entry.offer_is_live:
+    if entry.may_claim:
         context["offer_url"] = links.waiting_list_offer_url(entry)
     return _private(render(request, "bookings/waiting_detail.html", context))
 

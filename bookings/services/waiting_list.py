@@ -12,6 +12,7 @@ from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings import capacity
@@ -107,6 +108,8 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     the places free if fewer. An entry needing more places than are free stops the queue under
     the organiser's STRICT rule (nobody passes it; the places wait for it); under FILL, the
     entries behind it that fit are offered the places it cannot use, and it stays at the front.
+
+    Under a NOTIFY_ALL rule nothing is held: see `_waiting_list_notify_all`.
     """
     now = timezone.now()
     if event.is_cancelled or event.starts_at <= now:
@@ -115,6 +118,8 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     if not free:
         return []
     rules = booking_rules.rules_for_event(event=event)
+    if rules.waiting_list_offer_mode == rules.WaitingListOfferMode.NOTIFY_ALL:
+        return _waiting_list_notify_all(event=event, free=free, hours=rules.waiting_list_offer_hours)
     offered = []
     for entry in (
         WaitingListEntry.objects.filter(event=event)
@@ -138,6 +143,29 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     for entry in offered:
         transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
     return offered
+
+
+def _waiting_list_notify_all(*, event: Event, free: int, hours: int) -> list[WaitingListEntry]:
+    """Tell everyone waiting whose request fits the `free` places (or who takes fewer) that
+    places are free; nothing is held, and whoever books first gets them (their link books at
+    most their request). Someone told stays in line, and is told again only once the rule's
+    hours have passed, if places are still free then."""
+    now = timezone.now()
+    notified = []
+    for entry in (
+        WaitingListEntry.objects.filter(event=event)
+        .waiting()
+        .filter(Q(notified_at__isnull=True) | Q(notified_at__lte=now - timedelta(hours=hours)))
+        .select_for_update()
+        .order_by("confirmed_at", "pk")
+    ):
+        if entry.quantity > free and not entry.accepts_fewer:
+            continue
+        entry.notified_at, entry.offer_sent_at = now, None
+        entry.save(update_fields=["notified_at", "offer_sent_at", "updated_at"])
+        notified.append(entry)
+        transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
+    return notified
 
 
 def waiting_list_offer_due() -> int:

@@ -4,6 +4,9 @@
 // - Waiting: a control whose request is on its way is aria-busy (CSS shows a spinner), for htmx
 //   requests and for ordinary form posts (Log in, Pay and book).
 // - Menus (<details class="menu">): close on Escape, on a click outside, and once an item is chosen.
+// - Local times (<time data-local-time datetime="...">, e.g. when a held place is released): the
+//   page states the time in the organiser's zone; when the browser's zone differs, the time there
+//   is added ("09:00 your time").
 (function () {
   "use strict";
 
@@ -136,4 +139,24 @@
       if (other !== menu) other.open = false;
     });
   }, true);
+
+  // Local times -----------------------------------------------------------------------------
+  function addLocalTimes(root) {
+    root.querySelectorAll("time[data-local-time]:not([data-local-done])").forEach(function (node) {
+      node.dataset.localDone = "1";
+      const moment = new Date(node.getAttribute("datetime"));
+      if (isNaN(moment)) return;
+      const local = moment.toLocaleString(document.documentElement.lang || undefined, {
+        weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
+        timeZoneName: "short",
+      });
+      if (node.textContent.indexOf(local) !== -1) return;
+      const note = document.createElement("span");
+      note.className = "local-time";
+      note.textContent = " (" + local + ")";
+      node.after(note);
+    });
+  }
+  addLocalTimes(document);
+  document.addEventListener("htmx:afterSettle", function (event) { addLocalTimes(event.target); });
 })();
