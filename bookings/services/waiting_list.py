@@ -134,7 +134,8 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
         entry.quantity = min(entry.quantity, free)
         entry.status = WaitingListEntry.Status.OFFERED
         entry.offer_expires_at = now + timedelta(hours=rules.waiting_list_offer_hours)
-        entry.save(update_fields=["quantity", "status", "offer_expires_at", "updated_at"])
+        entry.offer_sent_at = None  # a notice under a notify-everyone rule may have been sent
+        entry.save(update_fields=["quantity", "status", "offer_expires_at", "offer_sent_at", "updated_at"])
         free -= entry.quantity
         offered.append(entry)
         if not free:
@@ -143,6 +144,40 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     for entry in offered:
         transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
     return offered
+
+
+@transaction.atomic
+def waiting_list_offer_by_hand(*, entry: WaitingListEntry) -> WaitingListEntry:
+    """The organiser offers places to this entry now, out of turn (their call, whatever the
+    queue or the offer mode): a timed offer of the places it asked for (or of the places free,
+    if fewer and it takes fewer), held and emailed like any offer.
+    Raises BookingError when the entry is not waiting (unconfirmed, already offered or closed),
+    when no places are free, or too few for an entry that needs them all together."""
+    event = capacity.events_lock(entry.event_id)[entry.event_id]
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status != WaitingListEntry.Status.WAITING:
+        raise BookingError(
+            ERRORS["waiting_not_waiting"] % {"name": entry.name, "status": entry.get_status_display()}
+        )
+    if event.is_cancelled or event.has_started:
+        raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
+    free = capacity.seats_left(event)
+    if not free:
+        raise BookingError(ERRORS["waiting_no_free_places"] % {"event": event.title})
+    if entry.quantity > free and not entry.accepts_fewer:
+        raise BookingError(
+            ERRORS["waiting_too_few_places"] % {"name": entry.name, "needed": entry.quantity, "free": free}
+        )
+    hours = booking_rules.rules_for_event(event=event).waiting_list_offer_hours
+    entry.quantity = min(entry.quantity, free)
+    entry.status = WaitingListEntry.Status.OFFERED
+    entry.offer_expires_at = timezone.now() + timedelta(hours=hours)
+    entry.offer_sent_at = None
+    entry.save(update_fields=["quantity", "status", "offer_expires_at", "offer_sent_at", "updated_at"])
+    capacity.seats_count(event, held=entry.quantity)
+    transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
+    return entry
 
 
 def _waiting_list_notify_all(*, event: Event, free: int, hours: int) -> list[WaitingListEntry]:
