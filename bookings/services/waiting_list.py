@@ -1,8 +1,13 @@
-"""The waiting list of a full event: joining (confirmed by email), offers of freed places, leaving.
+"""The waiting list of a full event: joining (confirmed by email), offers of freed places, asking
+for fewer places, leaving, and the organiser's offer by hand.
 
-An offer holds its places on the event's counter (`Event.seats_held`) from the moment it is made
-until it is booked, left or expired; see `bookings.capacity` for how offers that run out of time
-give their places back.
+An entry asks for one or more places, all together or as many as free up (`accepts_fewer`). The
+rules say how freed places are offered (`waiting_list_offer_mode`: a timed offer to one entry at
+a time, or a notice to everyone and the first to book wins) and whether an entry too big for the
+free places blocks the queue (`waiting_list_order`). A timed offer holds its places on the
+event's counter (`Event.seats_held`) from the moment it is made until it is booked, left or
+expired; see `bookings.capacity` for how offers that run out of time give their places back.
+Every change runs under the event's lock (`capacity.events_lock`), then the entry's row lock.
 """
 
 from __future__ import annotations

@@ -150,3 +150,16 @@ def _request(event, ticket, who, offer):
         idempotency_key=f"book-{who}",
         waiting_offer=offer,
     )
+
+
+def test_a_notice_link_says_nothing_is_held_and_later_that_the_places_went(
+    event, ticket, notify_all, after_commit, mailoutbox
+):
+    booked, (one, _, two) = notify_all
+    after_commit(services.booking_cancel, booking=booked[0])
+    (notice,) = [m for m in mailoutbox if m.to == ["one@example.com"]]
+    url = [word for word in notice.body.split() if "?offer=" in word][0].removeprefix(settings.SITE_URL)
+
+    assert "nothing is held, the first to book gets them" in Client().get(url).content.decode()
+    after_commit(services.booking_create, request=_request(event, ticket, "Two", two))
+    assert "someone else booked the free places first" in Client().get(url).content.decode()
