@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0011_waiting_list_places_and_order'),
+        ('bookings', '0012_waiting_list_places_and_order'),
     ]
 
     operations = [
