@@ -47,12 +47,13 @@ _CONFIRMATION = Prepared(
         bookings__status=Booking.Status.CONFIRMED,
         bookings__confirmation_sent_at__isnull=True,
     ).order_by("bookings__attendees__pk"),
-    fields=("id", "title", "venue", "starts_at", "ends_at"),
+    fields=("id", "title", "venue", "what_to_bring", "starts_at", "ends_at", "status", "updated_at"),
     parts={
         "booking": (
             Booking,
             "bookings",
             ("id", "event", "organiser", "reference", "status", "booker_name", "booker_email", "link_secret")
+            + ("created_at", "updated_at")
             + ("total", "discount", "discount_reason", "currency"),
         ),
         "organiser": (
