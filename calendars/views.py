@@ -54,20 +54,29 @@ def subscribe(request):
     return response
 
 
-# A calendar polls every 15 minutes or so: a client far above that is a script. An unknown token
-# spends the client's budget too, so guessing addresses stops at once.
-FEED_LIMITS = {"period": 3600, "per_client": 240, "per_subject": 60}
+# A calendar polls a feed every 15 minutes or so: far more often is a script (per_subject counts
+# every request for one address). Google and others fetch every subscriber's feed from a few
+# addresses of theirs, so a client is limited on failures only: unknown addresses, i.e. guessing.
+FEED_PER_ADDRESS = {"period": 3600, "per_subject": 60}
+FEED_GUESSES = {"per_client": 100}
+
+
+def _too_many() -> HttpResponse:
+    response = HttpResponse(_("Too many requests for this calendar. Try again later."), status=429)
+    response["Retry-After"] = "900"
+    return response
 
 
 @require_GET
 def feed(request, token: str):
     token = token[:64]
-    if ratelimit.rate_limited(request, "calendar-feed", subject=token, **FEED_LIMITS):
-        response = HttpResponse(_("Too many requests for this calendar. Try again later."), status=429)
-        response["Retry-After"] = "900"
-        return response
+    if ratelimit.rate_limit_reached(request, "calendar-feed-guess", **FEED_GUESSES):
+        return _too_many()
+    if ratelimit.rate_limited(request, "calendar-feed", subject=token, **FEED_PER_ADDRESS):
+        return _too_many()
     found = selectors.feed_get_with_freshness(token=token)
     if found is None:
+        ratelimit.rate_limited(request, "calendar-feed-guess", period=3600, **FEED_GUESSES)
         raise Http404
     latest = max(filter(None, [found.latest, found.updated_at]))
     version = f"{found.token}|{found.bookings}|{latest.isoformat()}"
