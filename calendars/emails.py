@@ -3,10 +3,20 @@ and the reminder emails."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.mime.text import MIMEText
 
-from bookings.models import Booking
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from bookings import links as booking_links
+from bookings import rules as rules_module
+from bookings.models import Booking, BookingRules, Event
+from bookings.rules import rules_for_event
 from calendars import ics
+from calendars import links as calendar_links
+from calendars.models import Reminder, ReminderOptOut
+from portal.emails import send_once, send_templated_email
 
 # bookings' emails that carry the booking's calendar file: the confirmation and the move add or
 # update the entry (same UID), the cancellations remove it (METHOD:CANCEL).
@@ -35,3 +45,77 @@ def booking_email_ics(template_prefix: str, context: dict) -> list:
     if booking is None:
         return []
     return [ics_attachment(booking, url=context.get("view_url") or context.get("booking_url") or "")]
+
+
+# Reminders ----------------------------------------------------------------------------------------
+
+
+def _unsent_reminder(reminder_id: int) -> Reminder | None:
+    """The reminder with its booking, event and organiser, if it is still worth sending: unsent,
+    the booking confirmed, the event scheduled and not started, and the booker has not turned
+    reminders from this organiser off (by account or by address). One query."""
+    opted_out = ReminderOptOut.objects.filter(organiser=OuterRef("organiser")).filter(
+        Q(user__isnull=False, user=OuterRef("booking__user"))
+        | Q(user__isnull=True, email__iexact=OuterRef("booking__booker_email"))
+    )
+    return (
+        Reminder.objects.filter(
+            pk=reminder_id,
+            sent_at__isnull=True,
+            booking__status=Booking.Status.CONFIRMED,
+            booking__event__status=Event.Status.SCHEDULED,
+            booking__event__starts_at__gt=timezone.now(),
+        )
+        .filter(~Exists(opted_out))
+        .select_related(
+            "booking__event",
+            "booking__organiser",
+            "booking__pass_redemption",
+            "booking__voucher_redemption",
+        )
+        .first()
+    )
+
+
+def reminder_context(booking: Booking, *, rules: BookingRules, view_url: str) -> dict:
+    event = booking.event
+    can_cancel = not rules_module.cancel_blocked_reason(booking=booking, rules=rules)
+    can_move = not rules_module.transfer_blocked_reason(booking=booking, rules=rules)
+    return {
+        "booking": booking,
+        "event": event,
+        "organiser": booking.organiser,
+        "view_url": view_url,
+        "cancel_until": event.starts_at - timedelta(hours=rules.cancellation_cutoff_hours)
+        if can_cancel
+        else None,
+        "move_until": event.starts_at - timedelta(hours=rules.transfer_cutoff_hours) if can_move else None,
+    }
+
+
+def reminder_send(*, reminder_id: int) -> bool:
+    """Send one reminder, once (see `portal.emails.send_once`), with the booking's View booking
+    link and calendar file, what to bring, what the booker may still change, and a one-click
+    unsubscribe (RFC 8058)."""
+
+    def send(reminder: Reminder) -> None:
+        booking = reminder.booking
+        organiser = booking.organiser
+        view_url = booking_links.view_booking_url(booking)
+        unsubscribe = calendar_links.unsubscribe_url(
+            organiser_id=organiser.pk, email=booking.booker_email, user_id=booking.user_id
+        )
+        context = reminder_context(booking, rules=rules_for_event(event=booking.event), view_url=view_url)
+        send_templated_email(
+            template_prefix="calendars/email/reminder",
+            to=[booking.booker_email],
+            reply_to=[organiser.contact_email] if organiser.contact_email else None,
+            context={**context, "reminder": reminder, "unsubscribe_url": unsubscribe},
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+            attachments=[ics_attachment(booking, url=view_url)],
+        )
+
+    return send_once(model=Reminder, pk=reminder_id, sent_field="sent_at", load=_unsent_reminder, send=send)

@@ -245,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "memberships.tasks.membership_reconcile",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Reminder emails that fell due (the organisers' rules: 24 h and/or 2 h before) go out once each.
+    "calendars-reminders-due": {"task": "calendars.tasks.reminders_due", "schedule": 300.0},
     # Stripe events whose task gave up (or was never queued) are applied again.
     "stripe-event-sweep": {"task": "portal.tasks.stripe_event_sweep", "schedule": 300.0},
 }
