@@ -3,6 +3,7 @@ and the reminder emails."""
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from email.mime.text import MIMEText
 
@@ -16,7 +17,11 @@ from bookings.rules import rules_for_event
 from calendars import ics
 from calendars import links as calendar_links
 from calendars.models import Reminder, ReminderOptOut
+from passes.models import PassRedemption
 from portal.emails import send_once, send_templated_email
+from portal.models import Organiser
+from portal.sql import Prepared
+from vouchers.models import VoucherRedemption
 
 # bookings' emails that carry the booking's calendar file: the confirmation and the move add or
 # update the entry (same UID), the cancellations remove it (METHOD:CANCEL).
@@ -50,31 +55,88 @@ def booking_email_ics(template_prefix: str, context: dict) -> list:
 # Reminders ----------------------------------------------------------------------------------------
 
 
-def _unsent_reminder(reminder_id: int) -> Reminder | None:
-    """The reminder with its booking, event and organiser, if it is still worth sending: unsent,
-    the booking confirmed, the event scheduled and not started, and the booker has not turned
-    reminders from this organiser off (by account or by address). One query."""
-    opted_out = ReminderOptOut.objects.filter(organiser=OuterRef("organiser")).filter(
-        Q(user__isnull=False, user=OuterRef("booking__user"))
-        | Q(user__isnull=True, email__iexact=OuterRef("booking__booker_email"))
-    )
-    return (
-        Reminder.objects.filter(
-            pk=reminder_id,
-            sent_at__isnull=True,
-            booking__status=Booking.Status.CONFIRMED,
-            booking__event__status=Event.Status.SCHEDULED,
-            booking__event__starts_at__gt=timezone.now(),
+# The reminder with what its email shows, in one statement compiled once (portal.sql.Prepared): a
+# burst of reminders runs it once per email. It holds only reminders still worth sending: unsent,
+# the booking confirmed, the event scheduled, and the booker has not turned this organiser's
+# reminders off (by account or by address). Whether the event started is checked on the row.
+_REMINDER = Prepared(
+    lambda reminder: Reminder.objects.filter(
+        pk=reminder,
+        sent_at__isnull=True,
+        booking__status=Booking.Status.CONFIRMED,
+        booking__event__status=Event.Status.SCHEDULED,
+    ).filter(
+        ~Exists(
+            ReminderOptOut.objects.filter(organiser=OuterRef("organiser")).filter(
+                Q(user__isnull=False, user=OuterRef("booking__user"))
+                | Q(user__isnull=True, email__iexact=OuterRef("booking__booker_email"))
+            )
         )
-        .filter(~Exists(opted_out))
-        .select_related(
+    ),
+    parts={
+        "booking": (
+            Booking,
+            "booking",
+            ("id", "event", "organiser", "user", "reference", "status", "booker_name", "booker_email")
+            + ("link_secret", "payment_method", "created_at", "updated_at"),
+        ),
+        "event": (
+            Event,
             "booking__event",
+            (
+                "id",
+                "organiser",
+                "title",
+                "venue",
+                "what_to_bring",
+                "starts_at",
+                "ends_at",
+                "status",
+                "updated_at",
+            ),
+        ),
+        "organiser": (
+            Organiser,
             "booking__organiser",
-            "booking__pass_redemption",
-            "booking__voucher_redemption",
-        )
-        .first()
-    )
+            ("id", "name", "time_zone", "contact_email", "contact_phone")
+            + ("logo", "logo_width", "logo_height", "accent_colour"),  # the email carries their branding
+        ),
+        # Whether a pass or voucher paid, which decides if it may move (bookings.rules).
+        "pass_redemption": (PassRedemption, "booking__pass_redemption", ("id",)),
+        "voucher_redemption": (VoucherRedemption, "booking__voucher_redemption", ("id",)),
+    },
+    reminder=-930_000_002,
+)
+
+
+def _unsent_reminder(reminder_id: int) -> Reminder | None:
+    rows = _REMINDER.fetch(reminder=reminder_id)
+    if not rows:
+        return None
+    reminder, booking, event, organiser, pass_redemption, voucher_redemption = rows[0]
+    if event.starts_at <= timezone.now():
+        return None  # too late to remind
+    booking.event, booking.organiser, event.organiser = event, organiser, organiser
+    booking._state.fields_cache["pass_redemption"] = pass_redemption
+    booking._state.fields_cache["voucher_redemption"] = voucher_redemption
+    reminder.booking = booking
+    return reminder
+
+
+# The rules in force for an event, kept a minute per worker process: a burst of reminders is many
+# bookings of few events, and what the email says they may still change can be a minute old.
+RULES_KEPT = 60
+_rules: dict[int, tuple[float, BookingRules]] = {}
+
+
+def _rules_for(event: Event) -> BookingRules:
+    now = time.monotonic()
+    kept = _rules.get(event.pk)
+    if kept is None or kept[0] < now:
+        if len(_rules) > 10_000:
+            _rules.clear()
+        kept = _rules[event.pk] = (now + RULES_KEPT, rules_for_event(event=event))
+    return kept[1]
 
 
 def reminder_context(booking: Booking, *, rules: BookingRules, view_url: str) -> dict:
@@ -105,7 +167,7 @@ def reminder_send(*, reminder_id: int) -> bool:
         unsubscribe = calendar_links.unsubscribe_url(
             organiser_id=organiser.pk, email=booking.booker_email, user_id=booking.user_id
         )
-        context = reminder_context(booking, rules=rules_for_event(event=booking.event), view_url=view_url)
+        context = reminder_context(booking, rules=_rules_for(booking.event), view_url=view_url)
         send_templated_email(
             template_prefix="calendars/email/reminder",
             to=[booking.booker_email],
