@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from bookings.models import Booking, BookingRules, Event
 from calendars.models import CalendarFeed, Reminder, ReminderOptOut, new_feed_token
-from calendars.tasks import reminder_send as reminder_send_task
+from calendars.tasks import reminders_send as reminders_send_task
 
 
 def feed_get_or_create(*, user) -> CalendarFeed:
@@ -146,6 +146,11 @@ def _reminders_make(event: Event, hours: int) -> None:
     )
 
 
+# Reminders go to the queue in batches: a hundred thousand due in the same hour are a thousand
+# tasks, so beat's job enqueues them in seconds and the worker spends its time on the emails.
+REMINDER_BATCH = 100
+
+
 def _enqueue(ids: list[int]) -> None:
-    for reminder_id in ids:
-        reminder_send_task.delay(reminder_id)
+    for start in range(0, len(ids), REMINDER_BATCH):
+        reminders_send_task.delay(ids[start : start + REMINDER_BATCH])

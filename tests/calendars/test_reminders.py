@@ -14,6 +14,7 @@ from django.utils import timezone
 from bookings.models import Booking, BookingRules, Event
 from calendars import emails as calendar_emails
 from calendars import services
+from calendars import tasks as calendar_tasks
 from calendars.models import Reminder, ReminderOptOut
 from tests.calendars.helpers import ics_parts, only_event
 from tests.factories import AttendeeFactory, BookingRulesFactory, EventFactory
@@ -219,3 +220,18 @@ def test_a_reminder_costs_a_few_queries(
     # transaction.
     with django_assert_max_num_queries(6):
         assert calendar_emails.reminder_send(reminder_id=reminder.pk) is True
+
+
+@pytest.mark.django_db
+def test_a_batch_run_again_after_its_worker_died_sends_nothing_twice(
+    organiser, mailoutbox, django_capture_on_commit_callbacks
+):
+    bookings = [booked(organiser, starts_in=timedelta(hours=23)) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=False):
+        ids = services.reminders_due()
+    Reminder.objects.filter(booking=bookings[0]).update(sent_at=timezone.now())  # sent before it died
+
+    assert calendar_tasks.reminders_send(ids) == 2
+    assert calendar_tasks.reminders_send(ids) == 0  # the redelivered batch
+
+    assert sorted(m.subject[-9:-1] for m in mailoutbox) == sorted(b.reference for b in bookings[1:])
