@@ -37,7 +37,7 @@ ICS_FILENAME = "booking.ics"
 def ics_attachment(booking: Booking, *, url: str) -> MIMEText:
     """The booking's .ics as an email part: text/calendar with its METHOD named on the part too,
     as iTIP mail (RFC 6047) has it, so mail programs offer to add (or remove) the entry."""
-    content = ics.booking_ics(booking, url=url, attendee=True).decode()
+    content = ics.booking_ics(booking, url=url).decode()
     part = MIMEText(content, "calendar", "utf-8")
     part.set_param("method", "CANCEL" if booking.is_cancelled else "PUBLISH")
     part.add_header("Content-Disposition", "attachment", filename=ICS_FILENAME)

@@ -51,12 +51,13 @@ def description(booking: Booking, *, url: str) -> str:
 
 
 def vevent(booking: Booking, *, url: str, attendee: bool = False) -> icalendar.Event:
-    """The booking as a calendar event. `attendee`: name the booker (only in their own email)."""
+    """The booking as a calendar event. `attendee`: name the booker (a cancellation's file, in
+    their own email: iTIP's CANCEL names whom it cancels for). Kept to what calendars use: every
+    property costs time in a burst of emails (bench/RESULTS.md)."""
     event, organiser = booking.event, booking.organiser
     entry = icalendar.Event()
     entry.add("uid", uid(booking))
     entry.add("dtstamp", timezone.now().astimezone(UTC))
-    entry.add("last-modified", max(booking.updated_at, event.updated_at).astimezone(UTC))
     entry.add("sequence", sequence(booking, event))
     entry.add("dtstart", event.starts_at.astimezone(UTC))
     entry.add("dtend", event.ends_at.astimezone(UTC))
@@ -64,10 +65,7 @@ def vevent(booking: Booking, *, url: str, attendee: bool = False) -> icalendar.E
     if event.venue:
         entry.add("location", event.venue)
     entry.add("description", description(booking, url=url))
-    if url:
-        entry.add("url", url)
     entry.add("status", "CANCELLED" if booking.is_cancelled or event.is_cancelled else "CONFIRMED")
-    entry.add("transp", "TRANSPARENT" if booking.is_cancelled else "OPAQUE")
     organizer = icalendar.vCalAddress(f"mailto:{organiser.contact_email or _from_address()}")
     organizer.params["cn"] = icalendar.vText(organiser.name)
     entry.add("organizer", organizer)
@@ -88,18 +86,18 @@ def _calendar(method: str | None = None) -> icalendar.Calendar:
     calendar = icalendar.Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
     if method:
         calendar.add("method", method)
     return calendar
 
 
-def booking_ics(booking: Booking, *, url: str, attendee: bool = False) -> bytes:
-    """One booking's file: METHOD:CANCEL once it is cancelled (same UID, higher SEQUENCE), so a
-    calendar that took the confirmation's file removes the entry; else PUBLISH."""
+def booking_ics(booking: Booking, *, url: str) -> bytes:
+    """One booking's file: METHOD:CANCEL once it is cancelled (same UID, higher SEQUENCE, the
+    booker as ATTENDEE), so a calendar that took the confirmation's file removes the entry; else
+    PUBLISH (which names no attendees, RFC 5546)."""
     calendar = _calendar("CANCEL" if booking.is_cancelled else "PUBLISH")
     calendar.add("x-wr-timezone", booking.organiser.time_zone)
-    calendar.add_component(vevent(booking, url=url, attendee=attendee))
+    calendar.add_component(vevent(booking, url=url, attendee=booking.is_cancelled))
     return calendar.to_ical()
 
 
