@@ -10,6 +10,7 @@ from email.mime.text import MIMEText
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from accounts.models import User
 from bookings import links as booking_links
 from bookings import rules as rules_module
 from bookings.models import Booking, BookingRules, Event
@@ -98,9 +99,10 @@ _REMINDER = Prepared(
         "organiser": (
             Organiser,
             "booking__organiser",
-            ("id", "name", "time_zone", "contact_email", "contact_phone")
+            ("id", "name", "time_zone", "contact_email", "contact_phone", "default_language")
             + ("logo", "logo_width", "logo_height", "accent_colour"),  # the email carries their branding
         ),
+        "user": (User, "booking__user", ("id", "language")),  # the email speaks their language
         # Whether a pass or voucher paid, which decides if it may move (bookings.rules).
         "pass_redemption": (PassRedemption, "booking__pass_redemption", ("id",)),
         "voucher_redemption": (VoucherRedemption, "booking__voucher_redemption", ("id",)),
@@ -113,10 +115,12 @@ def _unsent_reminder(reminder_id: int) -> Reminder | None:
     rows = _REMINDER.fetch(reminder=reminder_id)
     if not rows:
         return None
-    reminder, booking, event, organiser, pass_redemption, voucher_redemption = rows[0]
+    reminder, booking, event, organiser, user, pass_redemption, voucher_redemption = rows[0]
     if event.starts_at <= timezone.now():
         return None  # too late to remind
     booking.event, booking.organiser, event.organiser = event, organiser, organiser
+    if user is not None:
+        booking.user = user
     booking._state.fields_cache["pass_redemption"] = pass_redemption
     booking._state.fields_cache["voucher_redemption"] = voucher_redemption
     reminder.booking = booking
