@@ -117,7 +117,7 @@ def organiser_page_part_context(part: PagePart, *, request: HttpRequest | None, 
 # Parts of the portal's own pages ----------------------------------------------------------------
 # A page of a lower app (the Account page, a booking's page, the Events page) shows what an app
 # above adds to it: `{% page_parts "account" %}` renders each part's template with the page's
-# context and what `context(request=..., **page_context)` gives. A part must not query on pages
+# context and what `context(request=..., page=<the page's context>)` gives. A part must not query on pages
 # the performance tests hold to a count (the Events page): link to a page of its own instead.
 
 _PARTS: dict[str, dict[str, PagePart]] = {}
