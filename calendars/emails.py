@@ -178,6 +178,9 @@ def reminder_send(*, reminder_id: int) -> bool:
             reply_to=[organiser.contact_email] if organiser.contact_email else None,
             context={**context, "reminder": reminder, "unsubscribe_url": unsubscribe},
             headers={
+                # Stable: should a killed worker's email go twice (sent, not yet stamped), the
+                # second is the same message to mail programs that drop repeated Message-IDs.
+                "Message-ID": f"<reminder-{reminder.pk}@{ics.domain()}>",
                 "List-Unsubscribe": f"<{unsubscribe}>",
                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
             },

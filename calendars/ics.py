@@ -24,8 +24,12 @@ PRODID = "-//Booker Portal//Bookings//EN"
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
+def domain() -> str:
+    return urlparse(settings.SITE_URL).hostname or "booker-portal"
+
+
 def uid(booking: Booking) -> str:
-    return f"booking-{booking.reference}@{urlparse(settings.SITE_URL).hostname or 'booker-portal'}"
+    return f"booking-{booking.reference}@{domain()}"
 
 
 def sequence(booking: Booking, event: Event) -> int:
