@@ -24,6 +24,13 @@ class FormAlreadyUsed(BookingError):
     )
 
 
+class PriceChanged(BookingError):
+    """The amount the booker saw on the pay button is not what the booking costs now (they chose
+    a pass or voucher without JavaScript, or a balance changed): nothing is booked or charged."""
+
+    default_message = _("The amount to pay has changed. Please check it and press the button again.")
+
+
 class EventFull(BookingError):
     default_message = _("Sorry, there are not enough places left. You can join the waiting list.")
 
@@ -65,6 +72,7 @@ ERRORS = {
     ),
     "offer_invalid": _("This waiting-list offer has expired or was already used."),
     "offer_too_many": _("Your held place covers %(quantity)s ticket(s)."),
+    "price_changed": _("The amount to pay is now %(amount)s. Please check it and press the button again."),
     "too_expensive": _(
         "Sorry, that comes to more than we can take in one payment. Please book fewer tickets at a time."
     ),
