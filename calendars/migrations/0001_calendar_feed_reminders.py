@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('bookings', '0012_event_what_to_bring_rules_reminders'),
+        ('bookings', '0014_event_what_to_bring_rules_reminders'),
         ('portal', '0005_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
