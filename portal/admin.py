@@ -269,6 +269,15 @@ class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
             },
         ),
         ("Locale", {"fields": ("time_zone", "currency", "default_language")}),
+        (
+            "Receipts and the right of withdrawal",
+            {
+                "fields": ("legal_name", "vat_number", "vat_rate_percent", "sells_only_to_businesses"),
+                "description": "Receipts show your legal name, your address above and your VAT number. "
+                "Consumers who buy a pass, a gift voucher or a membership online may withdraw within "
+                "14 days (EU Directive 2023/2673); event bookings are exempt.",
+            },
+        ),
     )
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
