@@ -13,7 +13,7 @@ from memberships.models import Membership, MembershipInvoice
 from portal.dates import local_date
 from portal.models import Withdrawal
 from portal.payments import get_gateway
-from portal.receipts import Receipt, ReceiptLine, ReceiptRefund, parse_uuid
+from portal.receipts import Receipt, ReceiptLine, ReceiptRefund, parse_uuid, receipt_url
 from portal.withdrawals import Contract
 
 INVOICE_KIND = "invoice"
@@ -122,6 +122,7 @@ def membership_contract(*, user, code, lock: bool) -> Contract | None:
         used_label=_("%(used)s of %(total)s days") % {"used": used_days, "total": total_days},
         ended=not membership.is_current,
         detail_url=reverse("memberships:membership_list"),
+        receipt_url=receipt_url(INVOICE_KIND, invoice.code) if invoice else "",
     )
 
 

@@ -9,7 +9,14 @@ from django.utils.translation import gettext as _
 
 from passes.models import Pass
 from portal.dates import local_date
-from portal.receipts import Receipt, ReceiptLine, parse_uuid, payment_method_label, withdrawal_refunds
+from portal.receipts import (
+    Receipt,
+    ReceiptLine,
+    parse_uuid,
+    payment_method_label,
+    receipt_url,
+    withdrawal_refunds,
+)
 from portal.withdrawals import Contract
 
 KIND = "pass"
@@ -85,6 +92,7 @@ def pass_contract(*, user, code, lock: bool) -> Contract | None:
         bought_online=bool(pass_.idempotency_key and pass_.payment_reference),
         ended=pass_.status != Pass.Status.ACTIVE,
         detail_url=reverse("passes:pass_detail", kwargs={"code": pass_.code}),
+        receipt_url=receipt_url(KIND, pass_.code),
     )
 
 

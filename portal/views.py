@@ -212,6 +212,7 @@ def withdrawal_confirm(request, kind: str, code: str):
                 "problem": "" if withdrawal else withdrawals.withdrawal_problem(contract),
                 "quote": withdrawals.withdrawal_quote(contract),
                 "deadline": withdrawals.withdrawal_deadline(contract),
+                "receipt_url": contract.receipt_url,
             },
         )
     )

@@ -74,6 +74,7 @@ class Contract:
     bought_online: bool = True
     ended: bool = False  # void, ended or used up in a way that leaves nothing to withdraw from
     detail_url: str = ""
+    receipt_url: str = ""  # the receipt that shows the refund
 
 
 @dataclass(frozen=True)

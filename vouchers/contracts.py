@@ -9,7 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from portal.money import format_money
-from portal.receipts import Receipt, ReceiptLine, parse_uuid, payment_method_label, withdrawal_refunds
+from portal.receipts import (
+    Receipt,
+    ReceiptLine,
+    parse_uuid,
+    payment_method_label,
+    receipt_url,
+    withdrawal_refunds,
+)
 from portal.withdrawals import Contract
 from vouchers.models import Voucher
 
@@ -94,6 +101,7 @@ def voucher_contract(*, user, code, lock: bool) -> Contract | None:
         bought_online=bool(voucher.idempotency_key and voucher.payment_reference),
         ended=voucher.status != Voucher.Status.ACTIVE,
         detail_url=reverse("vouchers:voucher_detail", kwargs={"public_id": voucher.public_id}),
+        receipt_url=receipt_url(KIND, voucher.public_id),
     )
 
 

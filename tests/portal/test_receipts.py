@@ -242,3 +242,45 @@ def test_the_vat_included_is_worked_out_from_the_total():
         payment_method="Card",
     )
     assert receipt.tax == 200  # 12.00 includes 2.00 VAT at 20%
+
+
+# Where receipts are linked ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_booking_page_and_the_confirmation_email_link_the_receipt(
+    client, booker, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from bookings import emails
+
+    booking, reference = _booking(booker)
+    client.force_login(booker)
+    page = client.get(reverse("bookings:booking_detail", kwargs={"reference": reference})).content.decode()
+    assert receipts.receipt_url("booking", reference) in page
+    assert receipts.receipt_pdf_url("booking", reference) in page
+
+    emails.booking_send_confirmation(booking_id=booking.pk)
+    (message,) = mail.outbox
+    receipt_link = links.view_booking_url(booking) + "?to=receipt"
+    assert receipt_link in message.body and receipt_link in message.alternatives[0][0]
+    # The link opens the receipt in any browser: it grants the booking as View booking does.
+    guest = Client()
+    response = guest.get(receipt_link.removeprefix("http://testserver"))
+    assert response.status_code == 302 and response["Location"] == receipts.receipt_url("booking", reference)
+    assert guest.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_passes_page_and_the_invoices_link_their_receipts(client_as_booker, booker):
+    pass_, code = _pass(booker)
+    invoice, invoice_code = _invoice(booker)
+    assert (
+        receipts.receipt_url("pass", code)
+        in client_as_booker.get(reverse("passes:pass_list")).content.decode()
+    )
+    invoices = client_as_booker.get(
+        reverse("memberships:membership_invoices", kwargs={"code": invoice.membership.code})
+    )
+    assert receipts.receipt_url("invoice", invoice_code) in invoices.content.decode()
