@@ -433,16 +433,18 @@ class StripeGateway(PaymentGateway):
 
     def invoice_payment_reference(self, invoice_reference) -> str:
         """The PaymentIntent of a paid invoice: on the invoice before API version 2025-03-31 (and
-        in localstripe), in its `payments` list since."""
-        invoice = self._call(
-            self.client.v1.invoices.retrieve, invoice_reference, params={"expand": ["payments"]}
-        )
-        intent = invoice.get("payment_intent")
-        for payment in (invoice.get("payments") or {}).get("data") or []:
-            intent = intent or _reference((payment.get("payment") or {}).get("payment_intent"))
+        in localstripe), among its InvoicePayments since."""
+        invoice = self._call(self.client.v1.invoices.retrieve, invoice_reference)
+        intent = _reference(invoice.get("payment_intent"))
+        if not intent:
+            payments = self._call(
+                self.client.v1.invoice_payments.list, params={"invoice": invoice_reference, "limit": 10}
+            )["data"]
+            for payment in payments:
+                intent = intent or _reference((payment.get("payment") or {}).get("payment_intent"))
         if not intent:
             raise PaymentError("We could not find the payment for this invoice.")
-        return _reference(intent)
+        return intent
 
     def get_invoice(self, reference) -> InvoiceState:
         return stripe_invoice_state(self._call(self.client.v1.invoices.retrieve, reference))
