@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from portal.admin_money import MoneyField, money_display
-from portal.models import Organiser, OrganiserStaff, TenantModel
+from portal.models import Organiser, OrganiserStaff, TenantModel, Withdrawal
 from portal.money import SYMBOLS
 from portal.ratelimit import rate_limited
 
@@ -324,3 +324,45 @@ def rate_limited_admin_login(request, extra_context=None):
 
 
 admin.site.login = rate_limited_admin_login
+
+
+WITHDRAWAL_FIELDS = [
+    "description",
+    "kind",
+    "email",
+    "user",
+    "purchased_at",
+    "withdrawn_at",
+    "amount_paid_shown",
+    "deduction_shown",
+    "deduction_reason",
+    "refund_amount_shown",
+    "refund_status",
+    "refund_reference",
+    "refund_error",
+    "refunded_at",
+    "email_sent_at",
+]
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(OrganiserScopedAdmin):
+    """Consumers' withdrawals from passes, vouchers and memberships bought online: a record the
+    law asks for, so staff read it here and never change it."""
+
+    money_fields = ("amount_paid", "deduction", "refund_amount")
+    list_display = ["description", "email", "withdrawn_at", "refund_amount_shown", "refund_status"]
+    list_filter = ["refund_status", "kind"]
+    search_fields = ["email", "description", "user__email"]
+    list_select_related = ["organiser", "user"]
+    fields = WITHDRAWAL_FIELDS
+    readonly_fields = WITHDRAWAL_FIELDS
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
