@@ -63,6 +63,13 @@ def booking_receipt_for(booking: Booking) -> Receipt:
         )
     if booking.is_cancelled:
         notes.append(_("This booking was cancelled."))
+    # Say it where the booker keeps the record of what they bought (Art. 16(l) CRD).
+    notes.append(
+        _(
+            "A booking for an event on a specific date has no 14-day right of withdrawal; "
+            "the organiser's cancellation rules apply."
+        )
+    )
     refunds = tuple(
         ReceiptRefund(
             on=refund.completed_at or refund.created_at,

@@ -184,6 +184,7 @@ def test_a_booking_receipt_lists_tickets_discount_payment_method_and_refunds(cli
     assert "Card" in text  # payment method
     assert "The booker cancelled, to your original payment" in text
     assert "Paid after refunds" in text and "£3.00" in text  # 12.00 - 9.00
+    assert "no 14-day right of withdrawal" in text  # dated event bookings are exempt (Art. 16(l) CRD)
 
 
 @pytest.mark.django_db
