@@ -15,9 +15,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 from django.views.static import serve
+from django_htmx.http import HttpResponseClientRefresh
 
 from portal import branding, receipts, withdrawals
 from portal.exceptions import PortalError
+from portal.htmx import render_page
 from portal.middleware import language_independent, language_supported, speak_organisers_language
 from portal.models import Organiser
 
@@ -186,8 +188,9 @@ def receipt_pdf(request, kind: str, ident: str):
 @login_required
 def withdrawal_confirm(request, kind: str, code: str):
     """ "Withdraw from contract here": the contract is the booker's own, named in the URL, so the
-    only question is the confirmation. A POST withdraws (idempotent); a GET shows what will
-    happen, or what did."""
+    only question is the confirmation. A GET shows what will happen (or what did), as a page or,
+    for htmx, as the dialog; a POST withdraws (idempotent), then the page the booker was on is
+    shown again (htmx) or this one says what happened."""
     contract = withdrawals.withdrawal_contract_get(user=request.user, kind=kind, code=code)
     if contract is None:
         raise Http404("No such contract.")
@@ -200,12 +203,16 @@ def withdrawal_confirm(request, kind: str, code: str):
             messages.success(
                 request, _("You have withdrawn from this contract. We've emailed you a confirmation.")
             )
-        return redirect("withdrawal_confirm", kind=kind, code=code)
+            if request.htmx and request.htmx.current_url:
+                return HttpResponseClientRefresh()  # the card it was opened from, as it is now
+        if not request.htmx:
+            return redirect("withdrawal_confirm", kind=kind, code=code)
     withdrawal = withdrawals.withdrawal_for(kind=kind, code=contract.code)
     return _private(
-        render(
+        render_page(
             request,
             "portal/withdrawal_confirm.html",
+            "withdrawal-dialog",
             {
                 "contract": contract,
                 "withdrawal": withdrawal,

@@ -389,3 +389,33 @@ def test_a_withdrawn_pass_offers_it_no_more(client_as_booker, booker):
     withdrawals.withdrawal_make(user=booker, kind="pass", code=str(pass_.code))
     detail = client_as_booker.get(reverse("passes:pass_detail", kwargs={"code": pass_.code}))
     assert WITHDRAW not in detail.content.decode()
+
+
+def test_with_htmx_the_step_is_a_dialog_and_confirming_refreshes_the_page_it_opened_from(
+    client_as_booker, booker, htmx
+):
+    pass_ = bought_pass(booker)
+
+    dialog = client_as_booker.get(url("pass", pass_.code), **htmx)
+    assert "<html" not in dialog.content.decode() and 'id="withdrawal-dialog"' in dialog.content.decode()
+    assert "HX-Request" in dialog["Vary"]
+
+    done = client_as_booker.post(
+        url("pass", pass_.code), **htmx, HTTP_HX_CURRENT_URL="http://testserver/portal/passes/"
+    )
+    assert done.status_code == 200 and done["HX-Refresh"] == "true"
+    assert Withdrawal.objects.count() == 1
+    page = client_as_booker.get(reverse("passes:pass_list")).content.decode()
+    assert "You have withdrawn from this contract" in page
+
+
+def test_with_htmx_a_refused_withdrawal_stays_in_the_dialog_and_says_why(client_as_booker, booker, htmx):
+    pass_ = bought_pass(booker, paid_at=timezone.now() - timedelta(days=30))
+
+    response = client_as_booker.post(
+        url("pass", pass_.code), **htmx, HTTP_HX_CURRENT_URL="http://testserver/portal/passes/"
+    )
+
+    assert response["HX-Retarget"] == "#modal"
+    assert "withdrawal period for this purchase ended" in response.content.decode()
+    assert not Withdrawal.objects.exists()
