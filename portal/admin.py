@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponse
@@ -247,8 +248,21 @@ class OrganiserStaffInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class OrganiserAdminForm(forms.ModelForm):
+    """The VAT rate may be left empty: no VAT (0)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "vat_rate_percent" in self.fields:
+            self.fields["vat_rate_percent"].required = False
+
+    def clean_vat_rate_percent(self):
+        return self.cleaned_data.get("vat_rate_percent") or 0
+
+
 @admin.register(Organiser)
 class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
+    form = OrganiserAdminForm
     list_display = ["name", "slug", "plan", "attendance_tracking", "time_zone", "currency"]
     search_fields = ["name", "slug"]
     fieldsets = (

@@ -206,7 +206,7 @@ def test_staff_edit_their_public_page_and_contact_details(client_as_staff, organ
         "Classes by the river.",
         "new@riverside.example",
     )
-    # What receipts print (portal.receipts).
+    # What receipts print (portal.receipts); left empty, the VAT rate is 0 (test_branding posts none).
     assert (organiser.legal_name, organiser.vat_number, str(organiser.vat_rate_percent)) == (
         "Riverside Yoga Ltd",
         "GB123456789",

@@ -182,7 +182,6 @@ def test_plan_and_features_are_read_only_for_staff(client_as_staff, organiser):
             "contact_phone": "",
             "website": "",
             "address": "",
-            "vat_rate_percent": "0",
             "time_zone": "Europe/London",
             "default_language": "en-gb",
         },
