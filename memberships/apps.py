@@ -40,7 +40,6 @@ class MembershipsConfig(AppConfig):
         receipts.receipt_provider_register(contracts.INVOICE_KIND, contracts.invoice_receipt)
         withdrawals.withdrawal_kind_register(
             contracts.KIND,
-            label="membership",
             load=contracts.membership_contract,
             end=contracts.membership_end,
             settle=contracts.membership_settle_withdrawal,

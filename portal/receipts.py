@@ -143,8 +143,6 @@ DOCUMENT_TEMPLATE = "portal/_receipt_document.html"
 PDF_TEMPLATE = "portal/receipt_pdf.html"
 PDF_STYLESHEET = "css/receipt-pdf.css"  # a static file: the CSP allows no inline <style>
 
-DEFAULT_BACK_LABEL = _("Back")
-
 
 def receipt_pdf(*, receipt: Receipt, base_url: str = "") -> bytes:
     """The receipt as a PDF (WeasyPrint), from the template the page shows."""

@@ -79,7 +79,6 @@ class Contract:
 
 @dataclass(frozen=True)
 class Kind:
-    label: str
     load: Callable[..., Contract | None]  # (*, user, code, lock) -> the user's own contract or None
     end: Callable[..., None]  # (*, contract) -> end it now; in the transaction, after load(lock=True)
     settle: Callable[..., None] | None = None  # (*, withdrawal) -> after commit, idempotent
@@ -91,12 +90,11 @@ _KINDS: dict[str, Kind] = {}
 def withdrawal_kind_register(
     kind: str,
     *,
-    label: str,
     load: Callable[..., Contract | None],
     end: Callable[..., None],
     settle: Callable[..., None] | None = None,
 ) -> None:
-    registered = Kind(label=label, load=load, end=end, settle=settle)
+    registered = Kind(load=load, end=end, settle=settle)
     if kind in _KINDS and _KINDS[kind] != registered:
         raise ImproperlyConfigured(f"Two withdrawal kinds {kind!r}.")
     _KINDS[kind] = registered
@@ -289,7 +287,7 @@ def withdrawal_send_acknowledgement(*, withdrawal_id: int) -> bool:
             template_prefix="portal/email/withdrawal_acknowledged",
             to=[withdrawal.email],
             reply_to=[organiser.contact_email] if organiser.contact_email else None,
-            context={"withdrawal": withdrawal, "organiser": organiser, "kind": _KINDS.get(withdrawal.kind)},
+            context={"withdrawal": withdrawal, "organiser": organiser},
         )
 
     rows = Withdrawal.objects.select_related("organiser")
