@@ -113,3 +113,55 @@ def test_the_receipt_page_offers_its_pdf(new_page, demo_server, fresh_pass, view
     pdf = page.request.get(demo_server.at(href))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
+
+
+@JS
+def test_withdraw_from_a_new_membership_from_its_manage_menu(new_page, demo_server, javascript):
+    from accounts.models import User
+    from memberships.models import Membership, MembershipInvoice, MembershipPlan
+    from portal.models import Organiser
+
+    riverside = Organiser.objects.get(slug="riverside-yoga")
+    plan, _ = MembershipPlan.objects.get_or_create(
+        organiser=riverside, name="Weekday Mornings", defaults={"price": 3100, "interval": "month"}
+    )
+    start = timezone.now() - timedelta(days=4, hours=1)
+    membership = Membership.objects.create(
+        organiser=riverside,
+        plan=plan,
+        user=User.objects.get(email=DEMO_EMAIL),
+        status=Membership.Status.ACTIVE,
+        gateway="offline",
+        customer_reference=f"offline_cus_{uuid.uuid4().hex[:8]}",
+        subscription_reference=f"offline_sub_{uuid.uuid4().hex[:8]}",
+        started_at=start,
+        current_period_start=start,
+        current_period_end=start + timedelta(days=31),
+    )
+    MembershipInvoice.objects.create(
+        organiser=riverside,
+        membership=membership,
+        reference=f"offline_in_{uuid.uuid4().hex[:8]}",
+        status="paid",
+        amount_due=3100,
+        amount_paid=3100,
+        currency=riverside.currency,
+        issued_at=start,
+    )
+    page = new_page(javascript=javascript)
+    page.goto(demo_server.at("/portal/memberships/"))
+
+    card = page.locator(f"#membership-{membership.code}")
+    card.get_by_text("Manage").click()
+    card.get_by_role("link", name="Withdraw from contract here").click()
+    step = page.get_by_role("dialog", name="Withdraw from contract")
+    step.wait_for()
+    assert "5 of 31 days" in step.inner_text() and "£26.00" in step.inner_text()  # 3100 x 26/31
+    step.get_by_role("button", name="Confirm withdrawal").click()
+    page.get_by_text("You have withdrawn from this contract").wait_for()
+
+    membership.refresh_from_db()
+    assert membership.status == Membership.Status.CANCELED
+    if javascript:
+        assert page.url.endswith("/portal/memberships/")
+        assert "Ended" in page.locator(f"#membership-{membership.code}").inner_text()
