@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,7 +30,12 @@ from portal.money import format_money
 from vouchers import services as vouchers
 
 BOOKED_HERE = "bookings.booked_as_guest_here"
-TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), ("waiting", "Waiting list")]
+TABS = [
+    ("upcoming", gettext_lazy("Upcoming")),
+    ("cancelled", gettext_lazy("Cancelled")),
+    ("past", gettext_lazy("Past")),
+    ("waiting", gettext_lazy("Waiting list")),
+]
 
 
 def _cards_key(user, tab: str, organiser, freshness: list[str] | None) -> str | None:
@@ -210,15 +215,20 @@ def _after_booking(request, booking, account_asked: bool = False):
         if booking.is_cancelled:
             messages.error(
                 request,
-                "Sorry, the organiser cancelled this event while you were paying. We have refunded your "
-                f"payment in full and emailed {booking.booker_email}.",
+                _(
+                    "Sorry, the organiser cancelled this event while you were paying. We have refunded your "
+                    "payment in full and emailed %(email)s."
+                )
+                % {"email": booking.booker_email},
             )
             return redirect(detail_url)
     # The same words whether or not the address already had an account: only its inbox tells.
-    note = " We've also emailed you about your account." if account_asked else ""
-    messages.success(
-        request, f"You're booked! We've emailed your confirmation to {booking.booker_email}.{note}"
-    )
+    message = _("You're booked! We've emailed your confirmation to %(email)s.") % {
+        "email": booking.booker_email
+    }
+    if account_asked:
+        message += " " + _("We've also emailed you about your account.")
+    messages.success(request, message)
     return redirect(detail_url)
 
 
@@ -235,11 +245,13 @@ def waiting_list_join(request, org_slug: str, code):
             form.add_error(None, error.message)
         else:
             if entry is None:  # the same answer whether or not the address was on the list
-                message = f"Check your email to confirm your place on the waiting list for {event.title}."
+                message = _("Check your email to confirm your place on the waiting list for %(event)s.") % {
+                    "event": event.title
+                }
             else:
-                message = (
-                    f"You're on the waiting list for {event.title}. We'll email you if a place comes up."
-                )
+                message = _(
+                    "You're on the waiting list for %(event)s. We'll email you if a place comes up."
+                ) % {"event": event.title}
             messages.success(request, message)
             return redirect("organiser_page", org_slug=organiser.slug)
     return render(
@@ -275,7 +287,8 @@ def waiting_confirm(request, token: str):
         else:
             messages.success(
                 request,
-                f"You're on the waiting list for {entry.event.title}. We'll email you if a place comes up.",
+                _("You're on the waiting list for %(event)s. We'll email you if a place comes up.")
+                % {"event": entry.event.title},
             )
             return redirect("organiser_page", org_slug=entry.organiser.slug)
     return _private(render(request, "bookings/waiting_confirm.html", context))
@@ -367,7 +380,9 @@ def booking_link_request(request):
             request, "new-link", period=3600, subject=email, per_client=20, per_subject=5
         ):
             booking_send_new_links_task.delay(email)
-        messages.success(request, f"If we have bookings for {email}, a new link is on its way.")
+        messages.success(
+            request, _("If we have bookings for %(email)s, a new link is on its way.") % {"email": email}
+        )
         return redirect("bookings:booking_link_request")
     return _private(render(request, "bookings/link_request.html", {"form": form}))
 
@@ -418,7 +433,9 @@ def booking_cancel(request, reference: str):
             context["error"] = error.message
         else:
             messages.success(
-                request, f"Booking {booking.reference} is cancelled. We've emailed you the details."
+                request,
+                _("Booking %(reference)s is cancelled. We've emailed you the details.")
+                % {"reference": booking.reference},
             )
             return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
     blocked = rules.cancel_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
@@ -497,7 +514,9 @@ def _transfer_confirm(request, booking, ticket_type, source):
     if transfer.status == transfer.Status.FAILED:
         raise PortalError(transfer.failure)
     messages.success(
-        request, f"Done: your booking is now for {transfer.to_event.title}. We've emailed you the details."
+        request,
+        _("Done: your booking is now for %(event)s. We've emailed you the details.")
+        % {"event": transfer.to_event.title},
     )
     return _done(request, detail_url)
 
@@ -535,7 +554,9 @@ def waiting_leave(request, code):
     entry = selectors.waiting_list_entry_get_for_booker(user=request.user, code=code)
     if request.method == "POST":
         services.waiting_list_leave(entry=entry)
-        messages.success(request, f"You've left the waiting list for {entry.event.title}.")
+        messages.success(
+            request, _("You've left the waiting list for %(event)s.") % {"event": entry.event.title}
+        )
         return _done(request, reverse("bookings:event_list") + "?tab=waiting")
     context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}
     return _dialog(request, "bookings/waiting_leave.html", context)
