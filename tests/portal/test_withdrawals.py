@@ -419,3 +419,23 @@ def test_with_htmx_a_refused_withdrawal_stays_in_the_dialog_and_says_why(client_
     assert response["HX-Retarget"] == "#modal"
     assert "withdrawal period for this purchase ended" in response.content.decode()
     assert not Withdrawal.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "language,label,button",
+    [
+        ("de", "Vertrag hier widerrufen", "Widerruf bestätigen"),
+        ("fr", "Se rétracter du contrat ici", "Confirmer la rétractation"),
+        ("es", "Desistir del contrato aquí", "Confirmar el desistimiento"),
+    ],
+)
+def test_the_function_carries_the_directives_wording_in_each_language(
+    client_as_booker, booker, language, label, button
+):
+    # Art. 11a(1) CRD names the label; each language version of the Directive words it.
+    booker.language = language
+    booker.save(update_fields=["language"])
+    pass_ = bought_pass(booker)
+
+    assert label in client_as_booker.get(reverse("passes:pass_list")).content.decode()
+    assert button in client_as_booker.get(url("pass", pass_.code)).content.decode()
