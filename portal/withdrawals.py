@@ -287,8 +287,9 @@ def withdrawal_send_acknowledgement(*, withdrawal_id: int) -> bool:
             template_prefix="portal/email/withdrawal_acknowledged",
             to=[withdrawal.email],
             reply_to=[organiser.contact_email] if organiser.contact_email else None,
-            context={"withdrawal": withdrawal, "organiser": organiser},
+            # The booker's language (their account's), else the organiser's default.
+            context={"withdrawal": withdrawal, "organiser": organiser, "user": withdrawal.user},
         )
 
-    rows = Withdrawal.objects.select_related("organiser")
+    rows = Withdrawal.objects.select_related("organiser", "user")
     return send_once(rows=rows, pk=withdrawal_id, sent_field="email_sent_at", send=send)

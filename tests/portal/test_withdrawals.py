@@ -439,3 +439,16 @@ def test_the_function_carries_the_directives_wording_in_each_language(
 
     assert label in client_as_booker.get(reverse("passes:pass_list")).content.decode()
     assert button in client_as_booker.get(url("pass", pass_.code)).content.decode()
+
+
+def test_the_acknowledgement_speaks_the_bookers_language(booker, django_capture_on_commit_callbacks):
+    booker.language = "de"
+    booker.save(update_fields=["language"])
+    pass_ = bought_pass(booker)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        withdrawals.withdrawal_make(user=booker, kind="pass", code=str(pass_.code))
+
+    (message,) = mail.outbox
+    assert message.subject.startswith("Wir haben Ihren Widerruf")
+    assert "Widerrufen am" in message.body
