@@ -42,6 +42,7 @@ class MembershipsConfig(AppConfig):
         withdrawals.withdrawal_kind_register(
             contracts.KIND,
             load=contracts.membership_contract,
+            terms=contracts.membership_terms,
             end=contracts.membership_end,
             settle=contracts.membership_settle_withdrawal,
         )

@@ -14,7 +14,7 @@ from portal.dates import local_date
 from portal.models import Withdrawal
 from portal.payments import get_gateway
 from portal.receipts import Receipt, ReceiptLine, ReceiptRefund, parse_uuid, receipt_url
-from portal.withdrawals import Contract
+from portal.withdrawals import Contract, Terms
 
 INVOICE_KIND = "invoice"
 KIND = "membership"
@@ -88,6 +88,14 @@ def _paid_invoice(membership: Membership) -> MembershipInvoice | None:
     )
 
 
+def membership_terms(membership: Membership) -> Terms:
+    return Terms(
+        organiser=membership.organiser,
+        purchased_at=membership.started_at or membership.created_at,
+        ended=not membership.is_current,
+    )
+
+
 def membership_contract(*, user, code, lock: bool) -> Contract | None:
     code = parse_uuid(str(code))
     if code is None or user is None or not user.is_authenticated:
@@ -120,7 +128,7 @@ def membership_contract(*, user, code, lock: bool) -> Contract | None:
         used=used_days,
         total=total_days,
         used_label=_("%(used)s of %(total)s days") % {"used": used_days, "total": total_days},
-        ended=not membership.is_current,
+        ended=membership_terms(membership).ended,
         detail_url=reverse("memberships:membership_list"),
         receipt_url=receipt_url(INVOICE_KIND, invoice.code) if invoice else "",
     )

@@ -27,5 +27,5 @@ class PassesConfig(AppConfig):
         privacy.register("passes", anonymise=passes_anonymise)
         receipts.receipt_provider_register(contracts.KIND, contracts.pass_receipt)
         withdrawals.withdrawal_kind_register(
-            contracts.KIND, load=contracts.pass_contract, end=contracts.pass_end
+            contracts.KIND, load=contracts.pass_contract, terms=contracts.pass_terms, end=contracts.pass_end
         )

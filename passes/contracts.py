@@ -17,7 +17,7 @@ from portal.receipts import (
     receipt_url,
     withdrawal_refunds,
 )
-from portal.withdrawals import Contract
+from portal.withdrawals import Contract, Terms
 
 KIND = "pass"
 
@@ -64,15 +64,26 @@ def pass_receipt(*, request, ident: str) -> Receipt | None:
     )
 
 
+def pass_terms(pass_: Pass) -> Terms:
+    return Terms(
+        organiser=pass_.organiser,
+        purchased_at=pass_.paid_at,
+        # Bought through the portal's checkout (an idempotency key), not made in the admin.
+        bought_online=bool(pass_.idempotency_key and pass_.payment_reference),
+        ended=pass_.status != Pass.Status.ACTIVE,
+    )
+
+
 def pass_contract(*, user, code, lock: bool) -> Contract | None:
     pass_ = _own_pass(user=user, code=code, lock=lock)
     if pass_ is None:
         return None
     used = pass_.uses_included - pass_.uses_left
+    terms = pass_terms(pass_)
     return Contract(
         kind=KIND,
         code=str(pass_.code),
-        organiser=pass_.organiser,
+        organiser=terms.organiser,
         user_id=pass_.user_id,
         email=pass_.buyer_email,
         description=_("%(pass)s pass (%(uses)s) from %(organiser)s")
@@ -81,16 +92,15 @@ def pass_contract(*, user, code, lock: bool) -> Contract | None:
             "uses": pass_.pass_type.uses_summary,
             "organiser": pass_.organiser.name,
         },
-        purchased_at=pass_.paid_at,
+        purchased_at=terms.purchased_at,
         currency=pass_.currency,
         amount_paid=pass_.price,
         payment_reference=pass_.payment_reference,
         used=used,
         total=pass_.uses_included,
         used_label=_("%(used)s of %(total)s uses taken") % {"used": used, "total": pass_.uses_included},
-        # Bought through the portal's checkout (an idempotency key), not made in the admin.
-        bought_online=bool(pass_.idempotency_key and pass_.payment_reference),
-        ended=pass_.status != Pass.Status.ACTIVE,
+        bought_online=terms.bought_online,
+        ended=terms.ended,
         detail_url=reverse("passes:pass_detail", kwargs={"code": pass_.code}),
         receipt_url=receipt_url(KIND, pass_.code),
     )

@@ -54,6 +54,17 @@ ERRORS = {
 
 
 @dataclass(frozen=True)
+class Terms:
+    """What decides whether a purchase may be withdrawn from now: read from a row the page has
+    already loaded, so a list of cards asks the database nothing more."""
+
+    organiser: Organiser
+    purchased_at: datetime
+    bought_online: bool = True
+    ended: bool = False
+
+
+@dataclass(frozen=True)
 class Contract:
     """A booker's purchase as the withdrawal rule needs it."""
 
@@ -80,6 +91,7 @@ class Contract:
 @dataclass(frozen=True)
 class Kind:
     load: Callable[..., Contract | None]  # (*, user, code, lock) -> the user's own contract or None
+    terms: Callable[..., Terms]  # (row) -> its Terms, from the row and what it has selected
     end: Callable[..., None]  # (*, contract) -> end it now; in the transaction, after load(lock=True)
     settle: Callable[..., None] | None = None  # (*, withdrawal) -> after commit, idempotent
 
@@ -91,10 +103,11 @@ def withdrawal_kind_register(
     kind: str,
     *,
     load: Callable[..., Contract | None],
+    terms: Callable[..., Terms],
     end: Callable[..., None],
     settle: Callable[..., None] | None = None,
 ) -> None:
-    registered = Kind(load=load, end=end, settle=settle)
+    registered = Kind(load=load, terms=terms, end=end, settle=settle)
     if kind in _KINDS and _KINDS[kind] != registered:
         raise ImproperlyConfigured(f"Two withdrawal kinds {kind!r}.")
     _KINDS[kind] = registered
@@ -107,11 +120,11 @@ def withdrawal_kinds() -> list[str]:
 # The rule ---------------------------------------------------------------------------------------
 
 
-def withdrawal_deadline(contract: Contract) -> datetime:
+def withdrawal_deadline(contract: Contract | Terms) -> datetime:
     return contract.purchased_at + WITHDRAWAL_PERIOD
 
 
-def withdrawal_problem(contract: Contract, *, now: datetime | None = None) -> str:
+def withdrawal_problem(contract: Contract | Terms, *, now: datetime | None = None) -> str:
     """Why this contract can't be withdrawn from now, as the booker reads it, or ""."""
     now = now or timezone.now()
     if contract.organiser.sells_only_to_businesses:
@@ -127,7 +140,7 @@ def withdrawal_problem(contract: Contract, *, now: datetime | None = None) -> st
     return ""
 
 
-def withdrawal_open(contract: Contract, *, now: datetime | None = None) -> bool:
+def withdrawal_open(contract: Contract | Terms, *, now: datetime | None = None) -> bool:
     """Whether the portal shows "Withdraw from contract here" for this contract now."""
     return not withdrawal_problem(contract, now=now)
 
@@ -160,6 +173,13 @@ def withdrawal_contract_get(*, user, kind: str, code: str) -> Contract | None:
     if registered is None or user is None or not user.is_authenticated:
         return None
     return registered.load(user=user, code=code, lock=False)
+
+
+def withdrawal_open_for_row(*, kind: str, row) -> bool:
+    """Whether a purchase the page already shows its owner may be withdrawn from now (the cards'
+    "Withdraw from contract here"); no query."""
+    registered = _KINDS.get(kind)
+    return registered is not None and withdrawal_open(registered.terms(row))
 
 
 def withdrawal_for(*, kind: str, code: str) -> Withdrawal | None:

@@ -31,5 +31,8 @@ class VouchersConfig(AppConfig):
         privacy.register("vouchers", anonymise=vouchers_anonymise)
         receipts.receipt_provider_register(contracts.KIND, contracts.voucher_receipt)
         withdrawals.withdrawal_kind_register(
-            contracts.KIND, load=contracts.voucher_contract, end=contracts.voucher_end
+            contracts.KIND,
+            load=contracts.voucher_contract,
+            terms=contracts.voucher_terms,
+            end=contracts.voucher_end,
         )

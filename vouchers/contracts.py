@@ -17,7 +17,7 @@ from portal.receipts import (
     receipt_url,
     withdrawal_refunds,
 )
-from portal.withdrawals import Contract
+from portal.withdrawals import Contract, Terms
 from vouchers.models import Voucher
 
 KIND = "voucher"
@@ -75,6 +75,18 @@ def voucher_receipt(*, request, ident: str) -> Receipt | None:
     )
 
 
+def voucher_terms(voucher: Voucher) -> Terms:
+    return Terms(
+        organiser=voucher.organiser,
+        purchased_at=voucher.paid_at,
+        # Bought through the portal's checkout, not issued by the organiser or given as credit.
+        bought_online=bool(
+            voucher.source == Voucher.Source.BOUGHT and voucher.idempotency_key and voucher.payment_reference
+        ),
+        ended=voucher.status != Voucher.Status.ACTIVE,
+    )
+
+
 def voucher_contract(*, user, code, lock: bool) -> Contract | None:
     voucher = _own_bought_voucher(user=user, public_id=code, lock=lock)
     if voucher is None:
@@ -98,8 +110,8 @@ def voucher_contract(*, user, code, lock: bool) -> Contract | None:
             "spent": format_money(spent, voucher.currency),
             "value": format_money(voucher.value, voucher.currency),
         },
-        bought_online=bool(voucher.idempotency_key and voucher.payment_reference),
-        ended=voucher.status != Voucher.Status.ACTIVE,
+        bought_online=voucher_terms(voucher).bought_online,
+        ended=voucher_terms(voucher).ended,
         detail_url=reverse("vouchers:voucher_detail", kwargs={"public_id": voucher.public_id}),
         receipt_url=receipt_url(KIND, voucher.public_id),
     )

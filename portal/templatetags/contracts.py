@@ -11,13 +11,12 @@ from portal import withdrawals
 register = template.Library()
 
 
-@register.simple_tag(takes_context=True)
-def withdrawal_url(context, kind: str, code) -> str:
-    """The withdrawal step's address while this request's booker may withdraw from the contract
-    (within 14 days, bought online, not ended, the organiser selling to consumers), else ""."""
-    request = context.get("request")
-    user = getattr(request, "user", None)
-    contract = withdrawals.withdrawal_contract_get(user=user, kind=kind, code=str(code))
-    if contract is None or not withdrawals.withdrawal_open(contract):
+@register.simple_tag
+def withdrawal_url(kind: str, row) -> str:
+    """The withdrawal step's address while its owner may withdraw from this purchase (within 14
+    days, bought online, not ended, the organiser selling to consumers), else "". `row` is the
+    pass, voucher or membership the page shows its owner; the step checks ownership again."""
+    if not withdrawals.withdrawal_open_for_row(kind=kind, row=row):
         return ""
+    code = getattr(row, "public_id", None) or row.code
     return reverse("withdrawal_confirm", kwargs={"kind": kind, "code": str(code)})
