@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import stripe
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from memberships.models import Membership
 from portal import withdrawals
@@ -17,6 +17,14 @@ from portal.payments import StripeGateway
 from tests.memberships.factories import MembershipFactory, MembershipInvoiceFactory
 from tests.memberships.test_stripe_gateway import subscribe
 from tests.stripe_helpers import RecordingHTTPClient
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    # What the services write (a contract's description, an error) is in the active language;
+    # another test's request may have left one active.
+    with translation.override("en-gb"):
+        yield
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pypdf
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bookings import links
 from bookings.models import Booking, BookingRules, Refund
@@ -28,6 +28,14 @@ from tests.memberships.factories import MembershipFactory, MembershipInvoiceFact
 from tests.passes.factories import PassFactory
 from tests.vouchers.factories import VoucherFactory
 from vouchers.models import Voucher
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    # What the services write (a contract's description, an error) is in the active language;
+    # another test's request may have left one active.
+    with translation.override("en-gb"):
+        yield
 
 
 def pdf_text(response) -> str:

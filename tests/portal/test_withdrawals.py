@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from memberships.models import Membership
 from passes.models import Pass
@@ -24,6 +24,14 @@ from tests.vouchers.factories import VoucherFactory
 from vouchers.models import Voucher
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    # What the services write (a contract's description, an error) is in the active language;
+    # another test's request may have left one active.
+    with translation.override("en-gb"):
+        yield
 
 
 def bought_pass(user, **extra):
