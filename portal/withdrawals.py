@@ -186,10 +186,6 @@ def withdrawal_for(*, kind: str, code: str) -> Withdrawal | None:
     return Withdrawal.objects.filter(kind=kind, contract_code=str(code)).first()
 
 
-def withdrawal_list_for_booker(*, user):
-    return Withdrawal.objects.filter(user=user).select_related("organiser")
-
-
 # Writes -----------------------------------------------------------------------------------------
 
 
