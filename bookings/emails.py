@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from bookings import links
 from bookings.models import Attendee, Booking, Event, Refund, TicketType, Transfer, WaitingListEntry
+from passes.models import Pass, PassRedemption, PassType
 from portal.emails import email_language, send_once, send_templated_email
 from portal.models import Organiser
 from portal.money import format_money_lazy
 from portal.sql import Prepared
+from vouchers.models import Voucher, VoucherRedemption
 
 
 def booking_send_confirmation(*, booking_id: int) -> bool:
@@ -54,7 +57,8 @@ _CONFIRMATION = Prepared(
             Booking,
             "bookings",
             ("id", "event", "organiser", "user", "reference", "status", "booker_name", "booker_email")
-            + ("link_secret", "total", "discount", "discount_reason", "currency"),
+            + ("link_secret", "total", "discount", "discount_reason", "included_amount", "included_reason")
+            + ("currency",),
         ),
         "organiser": (
             Organiser,
@@ -69,6 +73,16 @@ _CONFIRMATION = Prepared(
             ("id", "booking", "ticket_type", "name", "is_child", "price"),
         ),
         "ticket_type": (TicketType, "bookings__attendees__ticket_type", ("id", "name")),
+        # What paid for it, named in the email: a pass (its uses left) or a voucher (its code's end).
+        "pass_redemption": (PassRedemption, "bookings__pass_redemption", ("id", "uses", "booker_pass")),
+        "booker_pass": (Pass, "bookings__pass_redemption__booker_pass", ("id", "pass_type", "uses_left")),
+        "pass_type": (PassType, "bookings__pass_redemption__booker_pass__pass_type", ("id", "name")),
+        "voucher_redemption": (
+            VoucherRedemption,
+            "bookings__voucher_redemption",
+            ("id", "amount", "voucher"),
+        ),
+        "voucher": (Voucher, "bookings__voucher_redemption__voucher", ("id", "code", "balance")),
     },
     booking=-930_000_001,
 )
@@ -80,12 +94,31 @@ def _unsent_confirmation(booking_id: int) -> tuple[Booking, list[Attendee]] | No
     rows = _CONFIRMATION.fetch(booking=booking_id)
     if not rows:
         return None
-    event, booking, organiser, user, *_ = rows[0]
+    (
+        event,
+        booking,
+        organiser,
+        user,
+        _attendee,
+        _ticket_type,
+        spent_pass,
+        booker_pass,
+        pass_type,
+        spent,
+        voucher,
+    ) = rows[0]
     booking.event, booking.organiser = event, organiser
     if user is not None:
         booking.user = user
+    if spent_pass is not None:
+        booker_pass.pass_type = pass_type
+        spent_pass.booker_pass = booker_pass
+    booking.paid_with_pass = spent_pass
+    if spent is not None:
+        spent.voucher = voucher
+    booking.paid_with_voucher = spent
     attendees = []
-    for *_, attendee, ticket_type in rows:
+    for _event, _booking, _organiser, _user, attendee, ticket_type, *_ in rows:
         if attendee is not None:
             attendee.booking, attendee.ticket_type = booking, ticket_type
             attendees.append(attendee)
@@ -151,7 +184,8 @@ def transfer_send_confirmation(*, transfer_id: int) -> bool:
 
 
 def waiting_list_send_offer(*, entry_id: int) -> bool:
-    """Email a waiting-list offer's signed booking link, once per offer."""
+    """Email a waiting-list offer's signed booking link, once per offer (or per notice that
+    places are free, under a notify-everyone rule)."""
 
     def send(entry: WaitingListEntry) -> None:
         organiser = entry.event.organiser
@@ -167,15 +201,20 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
             },
         )
 
-    offered = WaitingListEntry.objects.filter(status=WaitingListEntry.Status.OFFERED).select_related(
-        "event__organiser"
-    )
+    # A timed offer, or a notify-everyone notice (waiting, told the places are free).
+    offered = WaitingListEntry.objects.filter(
+        Q(status=WaitingListEntry.Status.OFFERED)
+        | Q(status=WaitingListEntry.Status.WAITING, notified_at__isnull=False)
+    ).select_related("event__organiser")
     return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)
 
 
-def waiting_list_send_confirmation(*, entry_id: int) -> bool:
+def waiting_list_send_confirmation(*, entry_id: int, joined: bool = False) -> bool:
     """Ask an address's owner to confirm a waiting-list place asked for in their name, or, when
-    they are already waiting, tell them so. Sent for every request (rate limited by the caller)."""
+    they are already waiting, tell them so; `joined`: tell a booker who joined with their own
+    proved address that they are on the list. Every one carries the place's manage link (see it,
+    ask for fewer places, leave, with no account). Sent for every request (rate limited by the
+    caller)."""
     entry = WaitingListEntry.objects.select_related("event__organiser").filter(pk=entry_id).first()
     if entry is None or not (entry.is_open or entry.status == entry.Status.UNCONFIRMED):
         return False  # gone meanwhile (left, booked, expired): nothing to confirm
@@ -191,6 +230,8 @@ def waiting_list_send_confirmation(*, entry_id: int) -> bool:
             "confirm_url": links.waiting_list_confirm_url(entry)
             if entry.status == entry.Status.UNCONFIRMED
             else "",
+            "joined": joined,
+            "manage_url": links.waiting_list_manage_url(entry),
         },
     )
     return True

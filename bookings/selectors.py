@@ -8,14 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext
 
-from bookings import capacity, links
+from bookings import capacity, links, pricing
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError
 from bookings.models import (
@@ -29,7 +29,6 @@ from bookings.models import (
     Transfer,
     WaitingListEntry,
 )
-from bookings.pricing import member_discount_percent
 from portal.models import Organiser
 from portal.money import MAX_AMOUNT
 from portal.sql import Prepared
@@ -212,6 +211,15 @@ def booking_tab_for_booker(
         ).select_related("event", "organiser")
         if organiser is not None:
             rows = rows.filter(organiser=organiser)
+        rows = rows.annotate(
+            position=Case(
+                When(
+                    status=WaitingListEntry.Status.WAITING, then=Coalesce(Subquery(_waiting_ahead()), 0) + 1
+                ),
+                default=None,
+                output_field=IntegerField(),
+            )
+        )
         entries = Paginator(rows.order_by("event__starts_at", "pk"), TAB_PAGE_SIZE).get_page(page)
         return EventsTab(page=entries, cards=entries, freshness=None)
     rows = Booking.objects.filter(user=user)
@@ -283,35 +291,59 @@ def attendance_label(attendee: Attendee, organiser: Organiser) -> str:
     return "Attended"
 
 
-def waiting_list_entry_get_for_booker(*, user, code) -> WaitingListEntry:
-    """A booker's own waiting-list place; anyone else's is a 404."""
-    return get_object_or_404(
-        WaitingListEntry.objects.select_related("event", "organiser").filter(user=user), code=code
+def _waiting_ahead():
+    """How many people wait ahead of the outer entry in its event's queue (confirmed earlier,
+    or at the same moment with a lower id: the order offers follow)."""
+    return (
+        WaitingListEntry.objects.filter(event=OuterRef("event"), status=WaitingListEntry.Status.WAITING)
+        .filter(
+            Q(confirmed_at__lt=OuterRef("confirmed_at"))
+            | Q(confirmed_at=OuterRef("confirmed_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+
+
+def waiting_list_position(*, entry: WaitingListEntry) -> int | None:
+    """Where `entry` stands in its event's queue (1 is next), or None when it is not waiting in
+    line (not confirmed yet, offered, or closed). Only the count: nobody learns who is ahead."""
+    if entry.status != WaitingListEntry.Status.WAITING:
+        return None
+    ahead = (
+        WaitingListEntry.objects.filter(event_id=entry.event_id, status=WaitingListEntry.Status.WAITING)
+        .filter(Q(confirmed_at__lt=entry.confirmed_at) | Q(confirmed_at=entry.confirmed_at, pk__lt=entry.pk))
+        .count()
+    )
+    return ahead + 1
+
+
+def waiting_list_entry_get_for_viewer(*, request, code) -> WaitingListEntry:
+    """The one ownership check for a waiting-list place: the logged-in booker's own, or the one
+    place this session was granted by its signed manage link. Anything else is a 404."""
+    entry = get_object_or_404(WaitingListEntry.objects.select_related("event", "organiser"), code=code)
+    user = request.user
+    if user.is_authenticated and entry.user_id == user.pk:
+        return entry
+    if links.waiting_list_is_granted(request.session, entry):
+        return entry
+    raise Http404
 
 
 # Prices and quotes --------------------------------------------------------------------------------
 
 
-def member_discount(*, user, organiser: Organiser, subtotal: int) -> tuple[int, str]:
-    """A member's percentage off, rounded down to the minor unit, and how the booker sees it."""
-    if user is None or not subtotal:
-        return 0, ""
-    percent, name = member_discount_percent(user=user, organiser=organiser)
-    if not percent:
-        return 0, ""
-    reason = gettext("%(plan)s member discount (%(percent)s%%)") % {"plan": name, "percent": percent}
-    return subtotal * percent // 100, reason
-
-
 @dataclass(frozen=True)
 class CancelQuote:
     """What cancelling now gives back: the card refund (an unsaved Refund: amount, method, fee
-    kept), the pass uses and the gift-voucher money that go back."""
+    kept), the pass uses, the gift-voucher money and the included bookings that go back."""
 
     refund: Refund
     pass_uses_back: int = 0
     voucher_back: int = 0
+    included_back: int = 0  # a member's included bookings
 
 
 def cancel_quote(*, booking: Booking) -> CancelQuote:
@@ -330,6 +362,7 @@ def cancel_quote(*, booking: Booking) -> CancelQuote:
         voucher_back=max(spent_voucher.amount - fee_left, 0)
         if spent_voucher and not spent_voucher.returned_at
         else 0,
+        included_back=pricing.included_spent_on(booking=booking) if booking.included_amount else 0,
     )
 
 
@@ -345,6 +378,10 @@ class TransferQuote:
     new_total: int
     refund_amount: int
     refund_method: str
+    # The included bookings the booking spent pay for the new tickets too (0 when they are free:
+    # the included bookings then go back).
+    new_included_amount: int = 0
+    new_included_reason: str = ""
 
     @property
     def to_event(self) -> Event:
@@ -375,11 +412,17 @@ def transfer_quote(
         a.ticket_type_id == ticket_type.pk for a in attendees
     ):
         raise BookingError(ERRORS["same_ticket"])
-    subtotal = ticket_type.price * len(attendees)
-    discount, discount_reason = member_discount(
-        user=booking.user, organiser=booking.organiser, subtotal=subtotal
+    # A member's included bookings spent on the booking stay with it and pay for the same number
+    # of the new tickets, priced with the booking page's arithmetic.
+    kept = pricing.included_spent_on(booking=booking) if booking.included_amount else 0
+    price = pricing.booking_price(
+        prices=[ticket_type.price] * len(attendees),
+        user=booking.user,
+        organiser=booking.organiser,
+        included=pricing.IncludedOffer(source="", key=None, left=kept, name="", period="") if kept else None,
     )
-    new_total = subtotal - discount
+    discount, discount_reason = price.discount, price.discount_reason
+    new_total = price.total
     if new_total > MAX_AMOUNT:
         raise BookingError(ERRORS["too_expensive"])
     difference = new_total - booking.total
@@ -400,6 +443,8 @@ def transfer_quote(
         new_total=new_total,
         refund_amount=refund_amount,
         refund_method=refund_method,
+        new_included_amount=price.included_amount,
+        new_included_reason=booking.included_reason if price.included_amount else "",
     )
 
 

@@ -8,18 +8,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from accounts import services as accounts
-from bookings import form_keys, forms, links, rules, selectors, services
-from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed
+from bookings import form_keys, forms, links, payment_fields, rules, selectors, services
+from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed, PriceChanged
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links as booking_send_new_links_task
 from portal import ratelimit
@@ -117,19 +118,56 @@ def event_book(request, org_slug: str, code):
         idempotency_key=form_keys.issue(request.session) if request.method == "GET" else None,
     )
     context["details"] = details
-    if request.method == "POST" and details.is_valid():
+    # "quote": the booker changed how they pay (htmx), or pressed Update the total (no JavaScript).
+    asks_quote = request.method == "POST" and "quote" in request.POST
+    voucher_judged = False
+    if request.method == "POST" and not asks_quote and details.is_valid():
         try:
             placed = _place_booking(request, event, details, offer)
         except FormAlreadyUsed as error:
             details.replace_key(form_keys.issue(request.session))
             details.add_error(None, error.message)
+        except PriceChanged as error:
+            context["price_changed"] = error.message
+        except vouchers.VoucherError as error:
+            details.add_error(None, error.message)
+            voucher_judged = True  # counted as a wrong code already
         except PortalError as error:
             details.add_error(None, error.message)
         else:
             return _after_booking(
                 request, placed.booking, account_asked=bool(details.cleaned_data.get("create_account"))
             )
+    context["quote"] = _quote(request, event, details, voucher_judged=voucher_judged)
+    if asks_quote:
+        details.hide_errors()
+        if request.htmx:
+            return render(request, "bookings/event_book.html#pay-summary", context)
     return render(request, "bookings/event_book.html", context)
+
+
+def _quote(request, event, details, *, voucher_judged: bool = False):
+    """The price the booker's choices make, for the pay button. A voucher code that can't pay
+    counts as a wrong guess (as at booking), and past the limit codes are not looked up."""
+    choices = details.payment_choices()
+    code = choices["voucher_code"]
+    guesses = {
+        "subject": (details.data.get("booker_email") or "").lower()[:254],
+        **vouchers.CODE_FAILURE_LIMITS,
+    }
+    look_up = bool(code) and not ratelimit.rate_limit_reached(request, "voucher-code", **guesses)
+    quote = payment_fields.booking_quote(
+        event=event,
+        ticket_slots=details.ticket_slots,
+        user=details.user,
+        use_included=choices["use_included"],
+        pass_=choices["pass_"],
+        voucher_code=code,
+        look_up_voucher=look_up,
+    )
+    if quote.voucher_refused and not voucher_judged:
+        ratelimit.rate_limited(request, "voucher-code", period=3600, **guesses)
+    return quote
 
 
 def _known_booker(request) -> dict:
@@ -181,6 +219,8 @@ def _place_booking(request, event, details, offer=None):
         waiting_offer=offer,
         pass_=data.get("use_pass"),
         voucher_code=voucher_code,
+        use_included=bool(data.get("use_included", True)),
+        expected_to_pay=data.get("pay_amount"),
     )
     placed = services.booking_place(
         request=booking_request,
@@ -538,25 +578,91 @@ def _ticket_type_of(event, value):
     return ticket_type
 
 
+def _waiting_entry(request, code):
+    """The waiting-list place this viewer may see (their account's, or granted by its manage
+    link); None when nobody is logged in (they are asked to), a 404 for anyone else's."""
+    try:
+        return selectors.waiting_list_entry_get_for_viewer(request=request, code=code)
+    except Http404:
+        if request.user.is_authenticated:
+            raise
+        return None
+
+
+def _waiting_list_home(request, entry) -> str:
+    if request.user.is_authenticated and entry.user_id == request.user.pk:
+        return reverse("bookings:event_list") + "?tab=waiting"
+    return reverse("bookings:waiting_detail", args=[entry.code])
+
+
+@never_cache
 @require_GET
-@login_required
+def waiting_link(request, token: str):
+    """The manage link from the waiting-list emails: grants this session that one place."""
+    entry = links.waiting_list_entry_for_manage_token(token)
+    if entry is None:
+        return _private(
+            render(request, "bookings/waiting_confirm_invalid.html", {"manage": True}, status=404)
+        )
+    links.waiting_list_grant(request.session, entry)
+    return _private(redirect("bookings:waiting_detail", code=entry.code))
+
+
+@require_GET
 def waiting_detail(request, code):
-    entry = selectors.waiting_list_entry_get_for_booker(user=request.user, code=code)
-    context = {"entry": entry, "event": entry.event, "organiser": entry.organiser, "section": "events"}
-    if entry.offer_is_live:
+    entry = _waiting_entry(request, code)
+    if entry is None:
+        return redirect_to_login(request.get_full_path())
+    context = {
+        "entry": entry,
+        "event": entry.event,
+        "organiser": entry.organiser,
+        "section": "events" if request.user.is_authenticated else None,
+        "places_form": forms.WaitingPlacesForm(entry=entry),
+        "position": selectors.waiting_list_position(entry=entry),
+    }
+    if entry.may_claim:
         context["offer_url"] = links.waiting_list_offer_url(entry)
     return _private(render(request, "bookings/waiting_detail.html", context))
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
 def waiting_leave(request, code):
-    entry = selectors.waiting_list_entry_get_for_booker(user=request.user, code=code)
+    entry = _waiting_entry(request, code)
+    if entry is None:
+        return redirect_to_login(request.get_full_path())
     if request.method == "POST":
         services.waiting_list_leave(entry=entry)
         messages.success(
             request, _("You've left the waiting list for %(event)s.") % {"event": entry.event.title}
         )
-        return _done(request, reverse("bookings:event_list") + "?tab=waiting")
+        return _done(request, _waiting_list_home(request, entry))
     context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}
     return _dialog(request, "bookings/waiting_leave.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def waiting_places(request, code):
+    """Ask for fewer places while waiting (the manage page's form; a page of its own when refused)."""
+    entry = _waiting_entry(request, code)
+    if entry is None:
+        return redirect_to_login(request.get_full_path())
+    form = forms.WaitingPlacesForm(request.POST if request.method == "POST" else None, entry=entry)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.waiting_list_change_quantity(entry=entry, quantity=form.cleaned_data["quantity"])
+        except PortalError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "You're now waiting for %(count)s place.",
+                    "You're now waiting for %(count)s places.",
+                    entry.quantity,
+                )
+                % {"count": entry.quantity},
+            )
+            return redirect("bookings:waiting_detail", code=entry.code)
+    context = {"entry": entry, "event": entry.event, "organiser": entry.organiser, "places_form": form}
+    return _private(render(request, "bookings/waiting_places.html", context))

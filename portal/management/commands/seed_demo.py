@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from bookings import capacity
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
-from memberships.demo import seed_memberships
+from memberships.demo import seed_included_booking_use, seed_memberships
 from passes.demo import PASS_CODE, seed_passes
 from passes.models import Pass, PassRedemption
 from portal.models import Organiser, OrganiserStaff
@@ -64,6 +64,7 @@ class Command(BaseCommand):
         seed_passes(riverside, booker)
         seed_vouchers(riverside, booker)
         self.paid_with_pass_and_voucher(riverside, booker)
+        self.paid_with_an_included_booking(riverside, booker)
         explorers = self.little_explorers()
         self.little_explorers_bookings(explorers, booker)
         # The bookings above are written as they are, past the services that keep the seat counters.
@@ -247,10 +248,18 @@ class Command(BaseCommand):
             )
         return booking
 
-    def waiting(self, event, *, user, name, email, quantity=1) -> None:
-        fields = {"organiser": event.organiser, "user": user, "name": name, "quantity": quantity}
-        # The demo booker joined with their own verified address: confirmed at once, in the queue.
-        confirmed = {"status": WaitingListEntry.Status.WAITING, "confirmed_at": timezone.now()}
+    def waiting(
+        self, event, *, user, name, email, quantity=1, accepts_fewer=False, joined_ago=timedelta(0)
+    ) -> None:
+        fields = {
+            "organiser": event.organiser,
+            "user": user,
+            "name": name,
+            "quantity": quantity,
+            "accepts_fewer": accepts_fewer,
+        }
+        # Joined with a proved address (the demo booker's own, verified): confirmed, in the queue.
+        confirmed = {"status": WaitingListEntry.Status.WAITING, "confirmed_at": timezone.now() - joined_ago}
         WaitingListEntry.objects.update_or_create(
             event=event, email=email, defaults=fields, create_defaults={**fields, **confirmed}
         )
@@ -372,6 +381,27 @@ class Command(BaseCommand):
             booking=booking, defaults={"organiser": org, "voucher": received, "amount": 1200}
         )
 
+    def paid_with_an_included_booking(self, org, booker) -> None:
+        """The demo booker's Monthly Unlimited includes 4 bookings a month: one went on the
+        Lunchtime Stretch to come, so 3 are left this month."""
+        stretch = Event.objects.get(organiser=org, title="Lunchtime Stretch")
+        booking = self.booking(
+            "RYDEMO07",
+            stretch,
+            user=booker,
+            name=DEMO_BOOKER[2],
+            email=DEMO_BOOKER[0],
+            attendees=[(DEMO_BOOKER[2], "Drop-in", False, Attendee.Attendance.UNMARKED)],
+        )
+        left = seed_included_booking_use(booking)
+        Booking.objects.filter(pk=booking.pk).update(
+            total=0,
+            included_amount=booking.total,
+            included_reason=f"Monthly Unlimited: 1 included booking ({left} left this month)",
+            payment_method=Booking.PaymentMethod.MEMBERSHIP,
+            payment_reference="",
+        )
+
     def little_explorers_bookings(self, org, booker) -> None:
         booked = Attendee.Attendance.UNMARKED
         kids = [("Child", 650), ("Adult", 0)]
@@ -438,4 +468,6 @@ class Command(BaseCommand):
             email="jo@example.net",
             attendees=[("Ruby Parker", "Child", True, booked)],
         )
-        self.waiting(messy, **me)
+        # A guest ahead in the queue, then the demo booker and her child: two places, together.
+        self.waiting(messy, user=None, name="Sam Lee", email="sam@example.net", joined_ago=timedelta(days=1))
+        self.waiting(messy, **me, quantity=2)
