@@ -26,6 +26,7 @@ urlpatterns = [
     path("portal/passes/", include("passes.urls")),
     path("portal/vouchers/", include("vouchers.urls")),
     path("portal/account/", include("accounts.urls")),
+    path("portal/calendar/", include("calendars.urls")),
     path("portal/baseline/", views.portal_baseline, name="portal_baseline"),
     path("portal/receipts/<slug:kind>/<str:ident>/", views.receipt_detail, name="receipt_detail"),
     path("portal/receipts/<slug:kind>/<str:ident>/pdf/", views.receipt_pdf, name="receipt_pdf"),
