@@ -1,6 +1,9 @@
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
+# WeasyPrint (receipt PDFs) draws text with Pango; DejaVu gives it a font with £ and €.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    fonts-dejavu-core && rm -rf /var/lib/apt/lists/*
 # The locked versions (exact, hash-checked) first, so code changes reuse this layer.
 COPY requirements/prod.txt requirements/prod.txt
 RUN pip install --no-cache-dir --require-hashes -r requirements/prod.txt

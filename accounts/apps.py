@@ -11,3 +11,4 @@ class AccountsConfig(AppConfig):
         # portal keeps Stripe's copies of checkouts, which may quote a booker; it sits below
         # accounts, so accounts erases them for it.
         privacy.register("stripe-events", scrub=privacy.stripe_events_scrub)
+        privacy.register("withdrawals", anonymise=privacy.withdrawals_anonymise)

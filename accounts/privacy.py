@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Model, Q
 
-from portal.models import StripeEvent
+from portal.models import StripeEvent, Withdrawal
 
 DELETED_NAME = "Deleted booker"
 DELETED_ATTENDEE = "Deleted attendee"
@@ -122,6 +122,18 @@ def erase(erasure: Erasure) -> Erasure:
 
 def notes(*, user) -> list[str]:
     return [line for _, function in _each("notes") for line in function(user=user)]
+
+
+def withdrawals_anonymise(erasure: Erasure) -> None:
+    """Her withdrawals from contracts (portal.withdrawals) stay, for the organiser's accounts, with
+    the address the acknowledgement went to and any name in the contract's description replaced.
+    portal sits below accounts, so accounts registers this for it."""
+    rows = Withdrawal.objects.filter(Q(user=erasure.user) | erasure.by_email("email"))
+    for withdrawal in rows:
+        withdrawal.email = erasure.placeholder_email
+        withdrawal.description = erasure.redact(withdrawal.description)[:300]
+        withdrawal.save(update_fields=["email", "description", "updated_at"])
+        erasure.anonymised(Withdrawal, [withdrawal.pk])
 
 
 def stripe_events_scrub(erasure: Erasure) -> None:

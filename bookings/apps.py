@@ -12,13 +12,14 @@ class BookingsConfig(AppConfig):
         from bookings import navigation as booking_navigation
         from bookings.claims import bookings_waiting_for_email
         from bookings.privacy import bookings_anonymise
+        from bookings.receipts import booking_receipt
         from bookings.services import (
             booking_checkout_event,
             bookings_claim_for_verified_email,
             bookings_found_for_email,
             transfer_checkout_event,
         )
-        from portal import navigation, stripe_events
+        from portal import navigation, receipts, stripe_events
 
         navigation.section_register("events", label=_("Events"), url_name="bookings:event_list", order=10)
         navigation.paid_reason_register("bookings", booking_navigation.booking_list_with_paid_organisers)
@@ -38,3 +39,4 @@ class BookingsConfig(AppConfig):
             waiting=bookings_waiting_for_email,
         )
         privacy.register("bookings", anonymise=bookings_anonymise)
+        receipts.receipt_provider_register("booking", booking_receipt)

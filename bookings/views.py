@@ -404,6 +404,8 @@ def booking_link(request, token: str):
             render(request, "bookings/link_invalid.html", {"form": forms.NewLinkForm()}, status=404)
         )
     links.grant(request.session, booking)
+    if request.GET.get("to") == "receipt":  # the email's Receipt link: the same grant, then the receipt
+        return _private(redirect("receipt_detail", kind="booking", ident=booking.reference))
     return _private(redirect("bookings:booking_detail", reference=booking.reference))
 
 

@@ -11,9 +11,9 @@ class MembershipsConfig(AppConfig):
         # declared here.
         from accounts import privacy
         from bookings import pricing
+        from memberships import contracts, selectors, services
         from memberships import privacy as membership_privacy
-        from memberships import selectors, services
-        from portal import navigation, stripe_events
+        from portal import navigation, receipts, stripe_events, withdrawals
 
         navigation.section_register(
             "memberships", label=_("Memberships"), url_name="memberships:membership_list", order=20
@@ -38,4 +38,13 @@ class MembershipsConfig(AppConfig):
             blocks=membership_privacy.memberships_started_since,
             anonymise=membership_privacy.memberships_anonymise,
             notes=membership_privacy.memberships_notes,
+        )
+        # Receipts for invoices, and withdrawing in the first 14 days (portal.receipts, .withdrawals).
+        receipts.receipt_provider_register(contracts.INVOICE_KIND, contracts.invoice_receipt)
+        withdrawals.withdrawal_kind_register(
+            contracts.KIND,
+            load=contracts.membership_contract,
+            terms=contracts.membership_terms,
+            end=contracts.membership_end,
+            settle=contracts.membership_settle_withdrawal,
         )

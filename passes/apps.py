@@ -9,9 +9,9 @@ class PassesConfig(AppConfig):
         # Imported here, not above: models can load only once every app's config is. What this app
         # adds to the registries of the packages below it (portal, accounts) is declared here.
         from accounts import privacy
-        from passes import selectors, services
+        from passes import contracts, selectors, services
         from passes.privacy import passes_anonymise
-        from portal import navigation, stripe_events
+        from portal import navigation, receipts, stripe_events, withdrawals
 
         navigation.section_register(
             "passes",
@@ -25,3 +25,7 @@ class PassesConfig(AppConfig):
         navigation.organiser_page_part_register("passes", template="passes/_public_links.html", order=30)
         stripe_events.checkout_handler_register("pass", services.pass_checkout_event)
         privacy.register("passes", anonymise=passes_anonymise)
+        receipts.receipt_provider_register(contracts.KIND, contracts.pass_receipt)
+        withdrawals.withdrawal_kind_register(
+            contracts.KIND, load=contracts.pass_contract, terms=contracts.pass_terms, end=contracts.pass_end
+        )

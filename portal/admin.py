@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponse
@@ -10,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.text import capfirst
 
 from portal.admin_money import MoneyField, money_display
-from portal.models import Organiser, OrganiserStaff, TenantModel
+from portal.models import Organiser, OrganiserStaff, TenantModel, Withdrawal
 from portal.money import SYMBOLS
 from portal.ratelimit import rate_limited
 
@@ -247,8 +248,21 @@ class OrganiserStaffInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class OrganiserAdminForm(forms.ModelForm):
+    """The VAT rate may be left empty: no VAT (0)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "vat_rate_percent" in self.fields:
+            self.fields["vat_rate_percent"].required = False
+
+    def clean_vat_rate_percent(self):
+        return self.cleaned_data.get("vat_rate_percent") or 0
+
+
 @admin.register(Organiser)
 class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
+    form = OrganiserAdminForm
     list_display = ["name", "slug", "plan", "attendance_tracking", "time_zone", "currency"]
     search_fields = ["name", "slug"]
     fieldsets = (
@@ -269,6 +283,15 @@ class OrganiserAdmin(ScopedFormFieldsMixin, admin.ModelAdmin):
             },
         ),
         ("Locale", {"fields": ("time_zone", "currency", "default_language")}),
+        (
+            "Receipts and the right of withdrawal",
+            {
+                "fields": ("legal_name", "vat_number", "vat_rate_percent", "sells_only_to_businesses"),
+                "description": "Receipts show your legal name, your address above and your VAT number. "
+                "Consumers who buy a pass, a gift voucher or a membership online may withdraw within "
+                "14 days (EU Directive 2023/2673); event bookings are exempt.",
+            },
+        ),
     )
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
@@ -315,3 +338,45 @@ def rate_limited_admin_login(request, extra_context=None):
 
 
 admin.site.login = rate_limited_admin_login
+
+
+WITHDRAWAL_FIELDS = [
+    "description",
+    "kind",
+    "email",
+    "user",
+    "purchased_at",
+    "withdrawn_at",
+    "amount_paid_shown",
+    "deduction_shown",
+    "deduction_reason",
+    "refund_amount_shown",
+    "refund_status",
+    "refund_reference",
+    "refund_error",
+    "refunded_at",
+    "email_sent_at",
+]
+
+
+@admin.register(Withdrawal)
+class WithdrawalAdmin(OrganiserScopedAdmin):
+    """Consumers' withdrawals from passes, vouchers and memberships bought online: a record the
+    law asks for, so staff read it here and never change it."""
+
+    money_fields = ("amount_paid", "deduction", "refund_amount")
+    list_display = ["description", "email", "withdrawn_at", "refund_amount_shown", "refund_status"]
+    list_filter = ["refund_status", "kind"]
+    search_fields = ["email", "description", "user__email"]
+    list_select_related = ["organiser", "user"]
+    fields = WITHDRAWAL_FIELDS
+    readonly_fields = WITHDRAWAL_FIELDS
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
+import uuid
 import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import FileExtensionValidator
+from django.core.validators import FileExtensionValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import cached_property
@@ -108,6 +109,31 @@ class Organiser(BaseModel):
     contact_phone = models.CharField(max_length=40, blank=True)
     website = models.URLField(blank=True)
     address = models.TextField(blank=True)
+    # Printed on receipts (portal.receipts): the seller as the law knows it.
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text=_("Your registered business name, if not the name above.")
+    )
+    vat_number = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text=_("Your VAT (or sales tax) registration number, if you have one."),
+    )
+    vat_rate_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(50)],
+        help_text=_("The VAT rate your prices include, such as 20; 0 when you don't charge VAT."),
+    )
+    # The consumer's right of withdrawal (portal.withdrawals) is the law for sales to consumers;
+    # only a seller whose every buyer is a business may switch the function off.
+    sells_only_to_businesses = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Tick only if every buyer is a business, never a consumer: bookers then see no "
+            "“Withdraw from contract here” on passes, vouchers and memberships."
+        ),
+    )
     logo = models.ImageField(
         upload_to=logo_upload_to,
         blank=True,
@@ -204,3 +230,60 @@ class StripeEvent(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"
+
+
+class Withdrawal(TenantModel):
+    """A consumer withdrawing from a contract bought online within its withdrawal period (EU
+    Directive 2023/2673, Art. 11a of the Consumer Rights Directive): a pass, a gift voucher or a
+    membership. One per contract (`kind` and the product's public `contract_code`), so a second
+    request finds the first. portal.withdrawals records it, refunds it through the gateway and
+    acknowledges it by email."""
+
+    class RefundStatus(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Done")
+        NONE = "none", _("Nothing to refund")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20)
+    contract_code = models.CharField(max_length=64)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="withdrawals"
+    )
+    email = models.EmailField(help_text=_("Where the acknowledgement went."))
+    description = models.CharField(max_length=300, help_text=_("The contract, as the booker saw it."))
+    purchased_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField()
+    currency = models.CharField(max_length=3)
+    amount_paid = models.PositiveIntegerField(help_text=_("In minor units."))
+    deduction = models.PositiveIntegerField(
+        default=0, help_text=_("Kept for what was already used at the booker's request, in minor units.")
+    )
+    deduction_reason = models.CharField(max_length=200, blank=True)
+    refund_amount = models.PositiveIntegerField(help_text=_("Given back, in minor units."))
+    payment_reference = models.CharField(max_length=120, blank=True, editable=False)
+    refund_status = models.CharField(
+        max_length=10, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    refund_reference = models.CharField(max_length=120, blank=True, editable=False)
+    refund_error = models.CharField(max_length=300, blank=True, editable=False)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = OrganiserQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-withdrawn_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "contract_code"], name="withdrawal_once_per_contract"),
+            models.CheckConstraint(
+                condition=Q(refund_amount__lte=models.F("amount_paid")), name="withdrawal_refund_within_paid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Withdrawal: {self.description}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"withdrawal-{self.code}-refund"

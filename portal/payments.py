@@ -174,6 +174,14 @@ class PaymentGateway:
     def cancel_subscription_at_period_end(self, *, reference: str, idempotency_key: str) -> SubscriptionState:
         raise NotImplementedError
 
+    def cancel_subscription_now(self, *, reference: str, idempotency_key: str) -> SubscriptionState:
+        """End a subscription at once, billing nothing more (a consumer withdrew from it)."""
+        raise NotImplementedError
+
+    def invoice_payment_reference(self, invoice_reference: str) -> str:
+        """The payment that paid an invoice, as `refund` takes it."""
+        raise NotImplementedError
+
     def renew_subscription(
         self,
         *,
@@ -348,6 +356,12 @@ class OfflineGateway(PaymentGateway):
 
     def cancel_subscription_at_period_end(self, *, reference, idempotency_key):
         raise NotImplementedError("The offline gateway keeps no subscriptions: cancel our own row.")
+
+    def cancel_subscription_now(self, *, reference, idempotency_key):
+        raise NotImplementedError("The offline gateway keeps no subscriptions: end our own row.")
+
+    def invoice_payment_reference(self, invoice_reference) -> str:
+        return invoice_reference  # offline, the invoice is its own payment
 
     def renew_subscription(
         self, *, reference, amount, currency, period_start, period_end, collect=True
@@ -648,6 +662,30 @@ class StripeGateway(PaymentGateway):
             message="Your plan could not be changed just now. Please try again.",
         )
         return stripe_subscription_state(subscription)
+
+    def cancel_subscription_now(self, *, reference, idempotency_key) -> SubscriptionState:
+        subscription = self._call(
+            self.client.v1.subscriptions.cancel,
+            reference,
+            options={"idempotency_key": idempotency_key},
+            message="Your membership could not be ended just now. We will try again.",
+        )
+        return stripe_subscription_state(subscription)
+
+    def invoice_payment_reference(self, invoice_reference) -> str:
+        """The PaymentIntent of a paid invoice: on the invoice before API version 2025-03-31 (and
+        in localstripe), among its InvoicePayments since."""
+        invoice = self._call(self.client.v1.invoices.retrieve, invoice_reference)
+        intent = _reference(invoice.get("payment_intent"))
+        if not intent:
+            payments = self._call(
+                self.client.v1.invoice_payments.list, params={"invoice": invoice_reference, "limit": 10}
+            )["data"]
+            for payment in payments:
+                intent = intent or _reference((payment.get("payment") or {}).get("payment_intent"))
+        if not intent:
+            raise PaymentError("We could not find the payment for this invoice.")
+        return intent
 
     def get_invoice(self, reference) -> InvoiceState:
         return stripe_invoice_state(self._call(self.client.v1.invoices.retrieve, reference))

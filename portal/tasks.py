@@ -6,9 +6,10 @@ import stripe
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from portal import stripe_events
+from portal import stripe_events, withdrawals
+from portal.emails import EMAIL_RETRY_ON
 from portal.exceptions import Busy, PaymentError
-from portal.models import StripeEvent
+from portal.models import StripeEvent, Withdrawal
 
 # Applying an event we already acknowledged must not fail for good on something that passes:
 # Stripe unreachable (the gateway raises PaymentError; the SDK's own connection error), a row
@@ -38,3 +39,18 @@ def stripe_event_sweep() -> int:
     """Every five minutes (celery beat): apply again the stored events still unprocessed a while
     after they arrived (their task gave up, or was never queued). Returns how many it applied."""
     return stripe_events.stripe_event_sweep()
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(*EMAIL_RETRY_ON, PaymentError, Busy),
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=8,
+)
+def withdrawal_settle(self, withdrawal_id: int) -> None:
+    """Acknowledge a booker's withdrawal by email and refund it (portal.withdrawals)."""
+    withdrawal = Withdrawal.objects.filter(pk=withdrawal_id).first()
+    if withdrawal is not None:
+        withdrawals.withdrawal_settle(withdrawal=withdrawal)

@@ -3,17 +3,23 @@ from __future__ import annotations
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 from django.views.static import serve
+from django_htmx.http import HttpResponseClientRefresh
 
-from portal import branding
+from portal import branding, receipts, withdrawals
+from portal.exceptions import PortalError
+from portal.htmx import render_page
 from portal.middleware import language_independent, language_supported, speak_organisers_language
 from portal.models import Organiser
 
@@ -143,3 +149,86 @@ def portal_baseline(request):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     return render(request, "base.html", {"section": "baseline"})
+
+
+# Receipts (portal.receipts: each app says how to find its own) --------------------------------
+
+
+def _receipt_or_login(request, kind: str, ident: str):
+    """The receipt, a 404 for anything this request may not see, or the login page for a visitor
+    who is not logged in (a receipt link in an email, opened in another browser)."""
+    try:
+        return receipts.receipt_get(request=request, kind=kind, ident=ident), None
+    except Http404:
+        if request.user.is_authenticated:
+            raise
+        return None, redirect_to_login(request.get_full_path())
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "private, no-store"
+    response["Referrer-Policy"] = "same-origin"
+    return response
+
+
+@require_GET
+def receipt_detail(request, kind: str, ident: str):
+    receipt, login = _receipt_or_login(request, kind, ident)
+    if login:
+        return login
+    return _private(render(request, "portal/receipt.html", {"receipt": receipt}))
+
+
+@require_GET
+def receipt_pdf(request, kind: str, ident: str):
+    receipt, login = _receipt_or_login(request, kind, ident)
+    if login:
+        return login
+    pdf = receipts.receipt_pdf(receipt=receipt, base_url=request.build_absolute_uri("/"))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{receipt.filename}"'
+    return _private(response)
+
+
+# Withdrawing from a contract bought online (portal.withdrawals) --------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def withdrawal_confirm(request, kind: str, code: str):
+    """ "Withdraw from contract here": the contract is the booker's own, named in the URL, so the
+    only question is the confirmation. A GET shows what will happen (or what did), as a page or,
+    for htmx, as the dialog; a POST withdraws (idempotent), then the page the booker was on is
+    shown again (htmx) or this one says what happened."""
+    contract = withdrawals.withdrawal_contract_get(user=request.user, kind=kind, code=code)
+    if contract is None:
+        raise Http404("No such contract.")
+    if request.method == "POST":
+        try:
+            withdrawals.withdrawal_make(user=request.user, kind=kind, code=code)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request, _("You have withdrawn from this contract. We've emailed you a confirmation.")
+            )
+            if request.htmx and request.htmx.current_url:
+                return HttpResponseClientRefresh()  # the card it was opened from, as it is now
+        if not request.htmx:
+            return redirect("withdrawal_confirm", kind=kind, code=code)
+    withdrawal = withdrawals.withdrawal_for(kind=kind, code=contract.code)
+    return _private(
+        render_page(
+            request,
+            "portal/withdrawal_confirm.html",
+            "withdrawal-dialog",
+            {
+                "contract": contract,
+                "withdrawal": withdrawal,
+                "problem": "" if withdrawal else withdrawals.withdrawal_problem(contract),
+                "quote": withdrawals.withdrawal_quote(contract),
+                "deadline": withdrawals.withdrawal_deadline(contract),
+                "receipt_url": contract.receipt_url,
+            },
+        )
+    )

@@ -23,7 +23,7 @@ from bookings.models import (
     Transfer,
     WaitingListEntry,
 )
-from portal.models import Organiser, OrganiserStaff
+from portal.models import Organiser, OrganiserStaff, Withdrawal
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -259,9 +259,30 @@ class TransferFactory(TenantFactory):
 
 
 # Every tenant-owned model's factory: the scoping tests fail for a model missing here.
+class WithdrawalFactory(factory.django.DjangoModelFactory):
+    """A booker's withdrawal from a contract (portal.withdrawals), as the admin lists it."""
+
+    class Meta:
+        model = Withdrawal
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    kind = "pass"
+    contract_code = factory.Sequence(lambda n: f"00000000-0000-0000-0000-{n:012d}")
+    user = factory.SubFactory(UserFactory)
+    email = factory.LazyAttribute(lambda w: w.user.email)
+    description = factory.Sequence(lambda n: f"Class pass {n}")
+    purchased_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=2))
+    withdrawn_at = factory.LazyFunction(timezone.now)
+    currency = factory.SelfAttribute("organiser.currency")
+    amount_paid = 6000
+    refund_amount = 6000
+    payment_reference = "offline_pay_w"
+
+
 TENANT_FACTORIES = {
     factory_class._meta.model: factory_class
     for factory_class in [
+        WithdrawalFactory,
         EventFactory,
         TicketTypeFactory,
         BookingFactory,

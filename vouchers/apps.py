@@ -9,7 +9,8 @@ class VouchersConfig(AppConfig):
         # Imported here, not above: models can load only once every app's config is. What this app
         # adds to the registries of the packages below it (portal, accounts) is declared here.
         from accounts import claims, privacy
-        from portal import navigation, stripe_events
+        from portal import navigation, receipts, stripe_events, withdrawals
+        from vouchers import contracts
         from vouchers.privacy import vouchers_anonymise
         from vouchers.selectors import voucher_list_held, vouchers_found_for_email
         from vouchers.services import voucher_checkout_event
@@ -28,3 +29,10 @@ class VouchersConfig(AppConfig):
         navigation.paid_reason_register("vouchers", voucher_list_held)
         stripe_events.checkout_handler_register("voucher", voucher_checkout_event)
         privacy.register("vouchers", anonymise=vouchers_anonymise)
+        receipts.receipt_provider_register(contracts.KIND, contracts.voucher_receipt)
+        withdrawals.withdrawal_kind_register(
+            contracts.KIND,
+            load=contracts.voucher_contract,
+            terms=contracts.voucher_terms,
+            end=contracts.voucher_end,
+        )

@@ -35,6 +35,7 @@ from tests.factories import (
     RefundFactory,
     UserFactory,
     WaitingListEntryFactory,
+    WithdrawalFactory,
 )
 from tests.memberships.factories import MembershipFactory
 from tests.passes.factories import PassFactory
@@ -90,6 +91,7 @@ def her_things(bea, organiser, other_organiser):
         message=VOUCHER_MESSAGE,
     )
     VoucherFactory(organiser=other_organiser, recipient_name=NAME, recipient_email=EMAIL)
+    WithdrawalFactory(organiser=organiser, user=bea, email=EMAIL, description=f"Gift voucher for {NAME}")
     StripeEvent.objects.create(
         event_id="evt_1",
         type="checkout.session.completed",

@@ -192,6 +192,9 @@ def test_staff_edit_their_public_page_and_contact_details(client_as_staff, organ
             "contact_phone": "+44 20 0000 0000",
             "website": "https://riverside.example",
             "address": "1 Towpath",
+            "legal_name": "Riverside Yoga Ltd",
+            "vat_number": "GB123456789",
+            "vat_rate_percent": "20",
             "time_zone": "Europe/London",
             "default_language": "en-gb",
         },
@@ -202,4 +205,10 @@ def test_staff_edit_their_public_page_and_contact_details(client_as_staff, organ
     assert (organiser.public_page_intro, organiser.contact_email) == (
         "Classes by the river.",
         "new@riverside.example",
+    )
+    # What receipts print (portal.receipts); left empty, the VAT rate is 0 (test_branding posts none).
+    assert (organiser.legal_name, organiser.vat_number, str(organiser.vat_rate_percent)) == (
+        "Riverside Yoga Ltd",
+        "GB123456789",
+        "20.00",
     )

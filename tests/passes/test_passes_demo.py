@@ -42,3 +42,17 @@ def test_the_demo_booker_has_a_pass_and_vouchers_and_seeding_twice_changes_nothi
     assert "Five-class pass" in passes and "3 of 5" in passes
     assert "RVSY-GAGF-TVCH-R2R7" in vouchers and "£18.00 of £30.00" in vouchers
     assert "RVSY-GFTF-RNDV-CH22" in vouchers  # bought for Sam
+
+
+def test_the_demo_booker_has_a_recent_pass_within_its_withdrawal_period(client):
+    from passes.demo import RECENT_PASS_CODE
+    from portal import withdrawals
+
+    seed()
+    client.login(username="demo@example.com", password="portal-demo-2026")
+    passes = client.get(reverse("passes:pass_list")).content.decode()
+    assert "Ten-class pass" in passes and "10 of 10" in passes
+    assert reverse("withdrawal_confirm", kwargs={"kind": "pass", "code": RECENT_PASS_CODE}) in passes
+    old = Pass.objects.get(user__email="demo@example.com", pass_type__name="Five-class pass")
+    contract = withdrawals.withdrawal_contract_get(user=old.user, kind="pass", code=str(old.code))
+    assert not withdrawals.withdrawal_open(contract)  # bought 20 days ago

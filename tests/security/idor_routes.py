@@ -28,6 +28,7 @@ from django.utils import timezone
 from bookings.models import Attendee, Booking, BookingFormResponse, Refund, Transfer, WaitingListEntry
 from memberships.models import Membership, MembershipInvoice, MembershipPause, MembershipPlan
 from passes.models import Pass, PassRedemption
+from portal.models import Withdrawal
 from tests.factories import (
     AttendeeFactory,
     BookingFormResponseFactory,
@@ -338,6 +339,44 @@ def _(owner):
             Voucher.objects.filter(pk=voucher.pk), VoucherRedemption.objects.filter(voucher=voucher)
         ),
     )
+
+
+# Receipts and withdrawals (portal.receipts, portal.withdrawals): one route per mechanism, with a
+# `kind` naming the product; tests/portal/test_receipts.py and tests/portal/test_withdrawals.py
+# cross every registered kind. Here: a pass, the kind both mechanisms share.
+
+
+def _others_bought_pass(owner) -> Pass:
+    return PassFactory(
+        user=owner, buyer_email=owner.email, idempotency_key="idor", payment_reference="offline_pay_idor"
+    )
+
+
+def _pass_and_withdrawal_rows(pass_: Pass) -> Callable[[], object]:
+    return rows(Pass.objects.filter(pk=pass_.pk), Withdrawal.objects.all())
+
+
+@idor_route("receipt_detail")
+def _(owner):
+    pass_ = _others_bought_pass(owner)
+    return Target(
+        kwargs={"kind": "pass", "ident": str(pass_.code)}, snapshot=_pass_and_withdrawal_rows(pass_)
+    )
+
+
+@idor_route("receipt_pdf")
+def _(owner):
+    pass_ = _others_bought_pass(owner)
+    return Target(
+        kwargs={"kind": "pass", "ident": str(pass_.code)}, snapshot=_pass_and_withdrawal_rows(pass_)
+    )
+
+
+@idor_route("withdrawal_confirm")
+def _(owner):
+    # Within its withdrawal period, bought online: only the ownership check can refuse our booker.
+    pass_ = _others_bought_pass(owner)
+    return Target(kwargs={"kind": "pass", "code": str(pass_.code)}, snapshot=_pass_and_withdrawal_rows(pass_))
 
 
 # Account
