@@ -8,7 +8,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bookings import links
-from bookings.models import Attendee, Booking, Event, Refund, TicketType, Transfer, WaitingListEntry
+from bookings.models import (
+    Attendee,
+    Booking,
+    Event,
+    Refund,
+    TicketCancellation,
+    TicketType,
+    Transfer,
+    WaitingListEntry,
+)
 from portal.emails import send_once, send_templated_email
 from portal.models import Organiser
 from portal.money import format_money
@@ -188,6 +197,38 @@ def waiting_list_send_confirmation(*, entry_id: int) -> bool:
         },
     )
     return True
+
+
+def tickets_send_cancelled(*, cancellation_id: int) -> bool:
+    """Tell the booker which tickets they cancelled and what went back, with their booking's
+    View booking link (it still holds the other tickets). Once per cancellation."""
+
+    def send(cancellation: TicketCancellation) -> None:
+        booking = cancellation.booking
+        refund = Refund.objects.filter(cancellation=cancellation).first()
+        send_templated_email(
+            template_prefix="bookings/email/tickets_cancelled",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "cancellation": cancellation,
+                "tickets": list(cancellation.tickets.select_related("ticket_type")),
+                "attendees": list(booking.attendees.select_related("ticket_type")),
+                "refund": refund,
+                "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
+                "fee_kept": format_money(refund.fee_kept, refund.currency)
+                if refund and refund.fee_kept
+                else "",
+                "voucher_back": format_money(cancellation.voucher_back, booking.currency),
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+
+    rows = TicketCancellation.objects.select_related("booking__event", "booking__organiser")
+    return send_once(rows=rows, pk=cancellation_id, sent_field="email_sent_at", send=send)
 
 
 _CANCELLATION_EMAIL = {

@@ -52,6 +52,9 @@ ERRORS = {
     "same_ticket": _("That is the ticket you already have: choose another one."),
     "same_price_only": _("You can only swap to a ticket of the same price."),
     "no_dearer": _("You can only move to a ticket of the same price or cheaper."),
+    "tickets_changed": _(
+        "Some of those tickets are no longer on this booking. Please check it and choose again."
+    ),
     "booking_changed": _("This booking changed while you were looking at it. Please check it and try again."),
     "transfer_seats_gone": _(
         "Sorry, the places on that event went while you were paying. Your payment is being refunded."

@@ -467,6 +467,7 @@ class Refund(TenantModel):
         EVENT_CANCELLED = "event_cancelled", _("The organiser cancelled the event")
         BOOKER_CANCELLED = "booker_cancelled", _("The booker cancelled")
         TRANSFER = "transfer", _("Moved to a cheaper ticket")
+        TICKETS_CANCELLED = "tickets_cancelled", _("The booker cancelled some tickets")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -477,6 +478,10 @@ class Refund(TenantModel):
     # Set for a price difference given back on a transfer; a booking may be moved more than once.
     transfer = models.OneToOneField(
         "Transfer", null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
+    )
+    # Set for the money of some tickets given back; a booking may lose tickets more than once.
+    cancellation = models.OneToOneField(
+        "TicketCancellation", null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
     )
     method = models.CharField(max_length=10, choices=BookingRules.RefundMethod.choices)
     amount = models.PositiveIntegerField(help_text=_("Given back, in minor units."))
@@ -495,7 +500,7 @@ class Refund(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["booking", "reason"],
-                condition=Q(transfer__isnull=True),
+                condition=Q(transfer__isnull=True, cancellation__isnull=True),
                 name="one_refund_per_booking_and_reason",
             ),
         ]
@@ -516,6 +521,8 @@ class Refund(TenantModel):
     def idempotency_key(self) -> str:
         if self.transfer_id:
             return f"transfer-{self.transfer_id}-refund"
+        if self.cancellation_id:
+            return f"cancellation-{self.cancellation_id}-refund"
         return f"booking-{self.booking_id}-refund-{self.reason}"
 
 
@@ -560,6 +567,49 @@ class Transfer(TenantModel):
     def difference(self) -> int:
         """Positive: the booker pays more; negative: they get money back."""
         return self.new_total - self.old_total
+
+
+class TicketCancellation(TenantModel):
+    """The booker cancelling some of a booking's tickets, not all (that cancels the booking).
+
+    The cancelled tickets leave the booking (`booking.attendees` are the tickets it holds) and
+    are kept here as they were (`tickets`); their share of the money is in `refund`."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="ticket_cancellations")
+    idempotency_key = models.CharField(max_length=64)
+    pass_uses_back = models.PositiveSmallIntegerField(default=0)
+    voucher_back = models.PositiveIntegerField(default=0, help_text=_("In minor units."))
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "idempotency_key"], name="ticket_cancellation_idempotent_per_booking"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Tickets cancelled from {self.booking}"
+
+
+class CancelledTicket(TenantModel):
+    """One ticket as it was when the booker cancelled it."""
+
+    cancellation = models.ForeignKey(TicketCancellation, on_delete=models.CASCADE, related_name="tickets")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=150)
+    is_child = models.BooleanField(default=False)
+    price = models.PositiveIntegerField(help_text=_("What the ticket cost, in minor units."))
+    share = models.PositiveIntegerField(
+        default=0, help_text=_("Its share of what the booking paid (card and voucher), in minor units.")
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AccountCredit(TenantModel):

@@ -7,7 +7,14 @@ from django.db.models import Q
 
 from accounts.privacy import DELETED_ANSWER, DELETED_ATTENDEE, DELETED_NAME, Erasure
 from bookings.links import revoke_links
-from bookings.models import AccountCredit, Attendee, Booking, BookingFormResponse, WaitingListEntry
+from bookings.models import (
+    AccountCredit,
+    Attendee,
+    Booking,
+    BookingFormResponse,
+    CancelledTicket,
+    WaitingListEntry,
+)
 from bookings.services import waiting_list_entries_close
 
 
@@ -43,6 +50,11 @@ def bookings_anonymise(erasure: Erasure) -> None:
     attendee_ids = list(Attendee.objects.filter(booking__in=booking_ids).values_list("pk", flat=True))
     Attendee.objects.filter(pk__in=attendee_ids).update(name=DELETED_ATTENDEE)
     erasure.anonymised(Attendee, attendee_ids)
+    cancelled_ids = list(
+        CancelledTicket.objects.filter(cancellation__booking__in=booking_ids).values_list("pk", flat=True)
+    )
+    CancelledTicket.objects.filter(pk__in=cancelled_ids).update(name=DELETED_ATTENDEE)
+    erasure.anonymised(CancelledTicket, cancelled_ids)
     BookingFormResponse.objects.filter(booking__in=booking_ids).update(answer=DELETED_ANSWER)
 
     credits = AccountCredit.objects.filter(Q(user=user) | erasure.by_email("email"))

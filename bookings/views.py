@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -407,22 +407,66 @@ def booking_manage(request, reference: str):
 
 @require_http_methods(["GET", "POST"])
 def booking_cancel(request, reference: str):
+    """Cancel the booking, or (with more than one ticket) the tickets the booker ticks: the
+    dialog quotes the ticked ones; a POST whose ticks differ from what was quoted quotes again
+    instead of cancelling, so nobody confirms an amount they did not see."""
     booking = selectors.booking_get_for_viewer(request=request, reference=reference)
     context = {"booking": booking, "event": booking.event, "organiser": booking.organiser}
-    if request.method == "POST":
+    source = request.POST if request.method == "POST" else request.GET
+    held = [attendee.pk for attendee in booking.attendees.all()]
+    ticked = _ticked(source)
+    if request.method == "POST" and ticked is not None and _ids_text(ticked) != source.get("quoted"):
+        context["requoted"] = True
+    elif request.method == "POST":
         try:
-            services.booking_cancel(booking=booking)
+            services.booking_cancel(
+                booking=booking, ticket_ids=ticked, idempotency_key=(source.get("idempotency_key") or "")[:64]
+            )
         except PortalError as error:
             context["error"] = error.message
         else:
-            messages.success(
-                request, f"Booking {booking.reference} is cancelled. We've emailed you the details."
-            )
+            messages.success(request, _cancelled_message(booking, ticked, held))
             return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
     blocked = rules.cancel_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
     context["blocked"] = context.get("error") or blocked
-    context["quote"] = None if blocked else selectors.cancel_quote(booking=booking)
+    chosen = held if ticked is None else [pk for pk in held if pk in ticked]
+    context.update(chosen=chosen, quoted=_ids_text(chosen), idempotency_key=uuid.uuid4().hex)
+    if not blocked and chosen:
+        context["quote"] = selectors.cancel_quote(booking=booking, ticket_ids=chosen)
+    context["tickets"] = _with_shares(booking, chosen)
     return _dialog(request, "bookings/booking_cancel.html", context)
+
+
+def _ticked(source) -> list[int] | None:
+    """The tickets ticked in the cancel dialog, or None when the form offered no choice (a
+    single ticket, or an older page): the whole booking. The service refuses any it doesn't hold."""
+    if not source.get("choosing"):
+        return None
+    return sorted({int(value) for value in source.getlist("ticket") if value.isdigit() and len(value) < 10})
+
+
+def _ids_text(ids: list[int]) -> str:
+    return ",".join(str(pk) for pk in sorted(ids))
+
+
+def _with_shares(booking, chosen: list[int]) -> list:
+    """The booking's tickets for the dialog, each with its share of the money and whether it is ticked."""
+    quote = selectors.cancel_quote(booking=booking)
+    for attendee in quote.tickets:
+        attendee.chosen = attendee.pk in chosen
+    return list(quote.tickets)
+
+
+def _cancelled_message(booking, chosen: list[int] | None, held: list[int]) -> str:
+    if chosen is None or set(chosen) == set(held):
+        return _("Booking %(reference)s is cancelled. We've emailed you the details.") % {
+            "reference": booking.reference
+        }
+    return ngettext(
+        "%(count)s ticket of booking %(reference)s is cancelled. We've emailed you the details.",
+        "%(count)s tickets of booking %(reference)s are cancelled. We've emailed you the details.",
+        len(chosen),
+    ) % {"count": len(chosen), "reference": booking.reference}
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,6 +6,8 @@ Two opposite moves, or a move racing a cancel, therefore queue instead of deadlo
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection
 from functools import partial
 
 from django.db import transaction
@@ -14,25 +16,48 @@ from django.utils import timezone
 from bookings import capacity, links, selectors
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError, EventFull
-from bookings.models import Attendee, Booking, BookingRules, Event, Refund, TicketType, Transfer
+from bookings.models import (
+    Attendee,
+    Booking,
+    BookingRules,
+    CancelledTicket,
+    Event,
+    Refund,
+    TicketCancellation,
+    TicketType,
+    Transfer,
+)
 from bookings.services import refunds, waiting_list
 from bookings.services.booking import booking_lock
 from bookings.tasks import booking_settle_cancellation as booking_settle_cancellation_task
+from bookings.tasks import tickets_cancellation_settle as tickets_cancellation_settle_task
 from bookings.tasks import transfer_settle as transfer_settle_task
 from portal.payments import get_gateway
 
 
 @transaction.atomic
-def booking_cancel(*, booking: Booking) -> Booking:
-    """The booker cancels their booking, as the organiser's rules allow it now.
+def booking_cancel(
+    *, booking: Booking, ticket_ids: Collection[int] | None = None, idempotency_key: str = ""
+) -> Booking:
+    """The booker cancels their booking, or only the tickets `ticket_ids` of it, as the
+    organiser's rules allow it now.
 
     In one transaction: the refund is recorded by the rules (amount, method, fee), the booking
     is cancelled, its places go back to the event and are offered to the waiting list. After
     commit a task pays the refund and emails the booker. Posting it again (a double click, a
-    replay) finds it cancelled and changes nothing. Raises BookingError with the reason the
-    rules refuse, or Busy."""
+    replay) finds it cancelled and changes nothing.
+
+    Some tickets (not all: choosing every ticket left cancels the booking): they leave the
+    booking as one TicketCancellation, with their share of the money (`selectors.cancel_quote`;
+    the fee is kept once for the cancellation), of the pass uses and of the voucher money; the
+    booking keeps the rest. The same `idempotency_key` again changes nothing; tickets no longer
+    on the booking (another cancellation took them) are refused.
+
+    Raises BookingError with the reason the rules refuse, or Busy."""
     events = capacity.events_lock(booking.event_id)
     booking = booking_lock(booking)
+    if idempotency_key and booking.ticket_cancellations.filter(idempotency_key=idempotency_key).exists():
+        return booking
     if booking.is_cancelled and booking.cancelled_by == Booking.CancelledBy.BOOKER:
         return booking
     if booking.event_id not in events:
@@ -43,6 +68,15 @@ def booking_cancel(*, booking: Booking) -> Booking:
     rules = booking_rules.rules_for_event(event=event)
     if reason := booking_rules.cancel_blocked_reason(booking=booking, rules=rules):
         raise BookingError(reason)
+    if ticket_ids is not None:
+        held = set(booking.attendees.values_list("pk", flat=True))
+        if not ticket_ids:
+            raise BookingError(ERRORS["no_tickets"])
+        if not set(ticket_ids) <= held:
+            raise BookingError(ERRORS["tickets_changed"])
+        if set(ticket_ids) != held:
+            _tickets_cancel(booking, rules, ticket_ids, idempotency_key)
+            return booking
     refund = refunds.refund_record(
         booking=booking, reason=Refund.Reason.BOOKER_CANCELLED, keep_fee=True, rules=rules
     )
@@ -57,6 +91,53 @@ def booking_cancel(*, booking: Booking) -> Booking:
     waiting_list.waiting_list_offer_places(event=event)
     transaction.on_commit(partial(booking_settle_cancellation_task.delay, booking.pk))
     return booking
+
+
+def _tickets_cancel(
+    booking: Booking, rules: BookingRules, ticket_ids: Collection[int], idempotency_key: str
+) -> TicketCancellation:
+    """Cancel some of the booking's tickets. Call with its event and the booking locked."""
+    quote = selectors.cancel_quote(booking=booking, ticket_ids=ticket_ids, rules=rules)
+    cancellation = TicketCancellation.objects.create(
+        organiser_id=booking.organiser_id,
+        booking=booking,
+        idempotency_key=idempotency_key or uuid.uuid4().hex,
+    )
+    CancelledTicket.objects.bulk_create(
+        CancelledTicket(
+            organiser_id=booking.organiser_id,
+            cancellation=cancellation,
+            ticket_type_id=attendee.ticket_type_id,
+            name=attendee.name,
+            is_child=attendee.is_child,
+            price=attendee.price,
+            share=attendee.share,
+        )
+        for attendee in quote.tickets
+    )
+    refund = refunds.refund_record(
+        booking=booking,
+        reason=Refund.Reason.TICKETS_CANCELLED,
+        rules=rules,
+        cancellation=cancellation,
+        paid=quote.card_share,
+    )
+    cancellation.pass_uses_back, cancellation.voucher_back = refunds.refund_give_back_pass_and_voucher(
+        booking=booking,
+        refund=refund,
+        fee_left=rules.cancellation_fee - refund.fee_kept,
+        uses=quote.uses,
+        voucher_part=quote.voucher_share,
+    )
+    cancellation.save(update_fields=["pass_uses_back", "voucher_back", "updated_at"])
+    Attendee.objects.filter(pk__in=[attendee.pk for attendee in quote.tickets]).delete()
+    booking.total -= quote.card_share
+    booking.discount -= quote.discount_share
+    booking.save(update_fields=["total", "discount", "updated_at"])
+    capacity.seats_count(booking.event, taken=-len(quote.tickets))
+    waiting_list.waiting_list_offer_places(event=booking.event)
+    transaction.on_commit(partial(tickets_cancellation_settle_task.delay, cancellation.pk))
+    return cancellation
 
 
 @transaction.atomic

@@ -23,7 +23,15 @@ from dataclasses import dataclass, field
 from django.core import mail
 from django.db.models import QuerySet
 
-from bookings.models import Attendee, Booking, BookingFormResponse, Refund, Transfer, WaitingListEntry
+from bookings.models import (
+    Attendee,
+    Booking,
+    BookingFormResponse,
+    Refund,
+    TicketCancellation,
+    Transfer,
+    WaitingListEntry,
+)
 from memberships.models import Membership, MembershipInvoice
 from passes.models import Pass, PassRedemption
 from tests.factories import (
@@ -152,7 +160,24 @@ def _(owner):
 @idor_route("bookings:booking_cancel")
 def _(owner):
     booking = _others_changeable_booking(owner)
-    return Target(kwargs={"reference": booking.reference}, snapshot=_changeable_rows(booking))
+    AttendeeFactory(booking=booking, ticket_type=booking.attendees.get().ticket_type)
+    first = booking.attendees.order_by("pk").first()
+    return Target(
+        kwargs={"reference": booking.reference},
+        snapshot=rows(
+            Booking.objects.filter(pk=booking.pk),
+            Attendee.objects.filter(booking=booking),
+            Refund.objects.filter(booking=booking),
+            TicketCancellation.objects.filter(booking=booking),
+        ),
+        # One of their two tickets, as the dialog posts it: a partial cancel if the check failed.
+        post_data={
+            "choosing": "1",
+            "ticket": str(first.pk),
+            "quoted": str(first.pk),
+            "idempotency_key": "idor",
+        },
+    )
 
 
 @idor_route("bookings:booking_transfer")
