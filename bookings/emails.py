@@ -11,9 +11,11 @@ from bookings import links
 from bookings.models import (
     Attendee,
     Booking,
+    DetailEdit,
     Event,
     Refund,
     TicketCancellation,
+    TicketGift,
     TicketType,
     Transfer,
     WaitingListEntry,
@@ -229,6 +231,53 @@ def tickets_send_cancelled(*, cancellation_id: int) -> bool:
 
     rows = TicketCancellation.objects.select_related("booking__event", "booking__organiser")
     return send_once(rows=rows, pk=cancellation_id, sent_field="email_sent_at", send=send)
+
+
+def detail_edit_send_confirmation(*, edit_id: int) -> bool:
+    """Tell the booker which attendee names and answers were changed, once per edit."""
+
+    def send(edit: DetailEdit) -> None:
+        booking = edit.booking
+        send_templated_email(
+            template_prefix="bookings/email/details_changed",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "edit": edit,
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+
+    rows = DetailEdit.objects.select_related("booking__event", "booking__organiser")
+    return send_once(rows=rows, pk=edit_id, sent_field="email_sent_at", send=send)
+
+
+def ticket_gift_send_offer(*, gift_id: int) -> bool:
+    """Email the recipient of a ticket its signed accept link, once per offer (none once it is
+    withdrawn)."""
+
+    def send(gift: TicketGift) -> None:
+        booking = gift.booking
+        send_templated_email(
+            template_prefix="bookings/email/ticket_gift",
+            to=[gift.recipient_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "gift": gift,
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "accept_url": links.gift_accept_url(gift),
+            },
+        )
+
+    rows = TicketGift.objects.filter(status=TicketGift.Status.PENDING).select_related(
+        "booking__event", "booking__organiser"
+    )
+    return send_once(rows=rows, pk=gift_id, sent_field="offer_sent_at", send=send)
 
 
 _CANCELLATION_EMAIL = {

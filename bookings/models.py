@@ -143,6 +143,7 @@ class Booking(TenantModel):
     class CancelledBy(models.TextChoices):
         BOOKER = "booker", _("You cancelled")
         ORGANISER = "organiser", _("The organiser cancelled the event")
+        GIVEN = "given", _("You gave every ticket away")
 
     class PaymentMethod(models.TextChoices):
         FREE = "free", _("Free")
@@ -419,6 +420,22 @@ class BookingRules(TenantModel):
     cancellation_fee = models.PositiveIntegerField(
         default=0, help_text=_("Kept from each refund, in minor units.")
     )
+    details_cutoff_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bookers may correct attendee names and booking-form answers until this many hours "
+            "before the event starts. Leave empty: never."
+        ),
+    )
+    gift_cutoff_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bookers may give a ticket to someone else until this many hours before the event "
+            "starts. Leave empty: never."
+        ),
+    )
     waiting_list_offer_hours = models.PositiveIntegerField(
         default=24,
         validators=[MinValueValidator(1)],
@@ -449,8 +466,13 @@ class BookingRules(TenantModel):
             errors["cancellation_fee"] = _(
                 "A cancellation fee only applies when bookers may cancel; set it to 0 or allow cancellations."
             )
-        for name in ["transfer_cutoff_hours", "cancellation_cutoff_hours"]:
-            if getattr(self, name) > MAX_CUTOFF_HOURS:
+        for name in [
+            "transfer_cutoff_hours",
+            "cancellation_cutoff_hours",
+            "details_cutoff_hours",
+            "gift_cutoff_hours",
+        ]:
+            if (getattr(self, name) or 0) > MAX_CUTOFF_HOURS:
                 errors[name] = _(
                     "A cut-off longer than a year makes no sense; use at most %(max)s hours."
                 ) % {"max": MAX_CUTOFF_HOURS}
@@ -610,6 +632,80 @@ class CancelledTicket(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DetailEdit(TenantModel):
+    """The booker correcting attendee names or booking-form answers: who, when, and each change
+    (`changes`: a list of {"what", "before", "after"}), for the organiser's audit trail."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="detail_edits")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_label = models.CharField(max_length=300, help_text=_("Who, as they were known then."))
+    changes = models.JSONField(default=list)
+    idempotency_key = models.CharField(max_length=64)
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "idempotency_key"], name="detail_edit_idempotent_per_booking"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Details of {self.booking} changed"
+
+
+class TicketGift(TenantModel):
+    """A booker giving one ticket of their booking to someone else. The recipient accepts through
+    a signed link (until `expires_at`, while PENDING; the giver may withdraw it until then); the
+    ticket then leaves the giver's booking and becomes the recipient's own booking
+    (`new_booking`). No money moves."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for them to accept")
+        ACCEPTED = "accepted", _("Accepted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="gifts")
+    # The ticket; it leaves with the gift (or is cancelled meanwhile, which withdraws the gift).
+    attendee = models.ForeignKey(
+        Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="gifts"
+    )
+    ticket_label = models.CharField(max_length=300, help_text=_("The ticket as it was offered."))
+    recipient_name = models.CharField(max_length=150)
+    recipient_email = models.EmailField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    new_booking = models.OneToOneField(
+        Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="gifted_from"
+    )
+    idempotency_key = models.CharField(max_length=64)
+    offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "idempotency_key"], name="gift_idempotent_per_booking"
+            ),
+            models.UniqueConstraint(
+                fields=["attendee"], condition=Q(status="pending"), name="one_pending_gift_per_ticket"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_label} for {self.recipient_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at > timezone.now()
 
 
 class AccountCredit(TenantModel):

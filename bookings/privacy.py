@@ -13,6 +13,7 @@ from bookings.models import (
     Booking,
     BookingFormResponse,
     CancelledTicket,
+    DetailEdit,
     WaitingListEntry,
 )
 from bookings.services import waiting_list_entries_close
@@ -56,6 +57,8 @@ def bookings_anonymise(erasure: Erasure) -> None:
     CancelledTicket.objects.filter(pk__in=cancelled_ids).update(name=DELETED_ATTENDEE)
     erasure.anonymised(CancelledTicket, cancelled_ids)
     BookingFormResponse.objects.filter(booking__in=booking_ids).update(answer=DELETED_ANSWER)
+    # Their corrections' before and after are names and answers too: the trail keeps only when.
+    DetailEdit.objects.filter(booking__in=booking_ids).update(changes=[], changed_by_label=DELETED_NAME)
 
     credits = AccountCredit.objects.filter(Q(user=user) | erasure.by_email("email"))
     credit_ids = list(credits.values_list("pk", flat=True))

@@ -113,6 +113,35 @@ def cancel_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) ->
     return ""
 
 
+def details_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) -> str:
+    """Why the booker can't correct attendee names or form answers right now; "" when they can.
+    The rule is a cut-off in hours before the event, or none at all (never editable)."""
+    now = now or timezone.now()
+    if reason := _common_block(booking, now):
+        return reason
+    if rules.details_cutoff_hours is None:
+        return ERRORS["details_off"] % {"organiser": booking.organiser.name}
+    if now > booking.event.starts_at - timedelta(hours=rules.details_cutoff_hours):
+        return ERRORS["details_closed"] % {"hours": rules.details_cutoff_hours}
+    return ""
+
+
+def gift_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) -> str:
+    """Why the booker can't give a ticket away right now; "" when they can. The rule is a
+    cut-off in hours before the event, or none at all (never)."""
+    now = now or timezone.now()
+    if reason := _common_block(booking, now):
+        return reason
+    if rules.gift_cutoff_hours is None:
+        return ERRORS["gifts_off"] % {"organiser": booking.organiser.name}
+    if _paid_with_pass_or_voucher(booking):
+        # A pass use or voucher money is the giver's own: the organiser settles such cases.
+        return ERRORS["gift_pass_voucher"] % {"organiser": booking.organiser.name}
+    if now > booking.event.starts_at - timedelta(hours=rules.gift_cutoff_hours):
+        return ERRORS["gifts_closed"] % {"hours": rules.gift_cutoff_hours}
+    return ""
+
+
 def price_difference_block(*, rules: BookingRules, difference: int) -> str:
     """Why the rules refuse a move with this price difference (new total - old); "" if allowed."""
     if rules.price_difference == BookingRules.PriceDifference.SAME_PRICE_ONLY and difference:

@@ -27,6 +27,7 @@ from bookings.models import (
     Event,
     Refund,
     TicketCancellation,
+    TicketGift,
     TicketType,
     Transfer,
     WaitingListEntry,
@@ -179,6 +180,11 @@ def booking_get_for_viewer(*, request, reference, with_history: bool = False):
     if links.is_granted(request.session, booking):
         return booking
     raise Http404
+
+
+def gift_list_for_booking(*, booking: Booking) -> list[TicketGift]:
+    """The offers to give away tickets of `booking`, newest first."""
+    return list(booking.gifts.select_related("new_booking").order_by("-created_at"))
 
 
 def _ticket_cancellations():

@@ -112,6 +112,16 @@ def refunds_pay_after_credit_offer() -> int:
 
 
 @shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+def detail_edit_send_confirmation(self, edit_id: int) -> bool:
+    return emails.detail_edit_send_confirmation(edit_id=edit_id)
+
+
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+def ticket_gift_send_offer(self, gift_id: int) -> bool:
+    return emails.ticket_gift_send_offer(gift_id=gift_id)
+
+
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
 def waiting_list_send_offer(self, entry_id: int) -> bool:
     return emails.waiting_list_send_offer(entry_id=entry_id)
 

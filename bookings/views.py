@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
@@ -401,6 +401,8 @@ def booking_manage(request, reference: str):
         "organiser": booking.organiser,
         "transfer_blocked": rules.transfer_blocked_reason(booking=booking, rules=booking_rules),
         "cancel_blocked": rules.cancel_blocked_reason(booking=booking, rules=booking_rules),
+        "details_blocked": rules.details_blocked_reason(booking=booking, rules=booking_rules),
+        "gift_blocked": rules.gift_blocked_reason(booking=booking, rules=booking_rules),
     }
     return _dialog(request, "bookings/booking_manage.html", context)
 
@@ -467,6 +469,122 @@ def _cancelled_message(booking, chosen: list[int] | None, held: list[int]) -> st
         "%(count)s tickets of booking %(reference)s are cancelled. We've emailed you the details.",
         len(chosen),
     ) % {"count": len(chosen), "reference": booking.reference}
+
+
+@require_http_methods(["GET", "POST"])
+def booking_details(request, reference: str):
+    """Correct attendee names and booking-form answers, as the organiser's rules allow now."""
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference, with_history=True)
+    context = {"booking": booking, "event": booking.event, "organiser": booking.organiser}
+    context["blocked"] = rules.details_blocked_reason(
+        booking=booking, rules=rules.rules_for_event(event=booking.event)
+    )
+    form = forms.DetailsEditForm(
+        request.POST if request.method == "POST" and not context["blocked"] else None,
+        attendees=booking.attendees.all(),
+        form_fields=selectors.booking_form_field_list_for_event(event=booking.event),
+        responses=booking.responses.all(),
+    )
+    context["form"] = form
+    if request.method == "POST" and not context["blocked"] and form.is_valid():
+        try:
+            services.booking_edit_details(
+                booking=booking,
+                names=form.names(),
+                answers=form.answers(),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                user=request.user if request.user.is_authenticated else None,
+            )
+        except PortalError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your changes are saved. We've emailed you what changed."))
+            return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
+    return _dialog(request, "bookings/booking_details.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def booking_give(request, reference: str):
+    """Give a ticket to someone else; the offers made so far, each with Withdraw until accepted."""
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference)
+    blocked = rules.gift_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
+    form = forms.GiftForm(
+        request.POST if request.method == "POST" and not blocked else None, attendees=booking.attendees.all()
+    )
+    if request.method == "POST" and not blocked and form.is_valid():
+        data = form.cleaned_data
+        try:
+            gift = services.ticket_gift_create(
+                booking=booking,
+                attendee_id=data["ticket"],
+                recipient_name=data["recipient_name"].strip(),
+                recipient_email=data["recipient_email"],
+                idempotency_key=data["idempotency_key"],
+            )
+        except PortalError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("We've emailed %(name)s a link to accept the ticket. You can withdraw it until they do.")
+                % {"name": gift.recipient_name},
+            )
+            return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
+    context = {
+        "booking": booking,
+        "event": booking.event,
+        "organiser": booking.organiser,
+        "blocked": blocked,
+        "form": form,
+        "gifts": selectors.gift_list_for_booking(booking=booking),
+    }
+    return _dialog(request, "bookings/booking_give.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def gift_withdraw(request, reference: str, code):
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference)
+    gift = get_object_or_404(booking.gifts.all(), code=code)
+    context = {"booking": booking, "event": booking.event, "organiser": booking.organiser, "gift": gift}
+    if request.method == "POST":
+        try:
+            services.ticket_gift_withdraw(gift=gift)
+        except PortalError as error:
+            context["error"] = error.message
+        else:
+            messages.success(
+                request, _("You withdrew the ticket offered to %(name)s.") % {"name": gift.recipient_name}
+            )
+            return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
+    return _dialog(request, "bookings/gift_withdraw.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def gift_accept(request, token: str):
+    """The emailed accept link: a page that asks, then a POST that accepts (a mail scanner
+    fetching the link accepts nothing). Accepting opens the new booking in this browser."""
+    gift = links.gift_for_token(token)
+    if gift is None:
+        raise Http404("No such ticket.")
+    booking = gift.booking
+    speak_organisers_language(request, booking.organiser)
+    context = {"gift": gift, "event": booking.event, "organiser": booking.organiser, "booking": booking}
+    if request.method == "POST":
+        try:
+            gift = services.ticket_gift_accept(gift=gift)
+        except PortalError as error:
+            context["error"] = error.message
+        else:
+            links.grant(request.session, gift.new_booking)
+            messages.success(
+                request,
+                _("The ticket is yours: booking %(reference)s. We've emailed your confirmation to %(email)s.")
+                % {"reference": gift.new_booking.reference, "email": gift.new_booking.booker_email},
+            )
+            return _private(redirect("bookings:booking_detail", reference=gift.new_booking.reference))
+    status = 409 if context.get("error") else 200
+    return _private(render(request, "bookings/gift_accept.html", context, status=status))
 
 
 @require_http_methods(["GET", "POST"])

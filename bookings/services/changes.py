@@ -24,6 +24,7 @@ from bookings.models import (
     Event,
     Refund,
     TicketCancellation,
+    TicketGift,
     TicketType,
     Transfer,
 )
@@ -77,6 +78,7 @@ def booking_cancel(
         if set(ticket_ids) != held:
             _tickets_cancel(booking, rules, ticket_ids, idempotency_key)
             return booking
+    _gifts_withdraw(booking)
     refund = refunds.refund_record(
         booking=booking, reason=Refund.Reason.BOOKER_CANCELLED, keep_fee=True, rules=rules
     )
@@ -91,6 +93,15 @@ def booking_cancel(
     waiting_list.waiting_list_offer_places(event=event)
     transaction.on_commit(partial(booking_settle_cancellation_task.delay, booking.pk))
     return booking
+
+
+def _gifts_withdraw(booking: Booking, attendee_ids: list[int] | None = None) -> None:
+    """Offers to give away tickets that are leaving (cancelled, moved) can no longer be accepted.
+    Call with the booking locked: an accept waits for the lock and then finds them withdrawn."""
+    gifts = TicketGift.objects.filter(booking=booking, status=TicketGift.Status.PENDING)
+    if attendee_ids is not None:
+        gifts = gifts.filter(attendee_id__in=attendee_ids)
+    gifts.update(status=TicketGift.Status.WITHDRAWN, updated_at=timezone.now())
 
 
 def _tickets_cancel(
@@ -130,6 +141,7 @@ def _tickets_cancel(
         voucher_part=quote.voucher_share,
     )
     cancellation.save(update_fields=["pass_uses_back", "voucher_back", "updated_at"])
+    _gifts_withdraw(booking, [attendee.pk for attendee in quote.tickets])
     Attendee.objects.filter(pk__in=[attendee.pk for attendee in quote.tickets]).delete()
     booking.total -= quote.card_share
     booking.discount -= quote.discount_share
@@ -203,6 +215,7 @@ def _transfer_apply(transfer: Transfer, booking: Booking, quote: selectors.Trans
     """Move the booking. Call with both events and the booking locked, inside the transaction."""
     now = timezone.now()
     from_event = booking.event
+    _gifts_withdraw(booking)
     booking.attendees.update(
         ticket_type=quote.ticket_type,
         price=quote.ticket_type.price,

@@ -35,6 +35,9 @@ def portal_pages() -> list[str]:
         f"{transfer}?event={yin.code}",
         f"{transfer}?event={yin.code}&ticket={ticket.pk}",
         "/portal/bookings/LEDEMO01/transfer/",
+        "/portal/bookings/LEDEMO01/cancel/",  # two tickets: which to cancel
+        "/portal/bookings/LEDEMO01/details/",
+        "/portal/bookings/LEDEMO01/give/",
         f"/portal/waiting/{waiting.code}/",
         f"/portal/waiting/{waiting.code}/leave/",
         "/portal/memberships/",

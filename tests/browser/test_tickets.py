@@ -67,3 +67,60 @@ def test_cancel_one_ticket_of_two(new_page, demo_server, fresh_booking, viewport
     page.go_back()
     page.wait_for_load_state()
     assert len(posts) == 1
+
+
+@JS
+def test_give_a_ticket_and_the_recipient_accepts_it(
+    new_page, demo_server, fresh_booking, viewport, javascript
+):
+    from bookings import links
+    from bookings.models import TicketGift
+
+    booking = fresh_booking("Mini Movers", tickets=("Adult", "Child"))  # Little Explorers allows gifts
+    page = new_page(viewport, javascript=javascript)
+    page.goto(demo_server.at("/portal/events/"))
+
+    manage(page, booking, javascript).get_by_role("link", name="Give a ticket").click()
+    dialog = page.get_by_role("dialog", name="Give a ticket")
+    dialog.wait_for()
+    if javascript:
+        settled(page)
+    check(page, viewport, "give a ticket dialog", javascript)
+    dialog.get_by_label("Guest 1 (Child)").check()
+    dialog.get_by_label("Their name").fill("Ola Friend")
+    dialog.get_by_label("Their email").fill("not an address")
+    dialog.get_by_role("button", name="Send the ticket").click()
+    dialog = page.get_by_role("dialog", name="Give a ticket")
+    dialog.get_by_text("Enter a valid email address.").wait_for()
+    if javascript:
+        settled(page)
+    check(page, viewport, "give a ticket dialog, refused", javascript)
+    dialog.get_by_label("Their email").fill("ola@example.net")
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="Send the ticket").click()
+
+    if not javascript:
+        page.wait_for_url(f"**/portal/bookings/{booking.reference}/")
+        assert "We've emailed Ola Friend a link" in page.locator("#messages").inner_text()
+    gift = TicketGift.objects.get(booking=booking)
+    assert gift.status == TicketGift.Status.PENDING
+
+    # The recipient, in a browser of their own, without an account.
+    ola = new_page(viewport, logged_in=False, javascript=javascript)
+    ola.goto(links.gift_accept_url(gift).replace("http://127.0.0.1:8000", demo_server.url))
+    assert ola.get_by_role("heading", name="A ticket for you").is_visible()
+    assert_fits(ola)
+    if viewport == DESKTOP and javascript:
+        assert_accessible(ola, "gift accept page")
+    with ola.expect_navigation():
+        ola.get_by_role("button", name="Accept the ticket").click()
+
+    gift.refresh_from_db()
+    new = gift.new_booking
+    assert gift.status == TicketGift.Status.ACCEPTED
+    ola.wait_for_url(f"**/portal/bookings/{new.reference}/")
+    assert "The ticket is yours" in ola.locator("#messages").inner_text()
+    assert "Ola Friend" in ola.locator("main").inner_text()
+    assert_fits(ola)
+    booking.refresh_from_db()
+    assert [a.name for a in booking.attendees.all()] == ["Demo Booker"]

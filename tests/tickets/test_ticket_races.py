@@ -99,3 +99,73 @@ def test_two_partial_cancels_that_together_take_every_ticket_cancel_the_booking(
     assert booking.is_cancelled
     assert sum(r.amount for r in Refund.objects.filter(booking=booking)) == 1800  # £20 less two £1 fees
     assert Event.objects.get(pk=event.pk).seats_taken == 0
+
+
+@pytest.fixture
+def giving(organiser):
+    """Bea and Kim (£10 each) on one £20 booking; Kim's ticket offered to Ola."""
+    event = EventFactory(organiser=organiser, capacity=5)
+    rules(event, cancellation_fee=0, gift_cutoff_hours=0)
+    ticket = TicketTypeFactory(event=event, price=1000)
+    booking = paid_booking(ticket, seats=2)
+    kim = Attendee.objects.filter(booking=booking).order_by("pk").last()
+    gift = services.ticket_gift_create(
+        booking=booking,
+        attendee_id=kim.pk,
+        recipient_name="Ola",
+        recipient_email="ola@example.net",
+        idempotency_key="gift",
+    )
+    return booking, kim, gift
+
+
+def test_a_gift_accepted_while_the_giver_cancels_that_ticket_ends_one_way_only(giving):
+    from bookings.models import TicketGift
+
+    booking, kim, gift = giving
+
+    outcomes = race(
+        [
+            lambda: services.ticket_gift_accept(gift=gift),
+            lambda: services.booking_cancel(booking=booking, ticket_ids=[kim.pk], idempotency_key="c"),
+        ]
+    )
+
+    accepted, cancelled = outcomes
+    gift.refresh_from_db()
+    if isinstance(accepted, TicketGift):  # the accept went first: the cancel found the ticket gone
+        assert isinstance(cancelled, BookingError) and cancelled.message == ERRORS["tickets_changed"]
+        assert gift.status == TicketGift.Status.ACCEPTED
+        assert Attendee.objects.get(pk=kim.pk).booking == gift.new_booking
+        assert not Refund.objects.exists()
+    else:  # the cancel went first: it withdrew the offer
+        assert isinstance(cancelled, Booking), outcomes
+        assert isinstance(accepted, BookingError), outcomes
+        assert gift.status == TicketGift.Status.WITHDRAWN and gift.new_booking is None
+        assert not Attendee.objects.filter(pk=kim.pk).exists()
+        assert Refund.objects.get().amount == 1000
+    assert Booking.objects.count() == (2 if gift.new_booking else 1)
+    assert Event.objects.get(pk=booking.event_id).seats_taken == Attendee.objects.count()
+
+
+def test_a_gift_accepted_while_the_giver_cancels_the_whole_booking_never_refunds_the_given_ticket(giving):
+    booking, kim, gift = giving
+
+    race(
+        [
+            lambda: services.ticket_gift_accept(gift=gift),
+            lambda: services.booking_cancel(booking=booking),
+        ]
+    )
+
+    booking.refresh_from_db()
+    gift.refresh_from_db()
+    assert booking.is_cancelled
+    refunded = sum(r.amount for r in Refund.objects.filter(booking=booking))
+    if gift.new_booking is not None:  # given first: the giver is refunded for Bea's ticket only
+        assert refunded == 1000
+        assert gift.new_booking.status == Booking.Status.CONFIRMED
+        assert Event.objects.get(pk=booking.event_id).seats_taken == 1
+    else:
+        assert refunded == 2000
+        assert Event.objects.get(pk=booking.event_id).seats_taken == 0
