@@ -27,18 +27,18 @@ def rules_for_event(*, event: Event) -> BookingRules:
 
 def transfer_targets_for_event(*, event: Event, rules: BookingRules | None = None):
     """Upcoming scheduled events of the same organiser that a ticket of `event` may move to.
-    The event itself is included only for the same-event scope (another ticket type)."""
+    Whatever the scope, the event itself is one (another ticket type of it: a Drop-in changed
+    to a Concession is a move under the same rules)."""
     rules = rules or rules_for_event(event=event)
     events = Event.objects.for_organiser(event.organiser_id).upcoming()
     if not rules.transfers_allowed:
         return events.none()
     if rules.transfer_scope == BookingRules.TransferScope.SAME_EVENT:
         return events.filter(pk=event.pk)
-    events = events.exclude(pk=event.pk)
     if rules.transfer_scope == BookingRules.TransferScope.CHOSEN_EVENTS:
         if rules.pk is None:
-            return events.none()
-        return events.filter(pk__in=rules.transfer_target_events.values("pk"))
+            return events.filter(pk=event.pk)
+        return events.filter(Q(pk=event.pk) | Q(pk__in=rules.transfer_target_events.values("pk")))
     return events
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -479,6 +480,26 @@ def transfer_quote(
         refund_amount=refund_amount,
         refund_method=refund_method,
     )
+
+
+def booking_part(*, booking: Booking, ticket_ids: Sequence[int] | None) -> Booking:
+    """`booking` as if it held only the tickets `ticket_ids` (all of them when None): an unsaved
+    stand-in with those attendees and their share of the total and discount, for quoting a move
+    of some tickets before they are split off (`services.transfer_create` quotes the real split
+    again under lock). Ids not on the booking are left out."""
+    held = sorted(booking.attendees.all(), key=lambda attendee: attendee.pk)
+    if ticket_ids is None or {a.pk for a in held} <= set(ticket_ids):
+        return booking
+    chosen = [attendee.pk for attendee in held if attendee.pk in set(ticket_ids)]
+    total = ticket_shares(booking.total, held)
+    discount = ticket_shares(booking.discount, held)
+    part = copy.copy(booking)
+    part.total = sum(total[pk] for pk in chosen)
+    part.discount = sum(discount[pk] for pk in chosen)
+    attendees = booking.attendees.filter(pk__in=chosen).select_related("ticket_type").order_by("pk")
+    list(attendees)  # evaluated now: the stand-in's attendees are these rows
+    part._prefetched_objects_cache = {"attendees": attendees}
+    return part
 
 
 def transfer_ticket_choices(*, booking: Booking, target: Event, rules: BookingRules):

@@ -439,12 +439,12 @@ def booking_cancel(request, reference: str):
     return _dialog(request, "bookings/booking_cancel.html", context)
 
 
-def _ticked(source) -> list[int] | None:
-    """The tickets ticked in the cancel dialog, or None when the form offered no choice (a
-    single ticket, or an older page): the whole booking. The service refuses any it doesn't hold."""
+def _ticked(source, name: str = "ticket") -> list[int] | None:
+    """The tickets ticked in a dialog, or None when the form offered no choice (a single ticket,
+    or an older page): the whole booking. The service refuses any it doesn't hold."""
     if not source.get("choosing"):
         return None
-    return sorted({int(value) for value in source.getlist("ticket") if value.isdigit() and len(value) < 10})
+    return sorted({int(value) for value in source.getlist(name) if value.isdigit() and len(value) < 10})
 
 
 def _ids_text(ids: list[int]) -> str:
@@ -589,22 +589,33 @@ def gift_accept(request, token: str):
 
 @require_http_methods(["GET", "POST"])
 def booking_transfer(request, reference: str):
-    """Three steps on one URL: choose an event, choose a ticket, review; then POST to confirm."""
+    """Which tickets (a booking of more than one), then three steps on one URL: choose an event
+    (this one too: another ticket type), choose a ticket, review; then POST to confirm."""
     booking = selectors.booking_get_for_viewer(request=request, reference=reference)
     booking_rules = rules.rules_for_event(event=booking.event)
     source = request.POST if request.method == "POST" else request.GET
+    held = [attendee.pk for attendee in booking.attendees.all()]
+    ticked = _ticked(source, name="move")
+    moving = held if ticked is None else [pk for pk in held if pk in ticked]
     context = {
         "booking": booking,
         "event": booking.event,
         "organiser": booking.organiser,
         "blocked": rules.transfer_blocked_reason(booking=booking, rules=booking_rules),
         "step": 1,
+        "moving_ids": moving,
+        "moving_query": "&choosing=1" + "".join(f"&move={pk}" for pk in moving) if ticked is not None else "",
     }
     if request.method == "POST" and source.get("from") != str(booking.event.code):
         context["blocked"] = ERRORS["booking_changed"]
         context["error"] = context["blocked"]
     if context["blocked"]:
         return _dialog(request, "bookings/booking_transfer.html", context)
+    if len(held) > 1 and (ticked is None or not moving):
+        context.update(step=0, tickets=booking.attendees.all(), none_chosen=ticked is not None)
+        return _dialog(request, "bookings/booking_transfer.html", context)
+    part = selectors.booking_part(booking=booking, ticket_ids=moving)
+    context.update(part=part, partial=part is not booking, moving_count=len(moving))
     targets = rules.transfer_targets_for_event(event=booking.event, rules=booking_rules)
     target = targets.filter(code=source.get("event")).first() if _is_uuid(source.get("event")) else None
     if target is None:
@@ -616,33 +627,37 @@ def booking_transfer(request, reference: str):
     ticket_type = _ticket_type_of(target, source.get("ticket"))
     if ticket_type is None:
         context["ticket_types"] = selectors.transfer_ticket_choices(
-            booking=booking, target=target, rules=booking_rules
+            booking=part, target=target, rules=booking_rules
         )
         return _dialog(request, "bookings/booking_transfer.html", context)
     context.update(step=3, ticket_type=ticket_type)
     try:
         context["quote"] = selectors.transfer_quote(
-            booking=booking, ticket_type=ticket_type, rules=booking_rules
+            booking=part, ticket_type=ticket_type, rules=booking_rules
         )
         if request.method == "POST":
-            return _transfer_confirm(request, booking, ticket_type, source)
+            return _transfer_confirm(
+                request, booking, ticket_type, source, None if part is booking else moving
+            )
     except PortalError as error:
         context["error"] = error.message
     context["idempotency_key"] = uuid.uuid4().hex
     return _dialog(request, "bookings/booking_transfer.html", context)
 
 
-def _transfer_confirm(request, booking, ticket_type, source):
+def _transfer_confirm(request, booking, ticket_type, source, ticket_ids):
     transfer = services.transfer_create(
         booking=booking,
         ticket_type=ticket_type,
         idempotency_key=(source.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
         from_event=booking.event,  # checked against the form's "from" above, and again under lock
+        ticket_ids=ticket_ids,
     )
+    moved = transfer.booking  # some tickets: the booking split off for them
     # The move rotates the booking's link secret when it completes, now or at Stripe's webhook;
     # this session, which asked for it, keeps the booking (`links.is_granted`).
-    links.grant(request.session, booking, moving=transfer.pk)
-    detail_url = reverse("bookings:booking_detail", args=[booking.reference])
+    links.grant(request.session, moved, moving=transfer.pk)
+    detail_url = reverse("bookings:booking_detail", args=[moved.reference])
     if transfer.status == transfer.Status.PENDING:
         checkout = services.transfer_start_payment(
             transfer=transfer,
@@ -656,9 +671,21 @@ def _transfer_confirm(request, booking, ticket_type, source):
         transfer.refresh_from_db()
     if transfer.status == transfer.Status.FAILED:
         raise PortalError(transfer.failure)
-    messages.success(
-        request, f"Done: your booking is now for {transfer.to_event.title}. We've emailed you the details."
-    )
+    if moved.pk == booking.pk:
+        messages.success(
+            request,
+            f"Done: your booking is now for {transfer.to_event.title}. We've emailed you the details.",
+        )
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Done: %(count)s ticket moved to %(event)s as booking %(reference)s. We've emailed you the details.",
+                "Done: %(count)s tickets moved to %(event)s as booking %(reference)s. We've emailed you the details.",
+                len(ticket_ids),
+            )
+            % {"count": len(ticket_ids), "event": transfer.to_event.title, "reference": moved.reference},
+        )
     return _done(request, detail_url)
 
 

@@ -12,6 +12,7 @@ from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from bookings import capacity, links, selectors
 from bookings import rules as booking_rules
@@ -30,6 +31,7 @@ from bookings.models import (
 )
 from bookings.services import refunds, waiting_list
 from bookings.services.booking import booking_lock
+from bookings.services.gifts import booking_split_off
 from bookings.tasks import booking_settle_cancellation as booking_settle_cancellation_task
 from bookings.tasks import tickets_cancellation_settle as tickets_cancellation_settle_task
 from bookings.tasks import transfer_settle as transfer_settle_task
@@ -154,29 +156,41 @@ def _tickets_cancel(
 
 @transaction.atomic
 def transfer_create(
-    *, booking: Booking, ticket_type: TicketType, idempotency_key: str, from_event: Event | None = None
+    *,
+    booking: Booking,
+    ticket_type: TicketType,
+    idempotency_key: str,
+    from_event: Event | None = None,
+    ticket_ids: Collection[int] | None = None,
 ) -> Transfer:
-    """The booker moves their booking (every ticket of it) to `ticket_type`, as the rules allow.
+    """The booker moves their booking (every ticket of it, or only `ticket_ids`) to
+    `ticket_type`, as the rules allow: another event, or another ticket type of the same event.
 
     Both events are locked (ascending pk) and then the booking, so seats are counted once and
     two moves of the same booking queue. `from_event` is the event the booker saw: if the booking
-    has moved since, nothing happens (BookingError). A move that costs the same or less completes
-    here (a cheaper one records its refund; a task pays it and emails the booker after commit);
-    a dearer one is returned PENDING for `transfer_start_payment`. The same idempotency key
+    has moved since, nothing happens (BookingError). Some of the tickets: they are first split
+    off into a booking of their own (`booking_split_off`, with their share of the money; its own
+    reference), which is what moves and what the returned transfer is of; the rest stay. A move
+    that costs the same or less completes here (a cheaper one records its refund; a task pays it
+    and emails the booker after commit); a dearer one is returned PENDING for
+    `transfer_start_payment` (the split stays if the payment never comes: those tickets keep
+    their place at the first event, as a booking of their own). The same idempotency key
     returns the first transfer. Raises BookingError, EventFull or Busy.
     """
-    replay = Transfer.objects.filter(booking=booking, idempotency_key=idempotency_key).first()
+    replay = _transfer_replay(booking, idempotency_key)
     if replay:
         return replay
     from_event_id = from_event.pk if from_event else booking.event_id
     events = capacity.events_lock(from_event_id, ticket_type.event_id)
     booking = booking_lock(booking)
-    replay = Transfer.objects.filter(booking=booking, idempotency_key=idempotency_key).first()
+    replay = _transfer_replay(booking, idempotency_key)
     if replay:
         return replay
     if booking.event_id != from_event_id:
         raise BookingError(ERRORS["booking_changed"])
     booking.event = _with_organiser(events[booking.event_id], booking)
+    if ticket_ids is not None:
+        booking = _split_for_move(booking, ticket_ids, idempotency_key)
     ticket_type = TicketType.objects.get(pk=ticket_type.pk)
     ticket_type.event = _with_organiser(events[ticket_type.event_id], booking)
     quote = selectors.transfer_quote(booking=booking, ticket_type=ticket_type)
@@ -196,6 +210,52 @@ def transfer_create(
     if quote.to_pay == 0:
         _transfer_apply(transfer, booking, quote)
     return transfer
+
+
+def _split_key(booking: Booking, idempotency_key: str) -> str:
+    """The key of the booking a move of some tickets splits off: found again on a replay."""
+    digest = salted_hmac("bookings.move-split", f"{booking.pk}:{idempotency_key}", algorithm="sha256")
+    return "move-" + digest.hexdigest()[:40]
+
+
+def _transfer_replay(booking: Booking, idempotency_key: str) -> Transfer | None:
+    replay = Transfer.objects.filter(booking=booking, idempotency_key=idempotency_key).first()
+    if replay is None:
+        split = Booking.objects.filter(
+            organiser_id=booking.organiser_id, idempotency_key=_split_key(booking, idempotency_key)
+        ).first()
+        if split is not None:
+            replay = Transfer.objects.filter(booking=split, idempotency_key=idempotency_key).first()
+    return replay
+
+
+def _split_for_move(booking: Booking, ticket_ids: Collection[int], idempotency_key: str) -> Booking:
+    """The booking that moves: `booking` when every ticket goes, else a booking split off for
+    `ticket_ids` (refused as the whole move would be, before anything is split). Call with the
+    events and the booking locked."""
+    held = set(booking.attendees.values_list("pk", flat=True))
+    if not ticket_ids:
+        raise BookingError(ERRORS["no_tickets"])
+    if not set(ticket_ids) <= held:
+        raise BookingError(ERRORS["tickets_changed"])
+    if set(ticket_ids) == held:
+        return booking
+    if reason := booking_rules.transfer_blocked_reason(
+        booking=booking, rules=booking_rules.rules_for_event(event=booking.event)
+    ):
+        raise BookingError(reason)
+    _gifts_withdraw(booking, list(ticket_ids))
+    split = booking_split_off(
+        booking=booking,
+        attendees=list(booking.attendees.filter(pk__in=ticket_ids).order_by("pk")),
+        name=booking.booker_name,
+        email=booking.booker_email,
+        user=booking.user,
+        idempotency_key=_split_key(booking, idempotency_key),
+    )
+    split = booking_lock(split)
+    split.event = booking.event
+    return split
 
 
 def _with_organiser(event: Event, booking: Booking) -> Event:

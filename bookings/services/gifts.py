@@ -122,17 +122,28 @@ def ticket_gift_accept(*, gift: TicketGift) -> TicketGift:
     return gift
 
 
-def booking_split_off(*, booking: Booking, attendees: list[Attendee], name: str, email: str) -> Booking:
-    """A new confirmed booking at the same event holding `attendees`, for `name` and `email`,
-    with their share of what `booking` paid (`selectors.ticket_shares`: card money and discount);
-    `booking` keeps the rest. The seats stay taken (the tickets stay at the event). Call with the
-    event and `booking` locked."""
+def booking_split_off(
+    *,
+    booking: Booking,
+    attendees: list[Attendee],
+    name: str,
+    email: str,
+    user=None,
+    idempotency_key: str | None = None,
+) -> Booking:
+    """A new confirmed booking at the same event holding `attendees`, for `name` and `email`
+    (and `user`), with their share of what `booking` paid (`selectors.ticket_shares`: card money
+    and discount); `booking` keeps the rest. The seats stay taken (the tickets stay at the
+    event). Call with the event and `booking` locked."""
     quote = selectors.cancel_quote(booking=booking, ticket_ids=[attendee.pk for attendee in attendees])
     new = Booking.objects.create(
         organiser_id=booking.organiser_id,
         event_id=booking.event_id,
+        user=user,
         booker_name=name,
         booker_email=email.lower(),
+        booker_phone=booking.booker_phone if user is not None and user.pk == booking.user_id else "",
+        idempotency_key=idempotency_key,
         status=Booking.Status.CONFIRMED,
         total=quote.card_share,
         discount=quote.discount_share,

@@ -169,3 +169,32 @@ def test_a_gift_accepted_while_the_giver_cancels_the_whole_booking_never_refunds
     else:
         assert refunded == 2000
         assert Event.objects.get(pk=booking.event_id).seats_taken == 0
+
+
+def test_a_partial_cancel_racing_a_move_of_the_same_ticket_lets_one_win(organiser):
+    event = EventFactory(organiser=organiser, capacity=5)
+    rules(event, cancellation_fee=0)
+    ticket = TicketTypeFactory(event=event, price=1000)
+    booking = paid_booking(ticket, seats=2)
+    other = TicketTypeFactory(event=event, name="Concession", price=500)
+    kim = ids(booking)[1]
+
+    outcomes = race(
+        [
+            lambda: services.booking_cancel(booking=booking, ticket_ids=[kim], idempotency_key="c"),
+            lambda: services.transfer_create(
+                booking=booking, ticket_type=other, idempotency_key="m", ticket_ids=[kim]
+            ),
+        ]
+    )
+
+    cancelled, moved = outcomes
+    refused = [o for o in outcomes if isinstance(o, BookingError)]
+    assert len(refused) == 1 and refused[0].message == ERRORS["tickets_changed"], outcomes
+    if isinstance(cancelled, Booking):
+        assert not Attendee.objects.filter(pk=kim).exists()
+        assert Booking.objects.count() == 1
+    else:
+        assert Attendee.objects.get(pk=kim).booking_id == moved.booking_id != booking.pk
+        assert Attendee.objects.get(pk=kim).ticket_type == other
+    assert Event.objects.get(pk=event.pk).seats_taken == Attendee.objects.count()
