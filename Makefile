@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 # Links in email are built on SITE_URL (never on a request's Host header): the demo's own address.
 SITE_URL ?= http://$(HOST)
 
-.PHONY: install run test lint worker beat bench screenshots clean lock upgrade
+.PHONY: install run test lint worker beat bench screenshots clean lock upgrade messages
 
 # Installs come from the committed lock files (exact versions and hashes), never straight from the
 # ranges in pyproject.toml: a new release of a dependency cannot change what a fresh clone runs.
@@ -17,7 +17,19 @@ $(INSTALLED): requirements/dev.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(INSTALLED)
 
-install: $(INSTALLED)
+# The translations: locale/<language>/LC_MESSAGES/django.po, compiled to .mo here (the .mo files
+# are not committed). msgfmt --check also refuses a translation whose placeholders don't match.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
+%.mo: %.po
+	msgfmt --check -o $@ $<
+
+install: $(INSTALLED) $(MO_FILES)
+
+# After adding or changing interface strings: every catalogue gets the new ones (untranslated) and
+# loses those no longer used. Then translate them (README, "Languages").
+messages: install
+	$(BIN)/python manage.py makemessages $(addprefix -l ,$(notdir $(wildcard locale/*))) --no-obsolete \
+		-i ".venv/*" -i "tests/*" -i "bench/*" -i "var/*" -i "templates/admin/*"
 
 # The lock files after a change to pyproject.toml's ranges (keeps every pin the ranges still allow).
 UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from allauth.account.forms import AddEmailForm, RequestLoginCodeForm, ResetPasswordForm
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts import services
 
@@ -47,7 +48,7 @@ class BookerRequestLoginCodeForm(RequestLoginCodeForm):
 
 class AccountDeleteForm(forms.Form):
     password = forms.CharField(
-        label="Your password",
+        label=_("Your password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )

@@ -10,6 +10,7 @@ from django.contrib.auth import update_session_auth_hash
 from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from accounts import services
 
@@ -31,17 +32,22 @@ def email_proved_by_link_or_code(sender, request, email_address, **kwargs):
         messages.warning(
             request,
             format_html(
-                "Your email address is confirmed. This account's password was chosen before the address "
-                'was confirmed, so we have removed it: <a href="{}">set a new password</a>, or log in '
-                "with a code we email you.",
+                _(
+                    "Your email address is confirmed. This account's password was chosen before the address "
+                    'was confirmed, so we have removed it: <a href="{}">set a new password</a>, or log in '
+                    "with a code we email you."
+                ),
                 reverse("account_reset_password"),
             ),
         )
     if proof.pending is not None:
         messages.info(
             request,
-            f"We found bookings or vouchers made with {proof.pending.email}. They join this account "
-            "once its owner attaches them on the Account page.",
+            _(
+                "We found bookings or vouchers made with %(email)s. They join this account "
+                "once its owner attaches them on the Account page."
+            )
+            % {"email": proof.pending.email},
         )
 
 

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -48,7 +49,9 @@ def account_claim(request, code):
         except PortalError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Everything made with {claim.email} is now in your account.")
+            messages.success(
+                request, _("Everything made with %(email)s is now in your account.") % {"email": claim.email}
+            )
         return redirect("accounts:account")
     context = {
         "section": "account",
@@ -65,7 +68,7 @@ def account_delete(request):
     if request.method == "POST" and form.is_valid():
         if rate_limited(request, "account-delete", period=900, subject=str(request.user.pk), per_subject=5):
             # A session left open must not become a way to guess the password.
-            form.add_error(None, "Too many attempts. Please wait a few minutes and try again.")
+            form.add_error(None, _("Too many attempts. Please wait a few minutes and try again."))
         else:
             try:
                 services.account_delete(user=request.user, password=form.cleaned_data["password"])
@@ -75,7 +78,7 @@ def account_delete(request):
                 form.add_error(None, exc.message)
             else:
                 logout(request)
-                messages.success(request, "Your account has been deleted. Thank you for booking with us.")
+                messages.success(request, _("Your account has been deleted. Thank you for booking with us."))
                 return HttpResponseClientRedirect("/") if request.htmx else redirect("home")
     context = {
         "section": "account",

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class BookingsConfig(AppConfig):
@@ -19,7 +20,7 @@ class BookingsConfig(AppConfig):
         )
         from portal import navigation, stripe_events
 
-        navigation.section_register("events", label="Events", url_name="bookings:event_list", order=10)
+        navigation.section_register("events", label=_("Events"), url_name="bookings:event_list", order=10)
         navigation.paid_reason_register("bookings", booking_navigation.booking_list_with_paid_organisers)
         navigation.organiser_page_part_register(
             "events",

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from bookings import links
 from bookings.models import (
     Attendee,
@@ -20,9 +21,9 @@ from bookings.models import (
     Transfer,
     WaitingListEntry,
 )
-from portal.emails import send_once, send_templated_email
+from portal.emails import email_language, send_once, send_templated_email
 from portal.models import Organiser
-from portal.money import format_money
+from portal.money import format_money_lazy
 from portal.sql import Prepared
 
 
@@ -63,15 +64,16 @@ _CONFIRMATION = Prepared(
         "booking": (
             Booking,
             "bookings",
-            ("id", "event", "organiser", "reference", "status", "booker_name", "booker_email", "link_secret")
-            + ("total", "discount", "discount_reason", "currency"),
+            ("id", "event", "organiser", "user", "reference", "status", "booker_name", "booker_email")
+            + ("link_secret", "total", "discount", "discount_reason", "currency"),
         ),
         "organiser": (
             Organiser,
             "bookings__organiser",
-            ("id", "name", "time_zone", "contact_email", "contact_phone")
+            ("id", "name", "time_zone", "contact_email", "contact_phone", "default_language")
             + ("logo", "logo_width", "logo_height", "accent_colour"),  # the email carries their branding
         ),
+        "user": (User, "bookings__user", ("id", "language")),  # the email speaks their language
         "attendee": (
             Attendee,
             "bookings__attendees",
@@ -89,8 +91,10 @@ def _unsent_confirmation(booking_id: int) -> tuple[Booking, list[Attendee]] | No
     rows = _CONFIRMATION.fetch(booking=booking_id)
     if not rows:
         return None
-    event, booking, organiser, *_ = rows[0]
+    event, booking, organiser, user, *_ = rows[0]
     booking.event, booking.organiser = event, organiser
+    if user is not None:
+        booking.user = user
     attendees = []
     for *_, attendee, ticket_type in rows:
         if attendee is not None:
@@ -115,10 +119,12 @@ def booking_send_new_links(*, email: str) -> int:
         with transaction.atomic():
             for booking in bookings:
                 links.revoke_links(booking)
+        account = User.objects.filter(email__iexact=email).only("language").first()
         send_templated_email(
             template_prefix="bookings/email/booking_links",
             to=[email],
             context={"bookings": [(b, links.view_booking_url(b)) for b in bookings]},
+            language=email_language({"organiser": bookings[0].organiser}, user=account),
         )
     return len(bookings)
 
@@ -144,7 +150,7 @@ def transfer_send_confirmation(*, transfer_id: int) -> bool:
                 "organiser": booking.organiser,
                 "attendees": list(booking.attendees.all()),
                 "refund": refund,
-                "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
+                "refund_amount": format_money_lazy(refund.amount, refund.currency) if refund else "",
                 "view_url": links.view_booking_url(booking),
             },
         )
@@ -220,11 +226,11 @@ def tickets_send_cancelled(*, cancellation_id: int) -> bool:
                 "tickets": list(cancellation.tickets.select_related("ticket_type")),
                 "attendees": list(booking.attendees.select_related("ticket_type")),
                 "refund": refund,
-                "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
-                "fee_kept": format_money(refund.fee_kept, refund.currency)
+                "refund_amount": format_money_lazy(refund.amount, refund.currency) if refund else "",
+                "fee_kept": format_money_lazy(refund.fee_kept, refund.currency)
                 if refund and refund.fee_kept
                 else "",
-                "voucher_back": format_money(cancellation.voucher_back, booking.currency),
+                "voucher_back": format_money_lazy(cancellation.voucher_back, booking.currency),
                 "view_url": links.view_booking_url(booking),
             },
         )
@@ -265,6 +271,8 @@ def ticket_gift_send_offer(*, gift_id: int) -> bool:
             template_prefix="bookings/email/ticket_gift",
             to=[gift.recipient_email],
             reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            # To the recipient, not the booking's account: the organiser's language.
+            language=email_language({"organiser": booking.organiser}),
             context={
                 "gift": gift,
                 "booking": booking,
@@ -309,8 +317,8 @@ def _cancelled_context(booking: Booking, refund: Refund | None) -> dict:
         "event": booking.event,
         "organiser": organiser,
         "refund": refund,
-        "refund_amount": format_money(refund.amount, refund.currency) if refund else "",
-        "fee_kept": format_money(refund.fee_kept, refund.currency) if refund and refund.fee_kept else "",
+        "refund_amount": format_money_lazy(refund.amount, refund.currency) if refund else "",
+        "fee_kept": format_money_lazy(refund.fee_kept, refund.currency) if refund and refund.fee_kept else "",
         # A guest can't open the Cancelled tab (it needs a login): their booking's own link instead.
         "booking_url": links.view_booking_url(booking)
         if booking.user_id is None

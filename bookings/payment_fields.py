@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from passes.selectors import pass_list_usable_for_booking
@@ -15,7 +16,7 @@ from vouchers.selectors import organiser_takes_vouchers
 
 class PassChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
-        until = date_format(timezone.localtime(obj.valid_until, obj.organiser.tzinfo), "j M Y")
+        until = date_format(timezone.localtime(obj.valid_until, obj.organiser.tzinfo), gettext("j M Y"))
         return f"{obj.pass_type.name}: {obj.uses_left} use{'s' if obj.uses_left != 1 else ''} left, until {until}"
 
 

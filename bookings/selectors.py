@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext
 
 from bookings import capacity, links
 from bookings import rules as booking_rules
@@ -329,7 +330,8 @@ def member_discount(*, user, organiser: Organiser, subtotal: int) -> tuple[int, 
     percent, name = member_discount_percent(user=user, organiser=organiser)
     if not percent:
         return 0, ""
-    return subtotal * percent // 100, f"{name} member discount ({percent}%)"
+    reason = gettext("%(plan)s member discount (%(percent)s%%)") % {"plan": name, "percent": percent}
+    return subtotal * percent // 100, reason
 
 
 @dataclass(frozen=True)

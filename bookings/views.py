@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
@@ -30,7 +30,12 @@ from portal.money import format_money
 from vouchers import services as vouchers
 
 BOOKED_HERE = "bookings.booked_as_guest_here"
-TABS = [("upcoming", "Upcoming"), ("cancelled", "Cancelled"), ("past", "Past"), ("waiting", "Waiting list")]
+TABS = [
+    ("upcoming", gettext_lazy("Upcoming")),
+    ("cancelled", gettext_lazy("Cancelled")),
+    ("past", gettext_lazy("Past")),
+    ("waiting", gettext_lazy("Waiting list")),
+]
 
 
 def _cards_key(user, tab: str, organiser, freshness: list[str] | None) -> str | None:
@@ -210,15 +215,20 @@ def _after_booking(request, booking, account_asked: bool = False):
         if booking.is_cancelled:
             messages.error(
                 request,
-                "Sorry, the organiser cancelled this event while you were paying. We have refunded your "
-                f"payment in full and emailed {booking.booker_email}.",
+                _(
+                    "Sorry, the organiser cancelled this event while you were paying. We have refunded your "
+                    "payment in full and emailed %(email)s."
+                )
+                % {"email": booking.booker_email},
             )
             return redirect(detail_url)
     # The same words whether or not the address already had an account: only its inbox tells.
-    note = " We've also emailed you about your account." if account_asked else ""
-    messages.success(
-        request, f"You're booked! We've emailed your confirmation to {booking.booker_email}.{note}"
-    )
+    message = _("You're booked! We've emailed your confirmation to %(email)s.") % {
+        "email": booking.booker_email
+    }
+    if account_asked:
+        message += " " + _("We've also emailed you about your account.")
+    messages.success(request, message)
     return redirect(detail_url)
 
 
@@ -235,11 +245,13 @@ def waiting_list_join(request, org_slug: str, code):
             form.add_error(None, error.message)
         else:
             if entry is None:  # the same answer whether or not the address was on the list
-                message = f"Check your email to confirm your place on the waiting list for {event.title}."
+                message = _("Check your email to confirm your place on the waiting list for %(event)s.") % {
+                    "event": event.title
+                }
             else:
-                message = (
-                    f"You're on the waiting list for {event.title}. We'll email you if a place comes up."
-                )
+                message = _(
+                    "You're on the waiting list for %(event)s. We'll email you if a place comes up."
+                ) % {"event": event.title}
             messages.success(request, message)
             return redirect("organiser_page", org_slug=organiser.slug)
     return render(
@@ -275,7 +287,8 @@ def waiting_confirm(request, token: str):
         else:
             messages.success(
                 request,
-                f"You're on the waiting list for {entry.event.title}. We'll email you if a place comes up.",
+                _("You're on the waiting list for %(event)s. We'll email you if a place comes up.")
+                % {"event": entry.event.title},
             )
             return redirect("organiser_page", org_slug=entry.organiser.slug)
     return _private(render(request, "bookings/waiting_confirm.html", context))
@@ -365,7 +378,9 @@ def booking_link_request(request):
             request, "new-link", period=3600, subject=email, per_client=20, per_subject=5
         ):
             booking_send_new_links_task.delay(email)
-        messages.success(request, f"If we have bookings for {email}, a new link is on its way.")
+        messages.success(
+            request, _("If we have bookings for %(email)s, a new link is on its way.") % {"email": email}
+        )
         return redirect("bookings:booking_link_request")
     return _private(render(request, "bookings/link_request.html", {"form": form}))
 
@@ -604,6 +619,7 @@ def booking_transfer(request, reference: str):
         "blocked": rules.transfer_blocked_reason(booking=booking, rules=booking_rules),
         "step": 1,
         "moving_ids": moving,
+        "moving_count": len(moving),
         "moving_query": "&choosing=1" + "".join(f"&move={pk}" for pk in moving) if ticked is not None else "",
     }
     if request.method == "POST" and source.get("from") != str(booking.event.code):
@@ -615,7 +631,7 @@ def booking_transfer(request, reference: str):
         context.update(step=0, tickets=booking.attendees.all(), none_chosen=ticked is not None)
         return _dialog(request, "bookings/booking_transfer.html", context)
     part = selectors.booking_part(booking=booking, ticket_ids=moving)
-    context.update(part=part, partial=part is not booking, moving_count=len(moving))
+    context.update(part=part, partial=part is not booking)
     targets = rules.transfer_targets_for_event(event=booking.event, rules=booking_rules)
     target = targets.filter(code=source.get("event")).first() if _is_uuid(source.get("event")) else None
     if target is None:
@@ -674,7 +690,8 @@ def _transfer_confirm(request, booking, ticket_type, source, ticket_ids):
     if moved.pk == booking.pk:
         messages.success(
             request,
-            f"Done: your booking is now for {transfer.to_event.title}. We've emailed you the details.",
+            _("Done: your booking is now for %(event)s. We've emailed you the details.")
+            % {"event": transfer.to_event.title},
         )
     else:
         messages.success(
@@ -722,7 +739,9 @@ def waiting_leave(request, code):
     entry = selectors.waiting_list_entry_get_for_booker(user=request.user, code=code)
     if request.method == "POST":
         services.waiting_list_leave(entry=entry)
-        messages.success(request, f"You've left the waiting list for {entry.event.title}.")
+        messages.success(
+            request, _("You've left the waiting list for %(event)s.") % {"event": entry.event.title}
+        )
         return _done(request, reverse("bookings:event_list") + "?tab=waiting")
     context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}
     return _dialog(request, "bookings/waiting_leave.html", context)

@@ -5,6 +5,7 @@ from datetime import datetime, time
 from django import forms
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from memberships import selectors
 from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
@@ -115,8 +116,8 @@ class ComplimentaryMembershipForm(forms.ModelForm):
     bookers. An address that has not booked with this organiser gets the same answer whether or
     not it has an account elsewhere on the platform."""
 
-    email = forms.EmailField(help_text="The email of the account of someone who has booked with you.")
-    ends_on = forms.DateField(help_text="The membership ends at the end of this day; it is not billed.")
+    email = forms.EmailField(help_text=_("The email of the account of someone who has booked with you."))
+    ends_on = forms.DateField(help_text=_("The membership ends at the end of this day; it is not billed."))
 
     class Meta:
         model = Membership

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MembershipsConfig(AppConfig):
@@ -15,7 +16,7 @@ class MembershipsConfig(AppConfig):
         from portal import navigation, stripe_events
 
         navigation.section_register(
-            "memberships", label="Memberships", url_name="memberships:membership_list", order=20
+            "memberships", label=_("Memberships"), url_name="memberships:membership_list", order=20
         )
         navigation.paid_reason_register("memberships", selectors.membership_list_with_paid_organisers)
         navigation.organiser_page_part_register("memberships", template="memberships/_offer.html", order=20)

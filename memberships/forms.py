@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from portal.payments import luhn_ok
 
@@ -11,54 +12,54 @@ class CardForm(forms.Form):
     Every message is in the portal's words, never Django's ("Ensure this value is ...")."""
 
     number = forms.CharField(
-        label="Card number",
+        label=_("Card number"),
         max_length=23,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-number"}),
         error_messages={
-            "required": "Enter the long number on the front of your card.",
-            "max_length": "Check the card number: it doesn't look right.",
+            "required": _("Enter the long number on the front of your card."),
+            "max_length": _("Check the card number: it doesn't look right."),
         },
     )
     exp_month = forms.IntegerField(
-        label="Expiry month",
+        label=_("Expiry month"),
         min_value=1,
         max_value=12,
         widget=forms.NumberInput(attrs={"autocomplete": "cc-exp-month"}),
         error_messages=dict.fromkeys(
-            ["required", "invalid", "min_value", "max_value"], "Check the expiry month (1 to 12)."
+            ["required", "invalid", "min_value", "max_value"], _("Check the expiry month (1 to 12).")
         ),
     )
     exp_year = forms.IntegerField(
-        label="Expiry year",
+        label=_("Expiry year"),
         min_value=2000,
         max_value=2100,
         widget=forms.NumberInput(attrs={"autocomplete": "cc-exp-year"}),
         error_messages=dict.fromkeys(
-            ["required", "invalid", "min_value", "max_value"], "Check the expiry year."
+            ["required", "invalid", "min_value", "max_value"], _("Check the expiry year.")
         ),
     )
     cvc = forms.CharField(
-        label="Security code",
+        label=_("Security code"),
         min_length=3,
         max_length=4,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "cc-csc"}),
         error_messages=dict.fromkeys(
-            ["required", "min_length", "max_length"], "Enter the 3 or 4 digits on the back of your card."
+            ["required", "min_length", "max_length"], _("Enter the 3 or 4 digits on the back of your card.")
         ),
     )
 
     def clean_number(self):
         digits = "".join(ch for ch in self.cleaned_data["number"] if ch.isdigit())
         if not 12 <= len(digits) <= 19:
-            raise forms.ValidationError("Enter the long number on the front of your card.")
+            raise forms.ValidationError(_("Enter the long number on the front of your card."))
         if not luhn_ok(digits):
-            raise forms.ValidationError("Check the card number: it doesn't look right.")
+            raise forms.ValidationError(_("Check the card number: it doesn't look right."))
         return digits
 
     def clean_cvc(self):
         cvc = self.cleaned_data["cvc"]
         if not cvc.isdigit():
-            raise forms.ValidationError("Enter the 3 or 4 digits on the back of your card.")
+            raise forms.ValidationError(_("Enter the 3 or 4 digits on the back of your card."))
         return cvc
 
     def clean(self):

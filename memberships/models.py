@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import OrganiserQuerySet, TenantModel
@@ -62,13 +63,26 @@ class MembershipPlan(TenantModel):
         return self.organiser.currency
 
     @property
+    def interval_noun(self) -> str:
+        """ "month" or "year" in the booker's language, as in "£30.00 / month"."""
+        return gettext("year") if self.interval == self.Interval.YEAR else gettext("month")
+
+    @property
     def benefit_summary(self) -> str:
         parts = []
         if self.discount_percent:
-            parts.append(f"{self.discount_percent}% off every booking")
+            parts.append(gettext("%(percent)s%% off every booking") % {"percent": self.discount_percent})
         if self.included_bookings:
-            plural = "s" if self.included_bookings != 1 else ""
-            parts.append(f"{self.included_bookings} free booking{plural} each {self.interval}")
+            count = self.included_bookings
+            if self.interval == self.Interval.YEAR:
+                text = ngettext(
+                    "%(count)s free booking each year", "%(count)s free bookings each year", count
+                )
+            else:
+                text = ngettext(
+                    "%(count)s free booking each month", "%(count)s free bookings each month", count
+                )
+            parts.append(text % {"count": count})
         return "; ".join(parts)
 
 

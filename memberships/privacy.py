@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.privacy import Erasure
@@ -67,7 +68,7 @@ def memberships_notes(*, user) -> list[str]:
         when = ""
         if membership.current_period_end:
             local = timezone.localtime(membership.current_period_end, membership.organiser.tzinfo)
-            when = f" ({date_format(local, 'j F Y')})"
+            when = f" ({date_format(local, gettext('j F Y'))})"
         notes.append(
             f"your {membership.plan.name} membership with {membership.organiser.name} {ends} "
             f"at the end of the period you've paid for{when};"

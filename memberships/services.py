@@ -14,6 +14,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
 from portal.dates import local_date
@@ -25,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class MembershipError(PortalError):
-    default_message = "This membership cannot be changed just now."
+    default_message = gettext_lazy("This membership cannot be changed just now.")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def membership_subscribe(*, user, plan: MembershipPlan, success_url: str, cancel
     """
     organiser = plan.organiser
     if not organiser.offers_paid_products or not plan.is_offered:
-        raise MembershipError("This membership is not available.")
+        raise MembershipError(_("This membership is not available."))
     gateway = get_gateway()
 
     with transaction.atomic(), lock_timeout():
@@ -72,7 +74,7 @@ def membership_subscribe(*, user, plan: MembershipPlan, success_url: str, cancel
             .first()
         )
         if existing and existing.status not in Membership.NOT_STARTED:
-            raise MembershipError(f"You are already a member: {plan.name}.")
+            raise MembershipError(_("You are already a member: %(plan)s.") % {"plan": plan.name})
         membership = existing
         if membership is None:
             try:
@@ -81,7 +83,7 @@ def membership_subscribe(*, user, plan: MembershipPlan, success_url: str, cancel
                         organiser=organiser, plan=plan, user=user, gateway=gateway.name
                     )
             except IntegrityError as exc:  # a second tab won the race
-                raise MembershipError("You are already joining this membership.") from exc
+                raise MembershipError(_("You are already joining this membership.")) from exc
         customer_reference = membership.customer_reference or _known_customer(user, organiser, gateway.name)
 
     # Outside the transaction: Stripe is slow, and a retry with the same key is harmless.
@@ -151,7 +153,7 @@ def _apply_subscription_state(membership: Membership, state: SubscriptionState) 
 
 
 def _record_invoice(membership: Membership, state: InvoiceState) -> MembershipInvoice:
-    invoice, _ = MembershipInvoice.objects.update_or_create(
+    invoice, _created = MembershipInvoice.objects.update_or_create(
         reference=state.reference,
         defaults={
             "organiser": membership.organiser,
@@ -211,12 +213,16 @@ def membership_cancel(*, membership: Membership) -> Membership:
 
 def _check_cancellable(membership: Membership) -> None:
     if not membership.is_current:
-        raise MembershipError("This membership has already ended.")
+        raise MembershipError(_("This membership has already ended."))
     if membership.cancel_at_period_end:
         ends = local_date(membership.current_period_end, membership.organiser)
-        raise MembershipError(f"This membership is already cancelled and ends on {ends}.")
+        raise MembershipError(
+            _("This membership is already cancelled and ends on %(ends)s.") % {"ends": ends}
+        )
     if membership.gateway == "stripe" and not membership.subscription_reference:
-        raise MembershipError("We are still confirming this membership with Stripe. Please try again soon.")
+        raise MembershipError(
+            _("We are still confirming this membership with Stripe. Please try again soon.")
+        )
 
 
 # Cards --------------------------------------------------------------------------------------
@@ -226,11 +232,13 @@ def membership_card_update_url(*, membership: Membership, return_url: str) -> st
     """A hosted page (Stripe's Billing Portal) where the booker changes the card, or "" when
     the gateway takes card details through our own form (offline)."""
     if not membership.is_current:
-        raise MembershipError("This membership has ended, so there is no card to update.")
+        raise MembershipError(_("This membership has ended, so there is no card to update."))
     if membership.gateway != "stripe":
         return ""
     if not membership.customer_reference:
-        raise MembershipError("We are still confirming this membership with Stripe. Please try again soon.")
+        raise MembershipError(
+            _("We are still confirming this membership with Stripe. Please try again soon.")
+        )
     return get_gateway().card_update_url(
         customer_reference=membership.customer_reference, return_url=return_url
     )
@@ -241,7 +249,7 @@ def membership_update_card(
 ) -> Membership:
     """Offline gateway: take new card details (only the brand and last four digits are kept)."""
     if not membership.is_current:
-        raise MembershipError("This membership has ended, so there is no card to update.")
+        raise MembershipError(_("This membership has ended, so there is no card to update."))
     card = get_gateway().update_card(
         customer_reference=membership.customer_reference,
         number=number,
@@ -512,9 +520,9 @@ def membership_use_included_booking(
         if existing is not None:
             return existing
         if locked.status not in Membership.BENEFITS:
-            raise MembershipError("This membership is not active.")
+            raise MembershipError(_("This membership is not active."))
         if _included_left(locked) <= 0:
-            raise MembershipError("This period's included bookings have all been used.")
+            raise MembershipError(_("This period's included bookings have all been used."))
         return MembershipBookingUse.objects.create(
             organiser=locked.organiser,
             membership=locked,

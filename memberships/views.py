@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -97,7 +98,7 @@ def membership_join(request, plan_code):
                 if request.htmx:
                     return HttpResponseClientRedirect(result.redirect_url)
                 return redirect(result.redirect_url)
-            messages.success(request, f"Welcome! Your {plan.name} membership is active.")
+            messages.success(request, _("Welcome! Your %(plan)s membership is active.") % {"plan": plan.name})
             return _back_to_list(request)
     held = selectors.membership_current_for(user=request.user, plan=plan)
     return _page(request, "memberships/membership_join.html", "join-dialog", {"plan": plan, "held": held})
@@ -146,7 +147,9 @@ def membership_card(request, code):
             if form.is_valid():
                 membership = services.membership_update_card(membership=membership, **form.cleaned_data)
                 messages.success(
-                    request, f"Card updated: {membership.card_brand} ending {membership.card_last4}."
+                    request,
+                    _("Card updated: %(brand)s ending %(last4)s.")
+                    % {"brand": membership.card_brand, "last4": membership.card_last4},
                 )
                 return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
         except PortalError as exc:
@@ -171,8 +174,11 @@ def membership_cancel(request, code):
         else:
             messages.success(
                 request,
-                f"Your {membership.plan.name} membership is cancelled. "
-                f"It ends on {services.local_date(membership.ends_on, membership.organiser)}.",
+                _("Your %(plan)s membership is cancelled. It ends on %(ends)s.")
+                % {
+                    "plan": membership.plan.name,
+                    "ends": services.local_date(membership.ends_on, membership.organiser),
+                },
             )
             return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
     return _page(request, "memberships/membership_cancel.html", "confirm-dialog", {"membership": membership})

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class PassesConfig(AppConfig):
@@ -14,7 +15,7 @@ class PassesConfig(AppConfig):
 
         navigation.section_register(
             "passes",
-            label="Passes",
+            label=_("Passes"),
             url_name="passes:pass_list",
             order=30,
             visible=navigation.paid_sections_visible,

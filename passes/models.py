@@ -11,6 +11,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import OrganiserQuerySet, TenantModel
@@ -95,12 +97,18 @@ class PassType(TenantModel):
     def validity_summary(self) -> str:
         if self.validity == self.Validity.DAYS:
             days = self.validity_days or 0
-            return f"{days} day{'s' if days != 1 else ''} from purchase"
-        return f"{self.valid_from:%-d %B %Y} to {self.valid_until:%-d %B %Y}"
+            return ngettext("%(days)s day from purchase", "%(days)s days from purchase", days) % {
+                "days": days
+            }
+        return gettext("%(start)s to %(end)s") % {
+            "start": date_format(self.valid_from, gettext("j F Y")),
+            "end": date_format(self.valid_until, gettext("j F Y")),
+        }
 
     @property
     def uses_summary(self) -> str:
-        return f"{self.uses_included} ticket{'s' if self.uses_included != 1 else ''}"
+        uses = self.uses_included
+        return ngettext("%(uses)s ticket", "%(uses)s tickets", uses) % {"uses": uses}
 
 
 class PassQuerySet(OrganiserQuerySet):

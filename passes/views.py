@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from passes import selectors, services
@@ -100,7 +101,10 @@ def pass_buy(request, org_slug: str, code):
         else:
             if purchase.redirect_url:
                 return redirect(purchase.redirect_url)
-            messages.success(request, f"Thanks! Your {pass_type.name} pass is ready to use when you book.")
+            messages.success(
+                request,
+                _("Thanks! Your %(pass)s pass is ready to use when you book.") % {"pass": pass_type.name},
+            )
             return redirect("passes:pass_list")
     return render(
         request,

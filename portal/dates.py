@@ -5,13 +5,14 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 
 def local_date(moment: datetime | None, organiser) -> str:
     """A day as the organiser's bookers read it ("28 February 2030"), in the organiser's time zone."""
     if moment is None:
         return ""
-    return date_format(timezone.localtime(moment, organiser.tzinfo), "j F Y")
+    return date_format(timezone.localtime(moment, organiser.tzinfo), gettext("j F Y"))
 
 
 def zone_label(moment: datetime | None, time_zone: str) -> str:

@@ -13,30 +13,61 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Model, QuerySet
 from django.template import Context
 from django.template.loader import get_template, render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
 # Deleted accounts leave placeholder addresses (RFC 2606's reserved .invalid), never mailed.
 DELETED_DOMAIN = "@invalid"
 
 
 def send_templated_email(
-    *, template_prefix: str, to: list[str], context: dict, reply_to: list[str] | None = None
+    *,
+    template_prefix: str,
+    to: list[str],
+    context: dict,
+    reply_to: list[str] | None = None,
+    language: str | None = None,
 ) -> None:
+    """Render and send, in `language` or else the recipient's (`email_language`): a Celery worker
+    has no request, so the language is set here, for the subject and both parts."""
     to = [address for address in to if not address.lower().endswith(DELETED_DOMAIN)]
     if not to:
         return  # every recipient deleted their account: nobody to tell
     context = {"site_url": settings.SITE_URL, **context}
-    # One line, whatever a title holds: a subject can never start a header of its own.
-    subject = " ".join(render_text(f"{template_prefix}_subject.txt", context).split())
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=render_text(f"{template_prefix}.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=to,
-        reply_to=reply_to,
-    )
-    message.attach_alternative(render_to_string(f"{template_prefix}.html", context), "text/html")
+    with translation.override(language or email_language(context)):
+        # One line, whatever a title holds: a subject can never start a header of its own.
+        subject = " ".join(render_text(f"{template_prefix}_subject.txt", context).split())
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=render_text(f"{template_prefix}.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=to,
+            reply_to=reply_to,
+        )
+        message.attach_alternative(render_to_string(f"{template_prefix}.html", context), "text/html")
     _send(message)
+
+
+# The rows of an email's context that may name the recipient's account (`user`), first found wins.
+RECIPIENT_ROWS = ("booking", "cancelled", "entry", "membership")
+
+
+def email_language(context: dict, user=None) -> str:
+    """The language an email speaks: the recipient's saved choice (their account's language),
+    else the organiser's default language (guests), else the portal's own (en-gb)."""
+    from portal.middleware import language_supported
+
+    user = user or context.get("user")
+    if user is None:
+        for key in RECIPIENT_ROWS:
+            row = context.get(key)
+            if row is not None and getattr(row, "user_id", None):
+                user = row.user
+                break
+    organiser = context.get("organiser")
+    for code in (getattr(user, "language", ""), getattr(organiser, "default_language", "")):
+        if supported := language_supported(code):
+            return supported
+    return settings.LANGUAGE_CODE
 
 
 def render_text(template_name: str, context: dict) -> str:

@@ -14,6 +14,7 @@ from babel.numbers import format_currency
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 SYMBOLS = {"GBP": "£", "EUR": "€", "USD": "$", "AUD": "A$", "CAD": "C$", "NZD": "NZ$"}
@@ -88,6 +89,10 @@ def format_money(amount_minor: int, currency: str) -> str:
     units, minor = divmod(amount_minor, 10**places)
     number = f"{units:,}.{minor:0{places}d}" if places else f"{units:,}"
     return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
+
+
+# For an email's context: written when the template renders, so in the email's language.
+format_money_lazy = lazy(format_money, str)
 
 
 def _format_for_locale(amount_minor: int, currency: str, locale: str) -> str:

@@ -18,6 +18,7 @@ from functools import cache
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal import deploy
 from portal.exceptions import PaymentError
@@ -203,7 +204,7 @@ class OfflineGateway(PaymentGateway):
 
     def refund(self, *, payment_reference, amount, idempotency_key) -> str:
         if not payment_reference:
-            raise PaymentError("There is no payment to refund.")
+            raise PaymentError(_("There is no payment to refund."))
         return _stable_id("offline_re", idempotency_key)
 
     # The offline gateway keeps no state of its own: our rows are the record, and these methods
@@ -270,9 +271,9 @@ class OfflineGateway(PaymentGateway):
     def update_card(self, *, customer_reference, number, exp_month, exp_year, cvc) -> CardDetails:
         digits = "".join(ch for ch in number if ch.isdigit())
         if len(digits) < 12 or not luhn_ok(digits) or exp_month < 1 or exp_month > 12:
-            raise PaymentError("Those card details don't look right. Please check them.")
+            raise PaymentError(_("Those card details don't look right. Please check them."))
         if (exp_year, exp_month) < (timezone.now().year, timezone.now().month):
-            raise PaymentError("That card has expired.")
+            raise PaymentError(_("That card has expired."))
         brand = {"4": "Visa", "5": "Mastercard", "3": "American Express"}.get(digits[0], "Card")
         return CardDetails(brand=brand, last4=digits[-4:])
 

@@ -24,14 +24,23 @@ def language_set(request):
     choice is saved on their account, so it follows them to other browsers and into emails;
     Django's own view sets the cookie and goes back."""
     chosen = language_supported(request.POST.get("language"))
-    if chosen and request.user.is_authenticated:
-        request.user.language = chosen
+    browsers = request.POST.get("language") == ""  # the Account page's "Your browser's language"
+    if (chosen or browsers) and request.user.is_authenticated:
+        request.user.language = chosen or ""
         request.user.save(update_fields=["language"])
     # Back to the page without the ?lang= of the link that brought the booker there, which would
     # otherwise outvote the choice just made.
     request.POST = request.POST.copy()
     request.POST["next"] = _without_lang(request.POST.get("next", ""))
-    return set_language(request)
+    response = set_language(request)
+    if browsers:  # and no earlier switcher choice outvotes the browser either
+        response.delete_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
 
 
 def _without_lang(url: str) -> str:

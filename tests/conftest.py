@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -15,6 +16,25 @@ from tests.stripe_helpers import WEBHOOK_SECRET, sign
 # Playwright's sync API runs an event loop in the test thread; live_server tests need this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_sessionstart(session):
+    """The compiled translations (locale/*/LC_MESSAGES/django.mo, never committed) as fresh as their
+    .po files: `make install` compiles them, and a bare `pytest` after a .po changed (an edit, a
+    merge) would otherwise test the old ones. Babel compiles, so no gettext is needed here."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        with po.open("rb") as source:
+            catalogue = read_po(source)
+        part = mo.with_suffix(f".mo.{os.getpid()}")  # parallel runs never read a half-written file
+        with part.open("wb") as target:
+            write_mo(target, catalogue)
+        part.replace(mo)
 
 
 def pytest_collection_modifyitems(config, items):

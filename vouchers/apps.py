@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class VouchersConfig(AppConfig):
@@ -19,7 +20,7 @@ class VouchersConfig(AppConfig):
 
         navigation.section_register(
             "vouchers",
-            label="Vouchers",
+            label=_("Vouchers"),
             url_name="vouchers:voucher_list",
             order=40,
             visible=navigation.paid_sections_visible,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
 
 from accounts.claims import Found
 from accounts.selectors import claimed_emails
@@ -63,7 +64,11 @@ def vouchers_found_for_email(*, user, email: str) -> list[Found]:
         .order_by("created_at")
     )
     return [
-        Found(kind="Gift voucher", description=f"{format_money(v.value, v.currency)} with {v.organiser.name}")
+        Found(
+            kind=gettext("Gift voucher"),
+            description=gettext("%(value)s with %(organiser)s")
+            % {"value": format_money(v.value, v.currency), "organiser": v.organiser.name},
+        )
         for v in vouchers
     ]
 

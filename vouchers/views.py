@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.exceptions import PortalError
@@ -90,7 +91,9 @@ def voucher_buy(request, org_slug: str):
             voucher = purchase.voucher
             to = voucher.recipient_email or voucher.buyer_email
             messages.success(
-                request, f"Thanks! Your gift voucher is ready and its code is on its way to {to}."
+                request,
+                _("Thanks! Your gift voucher is ready and its code is on its way to %(email)s.")
+                % {"email": to},
             )
             return redirect("vouchers:voucher_detail", public_id=voucher.public_id)
     return render(request, "vouchers/voucher_buy.html", {"organiser": organiser, "form": form})

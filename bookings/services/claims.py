@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from accounts.claims import Found
 from bookings.models import Booking, WaitingListEntry
@@ -27,9 +29,16 @@ def bookings_found_for_email(*, user, email: str) -> list:
     """What `bookings_claim_for_verified_email` would attach, for the owner to look at first."""
     found = [
         Found(
-            kind="Booking",
-            description=f"{b.event.title}, {timezone.localtime(b.event.starts_at, b.organiser.tzinfo):%a %d %b %Y} "
-            f"with {b.organiser.name} (ref. {b.reference})",
+            kind=gettext("Booking"),
+            description=gettext("%(event)s, %(date)s with %(organiser)s (ref. %(reference)s)")
+            % {
+                "event": b.event.title,
+                "date": date_format(
+                    timezone.localtime(b.event.starts_at, b.organiser.tzinfo), gettext("D d M Y")
+                ),
+                "organiser": b.organiser.name,
+                "reference": b.reference,
+            },
         )
         for b in Booking.objects.filter(user__isnull=True, booker_email__iexact=email)
         .select_related("event", "organiser")
@@ -37,8 +46,13 @@ def bookings_found_for_email(*, user, email: str) -> list:
     ]
     found += [
         Found(
-            kind="Waiting list",
-            description=f"{w.event.title} with {w.organiser.name} ({w.quantity} place(s))",
+            kind=gettext("Waiting list"),
+            description=ngettext(
+                "%(event)s with %(organiser)s (%(count)s place)",
+                "%(event)s with %(organiser)s (%(count)s places)",
+                w.quantity,
+            )
+            % {"event": w.event.title, "organiser": w.organiser.name, "count": w.quantity},
         )
         for w in WaitingListEntry.objects.filter(user__isnull=True, email__iexact=email)
         .select_related("event", "organiser")

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.dateformat import time_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from portal.dates import zone_label
 
@@ -34,6 +35,10 @@ def when(event, organiser) -> str:
     the organiser's time zone, the end's date repeated only when it is another day."""
     tz = organiser.tzinfo
     starts, ends = event.starts_at.astimezone(tz), event.ends_at.astimezone(tz)
-    start = date_format(starts, "l j F Y, H:i")
-    end = time_format(ends, "H:i") if ends.date() == starts.date() else date_format(ends, "l j F Y, H:i")
+    start = date_format(starts, gettext("l j F Y, H:i"))
+    end = (
+        time_format(ends, gettext("H:i"))
+        if ends.date() == starts.date()
+        else date_format(ends, gettext("l j F Y, H:i"))
+    )
     return f"{start}–{end} {zone_label(event.starts_at, organiser.time_zone)}"

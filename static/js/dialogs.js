@@ -74,18 +74,18 @@
   });
 
   // A failed request says so instead of failing silently.
+  // The words come in the page's language from the data-error-* attributes on <body> (base.html).
   document.addEventListener("htmx:responseError", function (event) {
-    showError(event.detail.xhr.status >= 500
-      ? "Sorry, something went wrong on our side. Please try again."
-      : "That didn't work. Please reload the page and try again.");
+    showError(event.detail.xhr.status >= 500 ? "errorServer" : "errorRequest");
   });
   document.addEventListener("htmx:sendError", function () {
-    showError("We couldn't reach Booker Portal. Check your connection and try again.");
+    showError("errorOffline");
   });
 
-  function showError(text) {
+  function showError(key) {
     const messages = document.getElementById("messages");
     if (!messages) return;
+    const text = document.body.dataset[key];
     const note = document.createElement("p");
     note.className = "message message--error";
     note.setAttribute("role", "alert");

@@ -1,0 +1,101 @@
+"""In each language the pages and emails leave no interface string in English: no entry of the
+language's catalogue shows in the rendered text untranslated (organiser content aside: it comes
+from the factories, which no catalogue holds). Phase 1 wrapped the strings; phase 2 translates
+them, and then this passes (issue 25)."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+from django.conf import settings
+from django.urls import reverse
+
+from bookings.tasks import booking_send_confirmation
+from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
+
+LANGUAGES = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+PLACEHOLDER = re.compile(r"%\(\w+\)s|<[^>]+>")
+
+
+def english_left(language: str) -> list[str]:
+    """The literal runs of every entry still in English: untranslated, or "translated" as itself
+    only when it is a single word (Options is Options in French; a sentence never is)."""
+    with Path(settings.BASE_DIR, "locale", language, "LC_MESSAGES", "django.po").open("rb") as source:
+        catalogue = read_po(source)
+    runs = set()
+    for message in catalogue:
+        if not message.id:
+            continue
+        singular = message.id[0] if isinstance(message.id, tuple) else message.id
+        translation = message.string[0] if isinstance(message.string, tuple) else message.string
+        if translation and (translation != singular or " " not in singular):
+            continue
+        for run in PLACEHOLDER.split(singular.replace("%%", "%")):
+            run = " ".join(run.split()).strip(" .,:;·()")
+            if len(run) >= 12 and re.search(r"[a-z]{3} [a-z]{3}", run):  # words, not a date format
+                runs.add(run)
+    return sorted(runs)
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"(?s)<(script|style)\b.*?</\1>", " ", page)
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+@pytest.fixture
+def pages(organiser, booker, client_as_booker):
+    event = EventFactory(organiser=organiser)
+    TicketTypeFactory(event=event, organiser=organiser)
+    booking = AttendeeFactory(
+        booking__organiser=organiser, booking__event=event, booking__user=booker
+    ).booking
+    urls = [
+        reverse("home"),
+        reverse("organiser_page", args=[organiser.slug]),
+        reverse("event_book", args=[organiser.slug, event.code]),
+        reverse("bookings:event_list"),
+        reverse("bookings:booking_detail", args=[booking.reference]),
+        reverse("accounts:account"),
+        reverse("passes:pass_list"),
+        reverse("vouchers:voucher_list"),
+        reverse("memberships:membership_list"),
+    ]
+    return client_as_booker, booker, booking, urls
+
+
+@pytest.mark.xfail(strict=False, reason="phase 2 translations")
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.django_db
+def test_no_interface_string_is_left_in_english_on_the_pages(pages, language):
+    client, booker, _, urls = pages
+    booker.language = language
+    booker.save()
+    runs = english_left(language)
+    left = {}
+    for url in urls:
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+        text = visible_text(response.content.decode())
+        if found := [run for run in runs if run in text]:
+            left[url] = found[:5]
+    assert not left, left
+
+
+@pytest.mark.xfail(strict=False, reason="phase 2 translations")
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.django_db
+def test_no_interface_string_is_left_in_english_in_the_confirmation_email(pages, language, mailoutbox):
+    _, booker, booking, _ = pages
+    booker.language = language
+    booker.save()
+
+    booking_send_confirmation(booking.pk)
+
+    (message,) = mailoutbox
+    runs = english_left(language)
+    for part in (message.subject, message.body, visible_text(message.alternatives[0][0])):
+        assert not [run for run in runs if run in " ".join(part.split())]
