@@ -234,3 +234,15 @@ def test_a_ticket_paid_with_a_pass_or_voucher_cannot_be_given(family):
     with pytest.raises(BookingError, match="paid with a pass or gift voucher"):
         give(family)
     assert Attendee.objects.filter(booking=family).count() == 2
+
+
+def test_deleting_the_givers_account_leaves_no_names_in_their_offers(family, booker):
+    from accounts import services as accounts
+    from tests.factories import PASSWORD
+
+    gift = give(family)
+
+    accounts.account_delete(user=booker, password=PASSWORD)
+
+    gift.refresh_from_db()
+    assert "Kim" not in gift.ticket_label
