@@ -21,10 +21,12 @@ from bookings.models import (
     Transfer,
     WaitingListEntry,
 )
+from passes.models import Pass, PassRedemption, PassType
 from portal.emails import email_language, send_once, send_templated_email
 from portal.models import Organiser
 from portal.money import format_money_lazy
 from portal.sql import Prepared
+from vouchers.models import Voucher, VoucherRedemption
 
 
 def booking_send_confirmation(*, booking_id: int) -> bool:
@@ -65,7 +67,8 @@ _CONFIRMATION = Prepared(
             Booking,
             "bookings",
             ("id", "event", "organiser", "user", "reference", "status", "booker_name", "booker_email")
-            + ("link_secret", "total", "discount", "discount_reason", "currency"),
+            + ("link_secret", "total", "discount", "discount_reason", "included_amount", "included_reason")
+            + ("currency",),
         ),
         "organiser": (
             Organiser,
@@ -80,6 +83,16 @@ _CONFIRMATION = Prepared(
             ("id", "booking", "ticket_type", "name", "is_child", "price"),
         ),
         "ticket_type": (TicketType, "bookings__attendees__ticket_type", ("id", "name")),
+        # What paid for it, named in the email: a pass (its uses left) or a voucher (its code's end).
+        "pass_redemption": (PassRedemption, "bookings__pass_redemption", ("id", "uses", "booker_pass")),
+        "booker_pass": (Pass, "bookings__pass_redemption__booker_pass", ("id", "pass_type", "uses_left")),
+        "pass_type": (PassType, "bookings__pass_redemption__booker_pass__pass_type", ("id", "name")),
+        "voucher_redemption": (
+            VoucherRedemption,
+            "bookings__voucher_redemption",
+            ("id", "amount", "voucher"),
+        ),
+        "voucher": (Voucher, "bookings__voucher_redemption__voucher", ("id", "code", "balance")),
     },
     booking=-930_000_001,
 )
@@ -91,12 +104,31 @@ def _unsent_confirmation(booking_id: int) -> tuple[Booking, list[Attendee]] | No
     rows = _CONFIRMATION.fetch(booking=booking_id)
     if not rows:
         return None
-    event, booking, organiser, user, *_ = rows[0]
+    (
+        event,
+        booking,
+        organiser,
+        user,
+        _attendee,
+        _ticket_type,
+        spent_pass,
+        booker_pass,
+        pass_type,
+        spent,
+        voucher,
+    ) = rows[0]
     booking.event, booking.organiser = event, organiser
     if user is not None:
         booking.user = user
+    if spent_pass is not None:
+        booker_pass.pass_type = pass_type
+        spent_pass.booker_pass = booker_pass
+    booking.paid_with_pass = spent_pass
+    if spent is not None:
+        spent.voucher = voucher
+    booking.paid_with_voucher = spent
     attendees = []
-    for *_, attendee, ticket_type in rows:
+    for _event, _booking, _organiser, _user, attendee, ticket_type, *_ in rows:
         if attendee is not None:
             attendee.booking, attendee.ticket_type = booking, ticket_type
             attendees.append(attendee)

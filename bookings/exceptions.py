@@ -24,6 +24,13 @@ class FormAlreadyUsed(BookingError):
     )
 
 
+class PriceChanged(BookingError):
+    """The amount the booker saw on the pay button is not what the booking costs now (they chose
+    a pass or voucher without JavaScript, or a balance changed): nothing is booked or charged."""
+
+    default_message = _("The amount to pay has changed. Please check it and press the button again.")
+
+
 class EventFull(BookingError):
     default_message = _("Sorry, there are not enough places left. You can join the waiting list.")
 
@@ -51,6 +58,10 @@ ERRORS = {
     "details_off": _("%(organiser)s doesn't let bookers change attendee details for this event."),
     "details_closed": _("Changes to attendee details close %(hours)s hours before the event."),
     "details_unchanged": _("Nothing was changed: edit a name or an answer first."),
+    "included_whole_only": _(
+        "Some tickets of this booking are included in your membership, so it can only be changed "
+        "as a whole here: please ask %(organiser)s."
+    ),
     "gifts_off": _("%(organiser)s doesn't let bookers give tickets away for this event."),
     "gift_pass_voucher": _(
         "Tickets paid with a pass or gift voucher can't be given away here: please ask %(organiser)s."
@@ -82,6 +93,7 @@ ERRORS = {
     ),
     "offer_invalid": _("This waiting-list offer has expired or was already used."),
     "offer_too_many": _("Your held place covers %(quantity)s ticket(s)."),
+    "price_changed": _("The amount to pay is now %(amount)s. Please check it and press the button again."),
     "too_expensive": _(
         "Sorry, that comes to more than we can take in one payment. Please book fewer tickets at a time."
     ),

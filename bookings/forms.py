@@ -7,6 +7,7 @@ import uuid
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -72,6 +73,9 @@ class BookingDetailsForm(forms.Form):
     booker_email = forms.EmailField(label=_("Your email"), help_text=_("We send your confirmation here."))
     booker_phone = forms.CharField(label=_("Phone (optional)"), max_length=40, required=False)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    # The amount the pay button showed (the page writes it with the button): the booking refuses
+    # to charge another (bookings.exceptions.PriceChanged).
+    pay_amount = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
     create_account = forms.BooleanField(
         label=_("Create an account"), required=False, help_text=_("See and manage your bookings any time.")
     )
@@ -108,6 +112,24 @@ class BookingDetailsForm(forms.Form):
         """Send the form back with a fresh key (the posted one may not be used again)."""
         self.data = self.data.copy()
         self.data["idempotency_key"] = key
+
+    def payment_choices(self) -> dict:
+        """The pass, voucher code and included bookings chosen, as far as they are valid (for the
+        price shown before the whole form is)."""
+        if not self.is_bound:
+            return {"pass_": None, "voucher_code": "", "use_included": True}
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "pass_": data.get("use_pass"),
+            "voucher_code": data.get("voucher_code") or "",
+            "use_included": bool(data.get("use_included", True)),
+        }
+
+    def hide_errors(self) -> None:
+        """Show the form as typed without judging it (the booker asked only for the new total)."""
+        self.is_valid()
+        self._errors = ErrorDict()
 
     def attendee_rows(self):
         return [

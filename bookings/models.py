@@ -151,6 +151,7 @@ class Booking(TenantModel):
         OFFLINE = "offline", _("Offline payment")
         PASS = "pass", _("Pass")
         VOUCHER = "voucher", _("Voucher")
+        MEMBERSHIP = "membership", _("Included in your membership")
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     event = models.ForeignKey(Event, on_delete=models.PROTECT, related_name="bookings")
@@ -168,6 +169,10 @@ class Booking(TenantModel):
         default=0, help_text=_("Taken off the tickets' prices, in minor units.")
     )
     discount_reason = models.CharField(max_length=200, blank=True)
+    included_amount = models.PositiveIntegerField(
+        default=0, help_text=_("The prices of the tickets a membership's included bookings paid for.")
+    )
+    included_reason = models.CharField(max_length=200, blank=True)
     currency = models.CharField(max_length=3)
     payment_method = models.CharField(
         max_length=10, choices=PaymentMethod.choices, default=PaymentMethod.FREE

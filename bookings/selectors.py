@@ -15,9 +15,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext
 
-from bookings import capacity, links
+from bookings import capacity, links, pricing
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError
 from bookings.models import (
@@ -34,7 +33,6 @@ from bookings.models import (
     Transfer,
     WaitingListEntry,
 )
-from bookings.pricing import member_discount_percent
 from portal.models import Organiser
 from portal.money import MAX_AMOUNT
 from portal.sql import Prepared
@@ -323,21 +321,10 @@ def waiting_list_entry_get_for_booker(*, user, code) -> WaitingListEntry:
 # Prices and quotes --------------------------------------------------------------------------------
 
 
-def member_discount(*, user, organiser: Organiser, subtotal: int) -> tuple[int, str]:
-    """A member's percentage off, rounded down to the minor unit, and how the booker sees it."""
-    if user is None or not subtotal:
-        return 0, ""
-    percent, name = member_discount_percent(user=user, organiser=organiser)
-    if not percent:
-        return 0, ""
-    reason = gettext("%(plan)s member discount (%(percent)s%%)") % {"plan": name, "percent": percent}
-    return subtotal * percent // 100, reason
-
-
 @dataclass(frozen=True)
 class CancelQuote:
     """What cancelling now gives back: the card refund (an unsaved Refund: amount, method, fee
-    kept), the pass uses and the gift-voucher money that go back.
+    kept), the pass uses, the gift-voucher money and the included bookings that go back.
 
     For some of the tickets (`whole` False), `tickets` are those attendees, each with its `share`
     of what the booking paid (card and voucher); `card_share`, `discount_share`, `voucher_share`
@@ -353,6 +340,7 @@ class CancelQuote:
     discount_share: int = 0
     voucher_share: int = 0
     uses: int = 0
+    included_back: int = 0  # a member's included bookings
 
 
 def ticket_shares(amount: int, attendees: Sequence[Attendee]) -> dict[int, int]:
@@ -410,6 +398,7 @@ def cancel_quote(
         refund=refund,
         pass_uses_back=parts["uses"],
         voucher_back=max(parts["voucher_share"] - fee_left, 0) if parts["voucher_share"] else 0,
+        included_back=pricing.included_spent_on(booking=booking) if whole and booking.included_amount else 0,
         **parts,
     )
 
@@ -426,6 +415,10 @@ class TransferQuote:
     new_total: int
     refund_amount: int
     refund_method: str
+    # The included bookings the booking spent pay for the new tickets too (0 when they are free:
+    # the included bookings then go back).
+    new_included_amount: int = 0
+    new_included_reason: str = ""
 
     @property
     def to_event(self) -> Event:
@@ -456,11 +449,17 @@ def transfer_quote(
         a.ticket_type_id == ticket_type.pk for a in attendees
     ):
         raise BookingError(ERRORS["same_ticket"])
-    subtotal = ticket_type.price * len(attendees)
-    discount, discount_reason = member_discount(
-        user=booking.user, organiser=booking.organiser, subtotal=subtotal
+    # A member's included bookings spent on the booking stay with it and pay for the same number
+    # of the new tickets, priced with the booking page's arithmetic.
+    kept = pricing.included_spent_on(booking=booking) if booking.included_amount else 0
+    price = pricing.booking_price(
+        prices=[ticket_type.price] * len(attendees),
+        user=booking.user,
+        organiser=booking.organiser,
+        included=pricing.IncludedOffer(source="", key=None, left=kept, name="", period="") if kept else None,
     )
-    new_total = subtotal - discount
+    discount, discount_reason = price.discount, price.discount_reason
+    new_total = price.total
     if new_total > MAX_AMOUNT:
         raise BookingError(ERRORS["too_expensive"])
     difference = new_total - booking.total
@@ -481,6 +480,8 @@ def transfer_quote(
         new_total=new_total,
         refund_amount=refund_amount,
         refund_method=refund_method,
+        new_included_amount=price.included_amount,
+        new_included_reason=booking.included_reason if price.included_amount else "",
     )
 
 

@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
 from accounts import services as accounts
-from bookings import form_keys, forms, links, rules, selectors, services
-from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed
+from bookings import form_keys, forms, links, payment_fields, rules, selectors, services
+from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed, PriceChanged
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links as booking_send_new_links_task
 from portal import ratelimit
@@ -117,19 +117,56 @@ def event_book(request, org_slug: str, code):
         idempotency_key=form_keys.issue(request.session) if request.method == "GET" else None,
     )
     context["details"] = details
-    if request.method == "POST" and details.is_valid():
+    # "quote": the booker changed how they pay (htmx), or pressed Update the total (no JavaScript).
+    asks_quote = request.method == "POST" and "quote" in request.POST
+    voucher_judged = False
+    if request.method == "POST" and not asks_quote and details.is_valid():
         try:
             placed = _place_booking(request, event, details, offer)
         except FormAlreadyUsed as error:
             details.replace_key(form_keys.issue(request.session))
             details.add_error(None, error.message)
+        except PriceChanged as error:
+            context["price_changed"] = error.message
+        except vouchers.VoucherError as error:
+            details.add_error(None, error.message)
+            voucher_judged = True  # counted as a wrong code already
         except PortalError as error:
             details.add_error(None, error.message)
         else:
             return _after_booking(
                 request, placed.booking, account_asked=bool(details.cleaned_data.get("create_account"))
             )
+    context["quote"] = _quote(request, event, details, voucher_judged=voucher_judged)
+    if asks_quote:
+        details.hide_errors()
+        if request.htmx:
+            return render(request, "bookings/event_book.html#pay-summary", context)
     return render(request, "bookings/event_book.html", context)
+
+
+def _quote(request, event, details, *, voucher_judged: bool = False):
+    """The price the booker's choices make, for the pay button. A voucher code that can't pay
+    counts as a wrong guess (as at booking), and past the limit codes are not looked up."""
+    choices = details.payment_choices()
+    code = choices["voucher_code"]
+    guesses = {
+        "subject": (details.data.get("booker_email") or "").lower()[:254],
+        **vouchers.CODE_FAILURE_LIMITS,
+    }
+    look_up = bool(code) and not ratelimit.rate_limit_reached(request, "voucher-code", **guesses)
+    quote = payment_fields.booking_quote(
+        event=event,
+        ticket_slots=details.ticket_slots,
+        user=details.user,
+        use_included=choices["use_included"],
+        pass_=choices["pass_"],
+        voucher_code=code,
+        look_up_voucher=look_up,
+    )
+    if quote.voucher_refused and not voucher_judged:
+        ratelimit.rate_limited(request, "voucher-code", period=3600, **guesses)
+    return quote
 
 
 def _known_booker(request) -> dict:
@@ -181,6 +218,8 @@ def _place_booking(request, event, details, offer=None):
         waiting_offer=offer,
         pass_=data.get("use_pass"),
         voucher_code=voucher_code,
+        use_included=bool(data.get("use_included", True)),
+        expected_to_pay=data.get("pay_amount"),
     )
     placed = services.booking_place(
         request=booking_request,

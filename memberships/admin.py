@@ -75,7 +75,7 @@ class InvoiceInline(OrganiserScopedTabularInline):
 
 class BookingUseInline(OrganiserScopedTabularInline):
     model = MembershipBookingUse
-    fields = ["booking_reference", "period_start", "created_at"]
+    fields = ["booking_reference", "period_start", "tickets", "created_at", "returned_at"]
     readonly_fields = fields
     can_delete = False
 

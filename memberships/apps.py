@@ -29,6 +29,8 @@ class MembershipsConfig(AppConfig):
         )
         # A member's percentage off every booking at the plan's organiser.
         pricing.member_discount_register(services.membership_discount_offer)
+        # The plan's included bookings, spent on bookings at its organiser (and given back).
+        pricing.included_bookings_register("memberships", services.INCLUDED_BOOKINGS)
         # Deleting an account cancels the booker's memberships first, through the gateway.
         privacy.register(
             "memberships",

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
-from memberships.models import Membership, MembershipInvoice, MembershipPlan
+from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
 from portal.payments import add_interval
 
 # Fixed codes, so the demo's URLs stay the same from one run to the next.
@@ -123,3 +123,20 @@ def _invoice(membership, number, period_start, period_end, amount) -> None:
             "period_end": period_end,
         },
     )
+
+
+def seed_included_booking_use(booking) -> int:
+    """`booking` took one of the active membership's included bookings this period; returns how
+    many are left (the demo booker's Monthly Unlimited: 3 of 4)."""
+    active = Membership.objects.select_related("plan").get(code=ACTIVE_CODE)
+    MembershipBookingUse.objects.update_or_create(
+        membership=active,
+        booking_reference=booking.reference,
+        defaults={
+            "organiser": active.organiser,
+            "period_start": active.current_period_start,
+            "tickets": 1,
+            "returned_at": None,
+        },
+    )
+    return active.included_bookings_left

@@ -11,7 +11,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -195,6 +195,26 @@ class Membership(TenantModel):
     def has_card(self) -> bool:
         return bool(self.card_last4)
 
+    @property
+    def included_bookings_used(self) -> int:
+        """Included bookings used in the current period: the tickets this period's bookings took
+        (those given back count no more)."""
+        if not self.plan.included_bookings or self.current_period_start is None:
+            return 0
+        return (
+            self.booking_uses.filter(period_start=self.current_period_start, returned_at__isnull=True)
+            .aggregate(tickets=Sum("tickets"))
+            .get("tickets")
+            or 0
+        )
+
+    @property
+    def included_bookings_left(self) -> int:
+        """Included bookings left in the current period: the plan's allowance less those used."""
+        if not self.plan.included_bookings or self.current_period_start is None:
+            return 0
+        return max(self.plan.included_bookings - self.included_bookings_used, 0)
+
 
 class MembershipInvoice(TenantModel):
     class Status(models.TextChoices):
@@ -232,12 +252,16 @@ class MembershipInvoice(TenantModel):
 
 
 class MembershipBookingUse(TenantModel):
-    """One included (free) booking taken from a membership's allowance for a billing period.
-    The booking service records it; the reference is the booking's public reference."""
+    """Included bookings taken from a membership's allowance for a billing period by one booking
+    (one per ticket they paid for). The booking service records it; the reference is the
+    booking's public reference. `returned_at` is set once when they go back (the booking was
+    cancelled and the rules give the booker their payment back); a returned use counts no more."""
 
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="booking_uses")
     booking_reference = models.CharField(max_length=32)
     period_start = models.DateTimeField()
+    tickets = models.PositiveSmallIntegerField(default=1)
+    returned_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

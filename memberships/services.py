@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from bookings.pricing import IncludedOffer, IncludedSource
 from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
 from portal.dates import local_date
 from portal.exceptions import PortalError
@@ -502,18 +504,16 @@ def membership_discount_offer(*, user, organiser) -> tuple[int, str]:
 
 
 def _included_left(membership: Membership) -> int:
-    if not membership.plan.included_bookings or membership.current_period_start is None:
-        return 0
-    used = membership.booking_uses.filter(period_start=membership.current_period_start).count()
-    return max(membership.plan.included_bookings - used, 0)
+    return membership.included_bookings_left
 
 
 def membership_use_included_booking(
-    *, membership: Membership, booking_reference: str
+    *, membership: Membership, booking_reference: str, tickets: int = 1
 ) -> MembershipBookingUse:
-    """Take one included booking from this period's allowance for the booking `booking_reference`.
-    Call it inside the booking's transaction. Recording the same booking twice is a no-op.
-    Raises MembershipError when the allowance is used up or the membership is not active."""
+    """Take `tickets` included bookings from this period's allowance for the booking
+    `booking_reference`. Call it inside the booking's transaction (after the event row is
+    locked). Recording the same booking twice is a no-op.
+    Raises MembershipError when too few are left or the membership is not active."""
     with transaction.atomic():
         locked = _lock(membership)  # serialises two bookings racing for the last free place
         existing = locked.booking_uses.filter(booking_reference=booking_reference).first()
@@ -521,11 +521,98 @@ def membership_use_included_booking(
             return existing
         if locked.status not in Membership.BENEFITS:
             raise MembershipError(_("This membership is not active."))
-        if _included_left(locked) <= 0:
+        if _included_left(locked) < tickets:
             raise MembershipError(_("This period's included bookings have all been used."))
         return MembershipBookingUse.objects.create(
             organiser=locked.organiser,
             membership=locked,
             booking_reference=booking_reference,
             period_start=locked.current_period_start,
+            tickets=tickets,
         )
+
+
+# Included bookings, as bookings' pricing asks for them (registered in MembershipsConfig.ready) -----
+
+
+def membership_included_offer(*, user, organiser, lock: bool = False) -> IncludedOffer | None:
+    """The booker's membership at `organiser` with the most included bookings left this period.
+    With `lock`, the memberships' rows are locked (in pk order) until the booking's transaction
+    ends, so a racing booking waits and then counts this one's use."""
+    if user is None or not getattr(user, "is_authenticated", False) or not organiser.offers_paid_products:
+        return None
+    memberships = (
+        Membership.objects.for_organiser(organiser)
+        .for_booker(user)
+        .granting_benefits()
+        .filter(plan__included_bookings__gt=0)
+        .select_related("plan", "organiser")
+        .order_by("pk")
+    )
+    if lock:
+        with lock_timeout():
+            memberships = list(memberships.select_for_update(of=("self",)))
+    best, best_left = None, 0
+    for membership in memberships:
+        left = _included_left(membership)
+        if left > best_left:
+            best, best_left = membership, left
+    if best is None:
+        return None
+    return IncludedOffer(
+        source="memberships",
+        key=best.pk,
+        left=best_left,
+        name=best.plan.name,
+        period=best.plan.interval_noun,
+    )
+
+
+def membership_included_spend(*, offer: IncludedOffer, booking, tickets: int) -> None:
+    membership = Membership.objects.get(pk=offer.key, organiser_id=booking.organiser_id)
+    membership_use_included_booking(
+        membership=membership, booking_reference=booking.reference, tickets=tickets
+    )
+
+
+@transaction.atomic
+def membership_included_give_back(*, booking) -> int:
+    """Give back the included bookings `booking` spent (the booking was cancelled, or its payment
+    never came). Once: later calls return 0. Returns how many went back. A use from an earlier
+    period goes back to that period (which is over), so it changes nothing now."""
+    use = (
+        MembershipBookingUse.objects.filter(
+            organiser_id=booking.organiser_id, booking_reference=booking.reference, returned_at__isnull=True
+        )
+        .select_related("membership")
+        .first()
+    )
+    if use is None:
+        return 0
+    _lock(use.membership)
+    # Conditional: a second caller that waited on the membership lock finds it already returned.
+    now = timezone.now()
+    if not MembershipBookingUse.objects.filter(pk=use.pk, returned_at__isnull=True).update(
+        returned_at=now, updated_at=now
+    ):
+        return 0
+    return use.tickets
+
+
+def membership_included_spent_on(*, booking) -> int:
+    return (
+        MembershipBookingUse.objects.filter(
+            organiser_id=booking.organiser_id, booking_reference=booking.reference, returned_at__isnull=True
+        )
+        .aggregate(tickets=Sum("tickets"))
+        .get("tickets")
+        or 0
+    )
+
+
+INCLUDED_BOOKINGS = IncludedSource(
+    offer=membership_included_offer,
+    spend=membership_included_spend,
+    give_back=membership_included_give_back,
+    spent_on=membership_included_spent_on,
+)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from smtplib import SMTPException, SMTPServerDisconnected
 from typing import Any
@@ -33,18 +34,38 @@ def send_templated_email(
     if not to:
         return  # every recipient deleted their account: nobody to tell
     context = {"site_url": settings.SITE_URL, **context}
-    with translation.override(language or email_language(context)):
+    language = language or email_language(context)
+    with translation.override(language):
         # One line, whatever a title holds: a subject can never start a header of its own.
         subject = " ".join(render_text(f"{template_prefix}_subject.txt", context).split())
         message = EmailMultiAlternatives(
             subject=subject,
-            body=render_text(f"{template_prefix}.txt", context),
+            body=links_in_language(render_text(f"{template_prefix}.txt", context), language),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=to,
             reply_to=reply_to,
         )
-        message.attach_alternative(render_to_string(f"{template_prefix}.html", context), "text/html")
+        html = render_to_string(f"{template_prefix}.html", context)
+        message.attach_alternative(links_in_language(html, language, html=True), "text/html")
     _send(message)
+
+
+def links_in_language(body: str, language: str, *, html: bool = False) -> str:
+    """Every link to the portal in an email opens it in the email's language (`?lang=`, which
+    the language middleware keeps for the pages after it), so a guest reads on in the language
+    they were written to. English emails keep their links as they are."""
+    if language == settings.LANGUAGE_CODE:
+        return body
+    separator = "&amp;" if html else "&"
+
+    def with_language(match: re.Match) -> str:
+        url, fragment = match.group("url"), match.group("fragment") or ""
+        return f"{url}{separator if '?' in url else '?'}lang={language}{fragment}"
+
+    site = re.escape(settings.SITE_URL.rstrip("/"))
+    # A sentence's full stop or a bracket after a link in the text part is not the link's.
+    url = rf"(?P<url>{site}(?:/(?:[^\s\"'<>#]*[^\s\"'<>#.,;:!?)])?)?)"
+    return re.sub(rf"{url}(?P<fragment>#[^\s\"'<>.,;:!?)]*)?", with_language, body)
 
 
 # The rows of an email's context that may name the recipient's account (`user`), first found wins.

@@ -13,7 +13,7 @@ from accounts.claims import Found
 from accounts.selectors import claimed_emails
 from portal.models import Organiser
 from portal.money import format_money
-from vouchers.models import Voucher, VoucherRedemption
+from vouchers.models import Voucher, VoucherRedemption, normalise_code
 
 
 def voucher_list_for_booker(*, user, organiser: Organiser | None = None):
@@ -101,3 +101,14 @@ def credit_balances(vouchers) -> list[CreditBalance]:
         for (_, currency), held in groups.items()
     ]
     return sorted(balances, key=lambda credit: -credit.balance)
+
+
+def voucher_balance_for_booking(*, code: str, organiser: Organiser) -> int | None:
+    """What the voucher with `code` could pay of a booking at `organiser` now (its balance), or
+    None when it can't pay there (unknown, another organiser's, not paid, cancelled, expired,
+    another currency). The booking page shows it before the booker books; `voucher_redeem`
+    decides under the voucher's lock."""
+    voucher = Voucher.objects.filter(code=normalise_code(code), organiser=organiser).first()
+    if voucher is None or not voucher.is_active or voucher.currency != organiser.currency:
+        return None
+    return voucher.balance

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from bookings.models import Booking, BookingRules, Refund
+from bookings.pricing import voucher_share
 from portal.dates import local_date
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
@@ -281,7 +282,7 @@ def voucher_redeem(*, code: str, booking: Booking, amount: int) -> VoucherRedemp
         raise VoucherError(ERRORS["currency"] % {"currency": voucher.currency})
     if booking.status != Booking.Status.PENDING or not booking.total:
         raise VoucherError(ERRORS["nothing_to_pay"])
-    taken = min(int(amount), voucher.balance, booking.total)
+    taken = voucher_share(balance=voucher.balance, due=min(int(amount), booking.total))
     if taken <= 0:
         raise VoucherError(ERRORS["nothing_to_pay"])
 

@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import booker_create
-from bookings import capacity, selectors
-from bookings.exceptions import ERRORS, BookingError, EventFull, FormAlreadyUsed
+from bookings import capacity, pricing
+from bookings.exceptions import ERRORS, BookingError, EventFull, FormAlreadyUsed, PriceChanged
 from bookings.models import (
     Attendee,
     Booking,
@@ -26,9 +26,10 @@ from bookings.services import refunds
 from bookings.tasks import booking_send_confirmation as booking_send_confirmation_task
 from passes.services import pass_redeem
 from portal.locking import lock_timeout
-from portal.money import MAX_AMOUNT
+from portal.money import MAX_AMOUNT, format_money
 from portal.payments import get_gateway
 from portal.sql import Prepared
+from vouchers.selectors import voucher_balance_for_booking
 from vouchers.services import voucher_redeem, voucher_return
 
 logger = logging.getLogger(__name__)
@@ -66,6 +67,12 @@ class BookingRequest:
     waiting_offer: WaitingListEntry | None = None
     pass_: object | None = None
     voucher_code: str = ""
+    # Spend the booker's included bookings (a member's allowance) on this booking, if they have
+    # any left; False to pay instead.
+    use_included: bool = True
+    # The amount the pay button showed: when given and the booking costs another amount now,
+    # PriceChanged and nothing is booked.
+    expected_to_pay: int | None = None
 
 
 @dataclass(frozen=True)
@@ -155,13 +162,18 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
         raise BookingError(ERRORS["offer_too_many"] % {"quantity": offer.quantity})
     capacity.seats_check(event, [t.ticket_type for t in tickets], offer=offer)
 
-    subtotal = sum(t.ticket_type.price for t in tickets)
-    discount, discount_reason = selectors.member_discount(
-        user=booker.user, organiser=organiser, subtotal=subtotal
-    )
-    total = subtotal - discount
+    included = None
+    if request.use_included and request.pass_ is None:
+        # Locks the row that holds the allowance (after the event row) until commit.
+        included = pricing.included_offer(user=booker.user, organiser=organiser, lock=True)
+    price = _price(request, organiser, included)
+    total = price.total
     if total > MAX_AMOUNT:
         raise BookingError(ERRORS["too_expensive"])
+    if request.expected_to_pay is not None and request.expected_to_pay != price.to_pay:
+        raise PriceChanged(
+            ERRORS["price_changed"] % {"amount": format_money(price.to_pay, organiser.currency)}
+        )
     if offer:
         WaitingListEntry.objects.filter(pk=offer.pk).update(
             status=WaitingListEntry.Status.BOOKED, updated_at=timezone.now()
@@ -176,10 +188,12 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
         booker_phone=booker.phone,
         status=Booking.Status.PENDING if total else Booking.Status.CONFIRMED,
         total=total,
-        discount=discount,
-        discount_reason=discount_reason,
+        discount=price.discount,
+        discount_reason=price.discount_reason,
+        included_amount=price.included_amount,
+        included_reason=price.included_reason,
         currency=organiser.currency,
-        payment_method=Booking.PaymentMethod.CARD if total else Booking.PaymentMethod.FREE,
+        payment_method=_payment_method(price),
         booked_from=request.booked_from,
         idempotency_key=request.idempotency_key,
     )
@@ -206,6 +220,8 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
         )
         for field, answer in request.answers.items()
     )
+    if price.included_tickets:
+        pricing.included_spend(offer=included, booking=booking, tickets=price.included_tickets)
     if booking.total and request.pass_ is not None:
         pass_redeem(pass_=request.pass_, booking=booking)
         booking.refresh_from_db()
@@ -215,6 +231,29 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
     if booking.status == Booking.Status.CONFIRMED:
         _send_confirmation_on_commit(booking)
     return Submitted(booking=booking, replayed=False)
+
+
+def _price(request: BookingRequest, organiser, included: pricing.IncludedOffer | None) -> pricing.Price:
+    """What the booking costs and what pays for it (`pricing.booking_price`, the arithmetic the
+    booking page shows on its pay button). Call under the event lock."""
+    user = request.booker.user
+    voucher_balance = 0
+    if request.voucher_code and request.pass_ is None:
+        voucher_balance = voucher_balance_for_booking(code=request.voucher_code, organiser=organiser) or 0
+    return pricing.booking_price(
+        prices=[t.ticket_type.price for t in request.tickets],
+        user=user,
+        organiser=organiser,
+        included=included,
+        pays_with_pass=request.pass_ is not None,
+        voucher_balance=voucher_balance,
+    )
+
+
+def _payment_method(price: pricing.Price) -> str:
+    if price.total:
+        return Booking.PaymentMethod.CARD
+    return Booking.PaymentMethod.MEMBERSHIP if price.included_amount else Booking.PaymentMethod.FREE
 
 
 def _lock_live_offer(entry: WaitingListEntry, event: Event) -> WaitingListEntry:
@@ -334,6 +373,7 @@ def booking_expire(*, booking: Booking) -> Booking:
         capacity.seats_count(events[booking.event_id], taken=-booking.attendees.count())
     if booking.is_cancelled:
         voucher_return(booking=booking)
+        pricing.included_give_back(booking=booking)
     return booking
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from bookings import capacity, links, selectors
+from bookings import capacity, links, pricing, selectors
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError, EventFull
 from bookings.models import (
@@ -110,6 +110,8 @@ def _tickets_cancel(
     booking: Booking, rules: BookingRules, ticket_ids: Collection[int], idempotency_key: str
 ) -> TicketCancellation:
     """Cancel some of the booking's tickets. Call with its event and the booking locked."""
+    if booking.included_amount:  # which ticket a membership's included booking paid is not recorded
+        raise BookingError(ERRORS["included_whole_only"] % {"organiser": booking.organiser.name})
     quote = selectors.cancel_quote(booking=booking, ticket_ids=ticket_ids, rules=rules)
     cancellation = TicketCancellation.objects.create(
         organiser_id=booking.organiser_id,
@@ -286,9 +288,18 @@ def _transfer_apply(transfer: Transfer, booking: Booking, quote: selectors.Trans
     booking.total = booking.total + quote.to_pay - quote.refund_amount
     booking.discount = quote.new_discount
     booking.discount_reason = quote.new_discount_reason
+    if booking.included_amount and not quote.new_included_amount:
+        pricing.included_give_back(booking=booking)  # the new tickets are free: they go back
+    booking.included_amount = quote.new_included_amount
+    booking.included_reason = quote.new_included_reason
     # Links sent before the move stop working; the email about it carries a fresh one.
     booking.link_secret = links.secret_after_transfer(booking.link_secret, transfer.pk)
-    booking.save(update_fields=["event", "total", "discount", "discount_reason", "link_secret", "updated_at"])
+    booking.save(
+        update_fields=[
+            *("event", "total", "discount", "discount_reason", "included_amount", "included_reason"),
+            *("link_secret", "updated_at"),
+        ]
+    )
     transfer.status = Transfer.Status.COMPLETED
     transfer.completed_at = now
     transfer.save(update_fields=["status", "completed_at", "updated_at"])

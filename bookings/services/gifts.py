@@ -135,6 +135,8 @@ def booking_split_off(
     (and `user`), with their share of what `booking` paid (`selectors.ticket_shares`: card money
     and discount); `booking` keeps the rest. The seats stay taken (the tickets stay at the
     event). Call with the event and `booking` locked."""
+    if booking.included_amount:  # which ticket a membership's included booking paid is not recorded
+        raise BookingError(ERRORS["included_whole_only"] % {"organiser": booking.organiser.name})
     quote = selectors.cancel_quote(booking=booking, ticket_ids=[attendee.pk for attendee in attendees])
     new = Booking.objects.create(
         organiser_id=booking.organiser_id,

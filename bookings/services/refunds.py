@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from bookings import emails
+from bookings import emails, pricing
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError
 from bookings.models import AccountCredit, Booking, BookingRules, Refund, TicketCancellation, Transfer
@@ -82,13 +82,16 @@ def refund_give_back_pass_and_voucher(
     uses: int | None = None,
     voucher_part: int | None = None,
 ) -> tuple[int, int]:
-    """Return what a cancelled booking spent from a pass (its uses) and a gift voucher (its
-    money, less `fee_left`: the part of the cancellation fee the card refund could not cover),
-    unless the rules give nothing back. For some of its tickets, only their `uses` and
-    `voucher_part` go back. Once only; returns (uses, amount) given back. Call it in the
+    """Return what a cancelled booking spent from a member's included bookings, a pass (its
+    uses) and a gift voucher (its money, less `fee_left`: the part of the cancellation fee the
+    card refund could not cover), unless the rules give nothing back. For some of its tickets,
+    only their `uses` and `voucher_part` go back (a booking with included bookings is never
+    cancelled in part: `changes`). Once only; returns (uses, amount) given back. Call it in the
     cancelling transaction, after the event and booking locks (then the pass/voucher lock)."""
     if refund.method == BookingRules.RefundMethod.NONE:
         return 0, 0
+    if uses is None and voucher_part is None:
+        pricing.included_give_back(booking=booking)  # a member's included bookings (memberships)
     return (
         pass_return_use(booking=booking, uses=uses),
         voucher_return(booking=booking, keep=fee_left, part=voucher_part),

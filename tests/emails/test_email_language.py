@@ -78,3 +78,29 @@ def test_new_view_booking_links_go_out_in_the_language_of_the_account_with_that_
     (message,) = mailoutbox
     assert "Ihre" in message.subject or "Ihr" in message.subject, message.subject
     assert "Your" not in message.subject
+
+
+@pytest.mark.django_db
+def test_a_guests_links_open_the_portal_in_the_emails_language(booking, mailoutbox, client, settings):
+    booking.organiser.default_language = "fr"
+    booking.organiser.save()
+
+    booking_send_confirmation(booking.pk)
+
+    (message,) = mailoutbox
+    html = message.alternatives[0][0]
+    text_links = [word for word in message.body.split() if word.startswith(settings.SITE_URL)]
+    assert text_links and all("lang=fr" in link for link in text_links)
+    assert f'href="{settings.SITE_URL}' in html and "lang=fr" in html
+    view_booking = text_links[0].rstrip(".,)")
+    page = client.get(view_booking.removeprefix(settings.SITE_URL), follow=True)
+    assert page.context["LANGUAGE_CODE"] == "fr"
+
+
+@pytest.mark.django_db
+def test_english_emails_keep_their_links_as_they_are(booking, mailoutbox, settings):
+    booking_send_confirmation(booking.pk)
+
+    (message,) = mailoutbox
+    for part in (message.body, message.alternatives[0][0]):
+        assert "?lang=" not in part and "&lang=" not in part and "&amp;lang=" not in part

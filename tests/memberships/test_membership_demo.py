@@ -21,3 +21,20 @@ def test_the_demo_booker_has_an_active_and_an_ended_membership_with_invoices():
     assert active.current_period_end > active.current_period_start
     assert membership_discount_for(user=active.user, organiser=riverside) == (20, active)
     assert not Membership.objects.filter(organiser__slug="little-explorers").exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_member_has_included_bookings_left_and_one_spent_on_a_booking():
+    from bookings.models import Booking
+    from memberships.services import membership_benefit_for
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # twice: still one use
+
+    active = Membership.objects.get(user__email="demo@example.com", status="active")
+    used = Booking.objects.get(reference="RYDEMO07")
+    assert active.booking_uses.get().booking_reference == used.reference
+    assert membership_benefit_for(user=active.user, organiser=active.organiser).included_bookings_left == 3
+    assert (used.total, used.included_amount, used.payment_method) == (0, 1200, "membership")
+    assert used.included_reason == "Monthly Unlimited: 1 included booking (3 left this month)"
+    assert used.event.starts_at > used.created_at and used.status == "confirmed"

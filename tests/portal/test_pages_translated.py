@@ -1,7 +1,7 @@
 """In each language the pages and emails leave no interface string in English: no entry of the
-language's catalogue shows in the rendered text untranslated (organiser content aside: it comes
-from the factories, which no catalogue holds). Phase 1 wrapped the strings; phase 2 translates
-them, and then this passes (issue 25)."""
+language's catalogue shows in the rendered text untranslated, and no sentence of the English page
+(a string never wrapped for translation, or text stored in English) shows unchanged on the page in
+another language (organiser content aside: it comes from the factories) (issue 25)."""
 
 from __future__ import annotations
 
@@ -67,7 +67,6 @@ def pages(organiser, booker, client_as_booker):
     return client_as_booker, booker, booking, urls
 
 
-@pytest.mark.xfail(strict=False, reason="phase 2 translations")
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.django_db
 def test_no_interface_string_is_left_in_english_on_the_pages(pages, language):
@@ -85,7 +84,6 @@ def test_no_interface_string_is_left_in_english_on_the_pages(pages, language):
     assert not left, left
 
 
-@pytest.mark.xfail(strict=False, reason="phase 2 translations")
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.django_db
 def test_no_interface_string_is_left_in_english_in_the_confirmation_email(pages, language, mailoutbox):
@@ -99,3 +97,40 @@ def test_no_interface_string_is_left_in_english_in_the_confirmation_email(pages,
     runs = english_left(language)
     for part in (message.subject, message.body, visible_text(message.alternatives[0][0])):
         assert not [run for run in runs if run in " ".join(part.split())]
+
+
+def text_nodes(page: str) -> set[str]:
+    page = re.sub(r"(?s)<(script|style|title)\b.*?</\1>", " ", page)
+    nodes = (" ".join(html.unescape(node).split()) for node in re.split(r"<[^>]+>", page))
+    return {node for node in nodes if len(re.findall(r"[A-Za-z]{2,}", node)) >= 3}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.django_db
+def test_no_english_sentence_of_a_page_shows_unchanged_in_another_language(pages, language):
+    client, booker, booking, urls = pages
+    organiser_content = {
+        booking.event.title,
+        booking.event.description,
+        booking.organiser.name,
+        booking.booker_name,
+        booking.event.venue,
+        booker.email,
+        booking.organiser.contact_email,
+    }
+    left = {}
+    for url in urls:
+        booker.language = "en-gb"
+        booker.save()
+        english = text_nodes(client.get(url, follow=True).content.decode())
+        booker.language = language
+        booker.save()
+        other = text_nodes(client.get(url, follow=True).content.decode())
+        same = {
+            node
+            for node in english & other
+            if not any(content and content in node for content in organiser_content)
+        }
+        if same:
+            left[url] = sorted(same)[:5]
+    assert not left, left

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from bookings import capacity
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketType, WaitingListEntry
-from memberships.demo import seed_memberships
+from memberships.demo import seed_included_booking_use, seed_memberships
 from passes.demo import PASS_CODE, seed_passes
 from passes.models import Pass, PassRedemption
 from portal.models import Organiser, OrganiserStaff
@@ -64,6 +64,7 @@ class Command(BaseCommand):
         seed_passes(riverside, booker)
         seed_vouchers(riverside, booker)
         self.paid_with_pass_and_voucher(riverside, booker)
+        self.paid_with_an_included_booking(riverside, booker)
         explorers = self.little_explorers()
         self.little_explorers_bookings(explorers, booker)
         # The bookings above are written as they are, past the services that keep the seat counters.
@@ -372,6 +373,27 @@ class Command(BaseCommand):
         received = Voucher.objects.get(code=RECEIVED_VOUCHER[0])
         VoucherRedemption.objects.update_or_create(
             booking=booking, defaults={"organiser": org, "voucher": received, "amount": 1200}
+        )
+
+    def paid_with_an_included_booking(self, org, booker) -> None:
+        """The demo booker's Monthly Unlimited includes 4 bookings a month: one went on the
+        Lunchtime Stretch to come, so 3 are left this month."""
+        stretch = Event.objects.get(organiser=org, title="Lunchtime Stretch")
+        booking = self.booking(
+            "RYDEMO07",
+            stretch,
+            user=booker,
+            name=DEMO_BOOKER[2],
+            email=DEMO_BOOKER[0],
+            attendees=[(DEMO_BOOKER[2], "Drop-in", False, Attendee.Attendance.UNMARKED)],
+        )
+        left = seed_included_booking_use(booking)
+        Booking.objects.filter(pk=booking.pk).update(
+            total=0,
+            included_amount=booking.total,
+            included_reason=f"Monthly Unlimited: 1 included booking ({left} left this month)",
+            payment_method=Booking.PaymentMethod.MEMBERSHIP,
+            payment_reference="",
         )
 
     def little_explorers_bookings(self, org, booker) -> None:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0010_organiser_cancellation_message_and_credit_offer'),
+        ('bookings', '0011_booking_included_bookings'),
         ('portal', '0005_language'),
     ]
 
