@@ -13,7 +13,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -195,7 +195,10 @@ RULE_FIELDSETS = (
         },
     ),
     (_("Attendee details and gifts"), {"fields": ("details_cutoff_hours", "gift_cutoff_hours")}),
-    (_("Waiting list"), {"fields": ("waiting_list_offer_hours",)}),
+    (
+        _("Waiting list"),
+        {"fields": ("waiting_list_offer_hours", "waiting_list_offer_mode", "waiting_list_order")},
+    ),
 )
 
 
@@ -260,8 +263,14 @@ class EventFormFieldInline(OrganiserScopedTabularInline):
 
 class WaitingListInline(OrganiserScopedTabularInline):
     model = WaitingListEntry
-    fields = ["name", "email", "quantity", "status", "offer_expires_at", "created_at"]
+    fields = ["name", "email", "places", "status", "confirmed_at", "offer_expires_at"]
     readonly_fields = fields
+    ordering = [F("confirmed_at").asc(nulls_last=True), "pk"]  # the queue's order
+
+    @admin.display(description=_("places"))
+    def places(self, obj):
+        return places_asked(obj)
+
     can_delete = False
     verbose_name_plural = _("waiting list")
 
@@ -761,10 +770,21 @@ class BookingFormFieldAdmin(OrganiserScopedAdmin):
         return obj.event or _("every event (default)")
 
 
+def places_asked(entry: WaitingListEntry) -> str:
+    if entry.quantity > 1 and entry.accepts_fewer:
+        return _("up to %(count)s") % {"count": entry.quantity}
+    if entry.quantity > 1:
+        return _("%(count)s, all together") % {"count": entry.quantity}
+    return str(entry.quantity)
+
+
 @admin.register(WaitingListEntry)
 class WaitingListEntryAdmin(OrganiserScopedAdmin):
-    list_display = ["name", "email", "event", "quantity", "status", "offer", "created_at"]
+    list_display = ["name", "email", "event", "places", "status", "offer", "confirmed_at"]
     list_filter = ["status", "event"]
+    # Each event's queue in order: filter by event to see one.
+    ordering = ["event__starts_at", "event", F("confirmed_at").asc(nulls_last=True), "pk"]
+    actions = ["offer_places"]
     search_fields = ["name", "email", "event__title"]
     list_select_related = ["event", "organiser"]
     autocomplete_fields = ["event"]
@@ -787,6 +807,29 @@ class WaitingListEntryAdmin(OrganiserScopedAdmin):
     def delete_queryset(self, request, queryset):
         # An offer's places go back to the event as its entry goes.
         services.waiting_list_entries_close(entry_ids=queryset.values_list("pk", flat=True), delete=True)
+
+    @admin.display(description=_("places asked for"), ordering="quantity")
+    def places(self, obj):
+        return places_asked(obj)
+
+    @admin.action(description=_("Offer places now, out of turn (holds them and emails the booker)"))
+    def offer_places(self, request, queryset):
+        for entry in queryset.select_related("event").order_by("confirmed_at", "pk"):
+            try:
+                entry = services.waiting_list_offer_by_hand(entry=entry)
+            except PortalError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "Offered %(count)s place to %(name)s for %(event)s.",
+                        "Offered %(count)s places to %(name)s for %(event)s.",
+                        entry.quantity,
+                    )
+                    % {"count": entry.quantity, "name": entry.name, "event": entry.event.title},
+                    messages.SUCCESS,
+                )
 
     @admin.display(description=_("offer window"), ordering="offer_expires_at")
     def offer(self, obj):

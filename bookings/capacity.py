@@ -17,7 +17,7 @@ transaction that takes or frees the places, by the service that does it:
 | a move to another event (`_transfer_apply`)   | - here, + there        |                       |
 | a pending payment's Checkout expires          | - its tickets          |                       |
 | the organiser cancels the event               | 0 (every booking ends) |                       |
-| a waiting-list offer is made                  |                        | + its places          |
+| a waiting-list offer is made (or by hand)     |                        | + its places          |
 | an offer is booked, left, expired, deleted    |                        | - its places          |
 | the admin changes the capacity                | refused below taken + held                     |
 

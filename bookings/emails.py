@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -194,7 +195,8 @@ def transfer_send_confirmation(*, transfer_id: int) -> bool:
 
 
 def waiting_list_send_offer(*, entry_id: int) -> bool:
-    """Email a waiting-list offer's signed booking link, once per offer."""
+    """Email a waiting-list offer's signed booking link, once per offer (or per notice that
+    places are free, under a notify-everyone rule)."""
 
     def send(entry: WaitingListEntry) -> None:
         organiser = entry.event.organiser
@@ -210,15 +212,20 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
             },
         )
 
-    offered = WaitingListEntry.objects.filter(status=WaitingListEntry.Status.OFFERED).select_related(
-        "event__organiser"
-    )
+    # A timed offer, or a notify-everyone notice (waiting, told the places are free).
+    offered = WaitingListEntry.objects.filter(
+        Q(status=WaitingListEntry.Status.OFFERED)
+        | Q(status=WaitingListEntry.Status.WAITING, notified_at__isnull=False)
+    ).select_related("event__organiser")
     return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)
 
 
-def waiting_list_send_confirmation(*, entry_id: int) -> bool:
+def waiting_list_send_confirmation(*, entry_id: int, joined: bool = False) -> bool:
     """Ask an address's owner to confirm a waiting-list place asked for in their name, or, when
-    they are already waiting, tell them so. Sent for every request (rate limited by the caller)."""
+    they are already waiting, tell them so; `joined`: tell a booker who joined with their own
+    proved address that they are on the list. Every one carries the place's manage link (see it,
+    ask for fewer places, leave, with no account). Sent for every request (rate limited by the
+    caller)."""
     entry = WaitingListEntry.objects.select_related("event__organiser").filter(pk=entry_id).first()
     if entry is None or not (entry.is_open or entry.status == entry.Status.UNCONFIRMED):
         return False  # gone meanwhile (left, booked, expired): nothing to confirm
@@ -234,6 +241,8 @@ def waiting_list_send_confirmation(*, entry_id: int) -> bool:
             "confirm_url": links.waiting_list_confirm_url(entry)
             if entry.status == entry.Status.UNCONFIRMED
             else "",
+            "joined": joined,
+            "manage_url": links.waiting_list_manage_url(entry),
         },
     )
     return True

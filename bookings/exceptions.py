@@ -43,6 +43,16 @@ ERRORS = {
     "waiting_duplicate": _("You are already on the waiting list for this event."),
     "pass_and_voucher": _("Pay with a pass or a voucher, not both."),
     "waiting_not_full": _("This event still has places: you can book it now."),
+    "waiting_fewer_only": _(
+        "You can only ask for fewer places, at least one (to ask for more, leave and join again)."
+    ),
+    "waiting_offer_held": _("Your places are already held for you: book as many as you need."),
+    "waiting_closed": _("This waiting-list place is no longer open."),
+    "waiting_not_waiting": _("%(name)s is not waiting (%(status)s): only a waiting place can be offered."),
+    "waiting_no_free_places": _("There are no free places on %(event)s: raise its capacity first."),
+    "waiting_too_few_places": _(
+        "%(name)s needs %(needed)s places, %(free)s free, all together: raise the capacity first."
+    ),
     # The booker's own changes: transfer, cancel, waiting list.
     "not_confirmed": _("Only a confirmed booking can be changed."),
     "already_cancelled": _("This booking is already cancelled."),

@@ -258,6 +258,29 @@ class WaitingListForm(forms.Form):
     quantity = forms.IntegerField(
         label=_("Places wanted"), min_value=1, max_value=MAX_TICKETS_PER_BOOKING, initial=1
     )
+    accepts_fewer = forms.TypedChoiceField(
+        label=_("If fewer places free up than you asked for"),
+        choices=[
+            ("0", _("All together or none (for example a family)")),
+            ("1", _("Offer me as many as free up")),
+        ],
+        coerce=lambda value: value == "1",
+        empty_value=False,
+        required=False,
+        initial="0",
+        widget=forms.RadioSelect,
+    )
+
+
+class WaitingPlacesForm(forms.Form):
+    """Ask for fewer places on a waiting-list place (never more: that would jump the queue)."""
+
+    quantity = forms.TypedChoiceField(label=_("Places wanted"), coerce=int)
+
+    def __init__(self, *args, entry, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["quantity"].choices = [(n, str(n)) for n in range(entry.quantity, 0, -1)]
+        self.fields["quantity"].initial = entry.quantity
 
 
 class NewLinkForm(forms.Form):

@@ -1,5 +1,5 @@
-"""Signed links: "View booking", the waiting list's offer and confirmation links, and a refund's
-choice of credit.
+"""Signed links: "View booking", the waiting list's offer, confirmation and manage links, and a
+refund's choice of credit.
 
 A link names one booking and carries that booking's current link secret (128 random bits). It
 expires 90 days after the event ends. Opening a link grants this browser session that one
@@ -104,6 +104,10 @@ def secret_after_transfer(secret: str, transfer_id: int) -> str:
 OFFER_SALT = "bookings.waiting-list-offer"
 CONFIRM_SALT = "bookings.waiting-list-confirm"
 CONFIRM_LINK_LIFETIME = timedelta(days=7)
+# The manage link (see the place, ask for fewer, leave) lasts as long as a View booking link, and
+# grants the session that one place, as a View booking link grants one booking.
+MANAGE_SALT = "bookings.waiting-list-manage"
+WAITING_SESSION_KEY = "waiting_list_grants"
 
 
 def waiting_list_offer_token(entry: WaitingListEntry) -> str:
@@ -116,13 +120,14 @@ def waiting_list_offer_url(entry: WaitingListEntry) -> str:
 
 
 def waiting_list_offer_for_token(*, event: Event, token: str) -> WaitingListEntry | None:
-    """The live offer a signed link names for `event`, or None (tampered, used, expired)."""
+    """The live offer (or notice that places are free) a signed link names for `event`, or None
+    (tampered, used, expired)."""
     try:
         code = signing.loads(token, salt=OFFER_SALT)
     except signing.BadSignature:
         return None
     entry = WaitingListEntry.objects.filter(code=code, event=event).first()
-    return entry if entry is not None and entry.offer_is_live else None
+    return entry if entry is not None and entry.may_claim else None
 
 
 def waiting_list_confirm_url(entry: WaitingListEntry) -> str:
@@ -141,6 +146,38 @@ def waiting_list_entry_for_confirm_token(token: str) -> WaitingListEntry | None:
     if entry is None or not (entry.is_open or entry.status == WaitingListEntry.Status.UNCONFIRMED):
         return None
     return entry
+
+
+def waiting_list_manage_token(entry: WaitingListEntry) -> str:
+    expires = int((entry.event.ends_at + LINK_LIFETIME_AFTER_EVENT).timestamp())
+    return signing.dumps({"c": str(entry.code), "e": expires}, salt=MANAGE_SALT)
+
+
+def waiting_list_manage_url(entry: WaitingListEntry) -> str:
+    return settings.SITE_URL + reverse("bookings:waiting_link", args=[waiting_list_manage_token(entry)])
+
+
+def waiting_list_entry_for_manage_token(token: str) -> WaitingListEntry | None:
+    """The place a manage link names, whatever its state, or None (tampered, another purpose's
+    token, or more than 90 days after the event)."""
+    try:
+        payload = signing.loads(token, salt=MANAGE_SALT)
+        code, expires = payload["c"], int(payload["e"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+    if timezone.now().timestamp() > expires:
+        return None
+    return WaitingListEntry.objects.select_related("event", "organiser").filter(code=code).first()
+
+
+def waiting_list_grant(session, entry: WaitingListEntry) -> None:
+    """Grant this session `entry` (the last 20 places opened are kept)."""
+    granted = [code for code in session.get(WAITING_SESSION_KEY, []) if code != str(entry.code)]
+    session[WAITING_SESSION_KEY] = [*granted[-19:], str(entry.code)]
+
+
+def waiting_list_is_granted(session, entry: WaitingListEntry) -> bool:
+    return str(entry.code) in session.get(WAITING_SESSION_KEY, [])
 
 
 # A refund's choice of credit ------------------------------------------------------------------

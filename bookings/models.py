@@ -331,14 +331,22 @@ class WaitingListEntry(TenantModel):
     )
     name = models.CharField(max_length=150)
     email = models.EmailField()
+    # The places asked for; an offer of fewer (to an entry that `accepts_fewer`) lowers it to
+    # the places held, so while OFFERED it is always what the offer holds on the event's counter.
     quantity = models.PositiveSmallIntegerField(default=1)
+    # False: all the places together or none (a family); True: as many as free up.
+    accepts_fewer = models.BooleanField(default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.UNCONFIRMED)
     # When the address's owner confirmed (or joined with an address they had proved): the queue
     # runs in this order.
     confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
-    # Claimed by the task that emails the offer, so a retried task sends it once.
+    # Claimed by the task that emails the offer, so a retried task sends it once (cleared when a
+    # notify-everyone rule tells the place about free places again).
     offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Told that places are free under a notify-everyone rule (nothing held): its offer link may
+    # then book, first come first served.
+    notified_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = WaitingListQuerySet.as_manager()
 
@@ -360,6 +368,11 @@ class WaitingListEntry(TenantModel):
     @property
     def is_open(self) -> bool:
         return self.status in {self.Status.WAITING, self.Status.OFFERED}
+
+    @property
+    def may_claim(self) -> bool:
+        """Its offer link may book: a live offer (places held), or a notice that places are free."""
+        return self.offer_is_live or (self.status == self.Status.WAITING and self.notified_at is not None)
 
     @property
     def offer_is_live(self) -> bool:
@@ -390,6 +403,14 @@ class BookingRules(TenantModel):
         ORIGINAL = "original", _("To the original payment")
         CREDIT = "credit", _("As account credit (a voucher)")
         NONE = "none", _("No refund")
+
+    class WaitingListOfferMode(models.TextChoices):
+        ONE_AT_A_TIME = "one", _("One at a time: the places are held for the next person for a time")
+        NOTIFY_ALL = "all", _("Notify everyone waiting: the first to book gets the places")
+
+    class WaitingListOrder(models.TextChoices):
+        STRICT = "strict", _("Strict order: nobody passes the person at the front of the queue")
+        FILL = "fill", _("Let smaller requests behind take places the front of the queue can't use")
 
     event = models.OneToOneField(
         Event,
@@ -445,6 +466,25 @@ class BookingRules(TenantModel):
         default=24,
         validators=[MinValueValidator(1)],
         help_text=_("When a place frees up, the next person waiting has this many hours to book it."),
+    )
+    waiting_list_offer_mode = models.CharField(
+        max_length=4,
+        choices=WaitingListOfferMode.choices,
+        default=WaitingListOfferMode.ONE_AT_A_TIME,
+        help_text=_(
+            "One at a time holds freed places for the next person for the hours above. Notify "
+            "everyone holds nothing: each person whose request fits is emailed (again after those "
+            "hours if places are still free), and whoever books first gets them."
+        ),
+    )
+    waiting_list_order = models.CharField(
+        max_length=8,
+        choices=WaitingListOrder.choices,
+        default=WaitingListOrder.STRICT,
+        help_text=_(
+            "When the person at the front of the waiting list needs more places than are free: "
+            "wait for enough places, or offer the free ones to smaller requests behind them."
+        ),
     )
 
     class Meta:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -230,6 +230,15 @@ def booking_tab_for_booker(
         ).select_related("event", "organiser")
         if organiser is not None:
             rows = rows.filter(organiser=organiser)
+        rows = rows.annotate(
+            position=Case(
+                When(
+                    status=WaitingListEntry.Status.WAITING, then=Coalesce(Subquery(_waiting_ahead()), 0) + 1
+                ),
+                default=None,
+                output_field=IntegerField(),
+            )
+        )
         entries = Paginator(rows.order_by("event__starts_at", "pk"), TAB_PAGE_SIZE).get_page(page)
         return EventsTab(page=entries, cards=entries, freshness=None)
     rows = Booking.objects.filter(user=user)
@@ -311,11 +320,45 @@ def attendance_label(attendee: Attendee, organiser: Organiser) -> str:
     return "Attended"
 
 
-def waiting_list_entry_get_for_booker(*, user, code) -> WaitingListEntry:
-    """A booker's own waiting-list place; anyone else's is a 404."""
-    return get_object_or_404(
-        WaitingListEntry.objects.select_related("event", "organiser").filter(user=user), code=code
+def _waiting_ahead():
+    """How many people wait ahead of the outer entry in its event's queue (confirmed earlier,
+    or at the same moment with a lower id: the order offers follow)."""
+    return (
+        WaitingListEntry.objects.filter(event=OuterRef("event"), status=WaitingListEntry.Status.WAITING)
+        .filter(
+            Q(confirmed_at__lt=OuterRef("confirmed_at"))
+            | Q(confirmed_at=OuterRef("confirmed_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+
+
+def waiting_list_position(*, entry: WaitingListEntry) -> int | None:
+    """Where `entry` stands in its event's queue (1 is next), or None when it is not waiting in
+    line (not confirmed yet, offered, or closed). Only the count: nobody learns who is ahead."""
+    if entry.status != WaitingListEntry.Status.WAITING:
+        return None
+    ahead = (
+        WaitingListEntry.objects.filter(event_id=entry.event_id, status=WaitingListEntry.Status.WAITING)
+        .filter(Q(confirmed_at__lt=entry.confirmed_at) | Q(confirmed_at=entry.confirmed_at, pk__lt=entry.pk))
+        .count()
+    )
+    return ahead + 1
+
+
+def waiting_list_entry_get_for_viewer(*, request, code) -> WaitingListEntry:
+    """The one ownership check for a waiting-list place: the logged-in booker's own, or the one
+    place this session was granted by its signed manage link. Anything else is a 404."""
+    entry = get_object_or_404(WaitingListEntry.objects.select_related("event", "organiser"), code=code)
+    user = request.user
+    if user.is_authenticated and entry.user_id == user.pk:
+        return entry
+    if links.waiting_list_is_granted(request.session, entry):
+        return entry
+    raise Http404
 
 
 # Prices and quotes --------------------------------------------------------------------------------

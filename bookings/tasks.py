@@ -127,8 +127,8 @@ def waiting_list_send_offer(self, entry_id: int) -> bool:
 
 
 @shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=5)
-def waiting_list_send_confirmation(self, entry_id: int) -> bool:
-    return emails.waiting_list_send_confirmation(entry_id=entry_id)
+def waiting_list_send_confirmation(self, entry_id: int, joined: bool = False) -> bool:
+    return emails.waiting_list_send_confirmation(entry_id=entry_id, joined=joined)
 
 
 @shared_task

@@ -16,7 +16,9 @@ urlpatterns = [
     path("gift/<str:token>/", views.gift_accept, name="gift_accept"),
     path("bookings/<str:reference>/transfer/", views.booking_transfer, name="booking_transfer"),
     path("waiting/confirm/<str:token>/", views.waiting_confirm, name="waiting_confirm"),
+    path("waiting/link/<str:token>/", views.waiting_link, name="waiting_link"),
     path("refunds/<str:token>/", views.refund_choice, name="refund_choice"),
     path("waiting/<uuid:code>/", views.waiting_detail, name="waiting_detail"),
     path("waiting/<uuid:code>/leave/", views.waiting_leave, name="waiting_leave"),
+    path("waiting/<uuid:code>/places/", views.waiting_places, name="waiting_places"),
 ]

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -762,25 +763,91 @@ def _ticket_type_of(event, value):
     return ticket_type
 
 
+def _waiting_entry(request, code):
+    """The waiting-list place this viewer may see (their account's, or granted by its manage
+    link); None when nobody is logged in (they are asked to), a 404 for anyone else's."""
+    try:
+        return selectors.waiting_list_entry_get_for_viewer(request=request, code=code)
+    except Http404:
+        if request.user.is_authenticated:
+            raise
+        return None
+
+
+def _waiting_list_home(request, entry) -> str:
+    if request.user.is_authenticated and entry.user_id == request.user.pk:
+        return reverse("bookings:event_list") + "?tab=waiting"
+    return reverse("bookings:waiting_detail", args=[entry.code])
+
+
+@never_cache
 @require_GET
-@login_required
+def waiting_link(request, token: str):
+    """The manage link from the waiting-list emails: grants this session that one place."""
+    entry = links.waiting_list_entry_for_manage_token(token)
+    if entry is None:
+        return _private(
+            render(request, "bookings/waiting_confirm_invalid.html", {"manage": True}, status=404)
+        )
+    links.waiting_list_grant(request.session, entry)
+    return _private(redirect("bookings:waiting_detail", code=entry.code))
+
+
+@require_GET
 def waiting_detail(request, code):
-    entry = selectors.waiting_list_entry_get_for_booker(user=request.user, code=code)
-    context = {"entry": entry, "event": entry.event, "organiser": entry.organiser, "section": "events"}
-    if entry.offer_is_live:
+    entry = _waiting_entry(request, code)
+    if entry is None:
+        return redirect_to_login(request.get_full_path())
+    context = {
+        "entry": entry,
+        "event": entry.event,
+        "organiser": entry.organiser,
+        "section": "events" if request.user.is_authenticated else None,
+        "places_form": forms.WaitingPlacesForm(entry=entry),
+        "position": selectors.waiting_list_position(entry=entry),
+    }
+    if entry.may_claim:
         context["offer_url"] = links.waiting_list_offer_url(entry)
     return _private(render(request, "bookings/waiting_detail.html", context))
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
 def waiting_leave(request, code):
-    entry = selectors.waiting_list_entry_get_for_booker(user=request.user, code=code)
+    entry = _waiting_entry(request, code)
+    if entry is None:
+        return redirect_to_login(request.get_full_path())
     if request.method == "POST":
         services.waiting_list_leave(entry=entry)
         messages.success(
             request, _("You've left the waiting list for %(event)s.") % {"event": entry.event.title}
         )
-        return _done(request, reverse("bookings:event_list") + "?tab=waiting")
+        return _done(request, _waiting_list_home(request, entry))
     context = {"entry": entry, "event": entry.event, "organiser": entry.organiser}
     return _dialog(request, "bookings/waiting_leave.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def waiting_places(request, code):
+    """Ask for fewer places while waiting (the manage page's form; a page of its own when refused)."""
+    entry = _waiting_entry(request, code)
+    if entry is None:
+        return redirect_to_login(request.get_full_path())
+    form = forms.WaitingPlacesForm(request.POST if request.method == "POST" else None, entry=entry)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.waiting_list_change_quantity(entry=entry, quantity=form.cleaned_data["quantity"])
+        except PortalError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "You're now waiting for %(count)s place.",
+                    "You're now waiting for %(count)s places.",
+                    entry.quantity,
+                )
+                % {"count": entry.quantity},
+            )
+            return redirect("bookings:waiting_detail", code=entry.code)
+    context = {"entry": entry, "event": entry.event, "organiser": entry.organiser, "places_form": form}
+    return _private(render(request, "bookings/waiting_places.html", context))

@@ -5,10 +5,10 @@ import re
 
 # Capabilities that travel in URLs: whoever holds one gets what it opens (a booking, a held
 # place, a confirmation, a password reset), so none may sit in a log file. In a path: the View
-# booking link, the waiting-list confirmation link, a refund's choice of credit, allauth's
+# booking link, the waiting-list confirmation and manage links, a refund's choice of credit, allauth's
 # email-confirmation and reset keys.
 TOKEN_IN_PATH = re.compile(
-    r"(/portal/link/(?!new/)|/portal/waiting/confirm/|/portal/refunds/|/accounts/confirm-email/"
+    r"(/portal/link/(?!new/)|/portal/waiting/confirm/|/portal/waiting/link/|/portal/refunds/|/accounts/confirm-email/"
     r"|/accounts/password/reset/key/(?!done/))[^/\s\"'?#]+"
 )
 # In a query string: a waiting-list offer (`?offer=`).

@@ -178,7 +178,8 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
         WaitingListEntry.objects.filter(pk=offer.pk).update(
             status=WaitingListEntry.Status.BOOKED, updated_at=timezone.now()
         )
-    capacity.seats_count(event, taken=len(tickets), held=-offer.quantity if offer else 0)
+    held = offer.quantity if offer and offer.status == WaitingListEntry.Status.OFFERED else 0
+    capacity.seats_count(event, taken=len(tickets), held=-held)
     booking = Booking(
         organiser=organiser,
         event=event,
@@ -259,7 +260,7 @@ def _payment_method(price: pricing.Price) -> str:
 def _lock_live_offer(entry: WaitingListEntry, event: Event) -> WaitingListEntry:
     with lock_timeout():
         entry = WaitingListEntry.objects.select_for_update().filter(pk=entry.pk, event=event).first()
-    if entry is None or not entry.offer_is_live:
+    if entry is None or not entry.may_claim:  # a live offer, or a notice (nothing held)
         raise BookingError(ERRORS["offer_invalid"])
     return entry
 

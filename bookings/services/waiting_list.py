@@ -1,8 +1,13 @@
-"""The waiting list of a full event: joining (confirmed by email), offers of freed places, leaving.
+"""The waiting list of a full event: joining (confirmed by email), offers of freed places, asking
+for fewer places, leaving, and the organiser's offer by hand.
 
-An offer holds its places on the event's counter (`Event.seats_held`) from the moment it is made
-until it is booked, left or expired; see `bookings.capacity` for how offers that run out of time
-give their places back.
+An entry asks for one or more places, all together or as many as free up (`accepts_fewer`). The
+rules say how freed places are offered (`waiting_list_offer_mode`: a timed offer to one entry at
+a time, or a notice to everyone and the first to book wins) and whether an entry too big for the
+free places blocks the queue (`waiting_list_order`). A timed offer holds its places on the
+event's counter (`Event.seats_held`) from the moment it is made until it is booked, left or
+expired; see `bookings.capacity` for how offers that run out of time give their places back.
+Every change runs under the event's lock (`capacity.events_lock`), then the entry's row lock.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from bookings import capacity
@@ -25,15 +31,22 @@ from portal.locking import lock_timeout
 
 @transaction.atomic
 def waiting_list_join(
-    *, event: Event, name: str, email: str, quantity: int = 1, user=None
+    *,
+    event: Event,
+    name: str,
+    email: str,
+    quantity: int = 1,
+    accepts_fewer: bool = False,
+    user=None,
 ) -> WaitingListEntry | None:
     """Join the waiting list of a full event.
 
     A logged-in booker joining with one of their own verified emails has proved the mailbox: the
-    place is theirs at once and returned (joining twice raises BookingError). Any other address
+    place is theirs at once and returned (joining twice raises BookingError), and they are
+    emailed that they are on the list, with the place's manage link. Any other address
     may be someone else's: it is emailed after commit and None is returned whatever happened, so
     the caller answers the same. The email holds a confirmation link for a new unconfirmed place
-    (or for the one still waiting for its click, now with this name and quantity), or, when the
+    (or for the one still waiting for its click, now with this name and places), or, when the
     address is already waiting, says so. Only confirmed places are offered seats.
     Raises BookingError if the event is cancelled, started or not full.
     """
@@ -53,14 +66,15 @@ def waiting_list_join(
         if is_open.exists():
             raise BookingError(ERRORS["waiting_duplicate"])
         entry = unconfirmed or WaitingListEntry(organiser_id=event.organiser_id, event=event, email=email)
-        entry.user, entry.name, entry.quantity = user, name, quantity
+        entry.user, entry.name, entry.quantity, entry.accepts_fewer = user, name, quantity, accepts_fewer
         entry.status, entry.confirmed_at = WaitingListEntry.Status.WAITING, timezone.now()
         entry.save()
+        transaction.on_commit(partial(waiting_list_send_confirmation_task.delay, entry.pk, joined=True))
         return entry
     entry = is_open.first()
     if entry is None:
         entry = unconfirmed or WaitingListEntry(organiser_id=event.organiser_id, event=event, email=email)
-        entry.name, entry.quantity = name, quantity
+        entry.name, entry.quantity, entry.accepts_fewer = name, quantity, accepts_fewer
         entry.save()
     transaction.on_commit(partial(waiting_list_send_confirmation_task.delay, entry.pk))
     return None
@@ -94,8 +108,13 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     past their time, so their places pass to the next people).
 
     Each new offer holds its places (on the event's counter) for the rules'
-    waiting_list_offer_hours and is emailed after commit. Strictly first come, first served: a
-    party too big for the places left waits at the front.
+    waiting_list_offer_hours and is emailed after commit. The queue runs in the order the places
+    were confirmed. An entry is offered all the places it asked for, or, when it `accepts_fewer`,
+    the places free if fewer. An entry needing more places than are free stops the queue under
+    the organiser's STRICT rule (nobody passes it; the places wait for it); under FILL, the
+    entries behind it that fit are offered the places it cannot use, and it stays at the front.
+
+    Under a NOTIFY_ALL rule nothing is held: see `_waiting_list_notify_all`.
     """
     now = timezone.now()
     if event.is_cancelled or event.starts_at <= now:
@@ -103,7 +122,9 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     free = capacity.seats_left(event)
     if not free:
         return []
-    hours = booking_rules.rules_for_event(event=event).waiting_list_offer_hours
+    rules = booking_rules.rules_for_event(event=event)
+    if rules.waiting_list_offer_mode == rules.WaitingListOfferMode.NOTIFY_ALL:
+        return _waiting_list_notify_all(event=event, free=free, hours=rules.waiting_list_offer_hours)
     offered = []
     for entry in (
         WaitingListEntry.objects.filter(event=event)
@@ -111,17 +132,80 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
         .select_for_update()
         .order_by("confirmed_at", "pk")
     ):
-        if entry.quantity > free:
-            break
+        if entry.quantity > free and not entry.accepts_fewer:
+            if rules.waiting_list_order == rules.WaitingListOrder.STRICT:
+                break
+            continue
+        entry.quantity = min(entry.quantity, free)
         entry.status = WaitingListEntry.Status.OFFERED
-        entry.offer_expires_at = now + timedelta(hours=hours)
-        entry.save(update_fields=["status", "offer_expires_at", "updated_at"])
+        entry.offer_expires_at = now + timedelta(hours=rules.waiting_list_offer_hours)
+        entry.offer_sent_at = None  # a notice under a notify-everyone rule may have been sent
+        entry.save(update_fields=["quantity", "status", "offer_expires_at", "offer_sent_at", "updated_at"])
         free -= entry.quantity
         offered.append(entry)
+        if not free:
+            break
     capacity.seats_count(event, held=sum(entry.quantity for entry in offered))
     for entry in offered:
         transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
     return offered
+
+
+@transaction.atomic
+def waiting_list_offer_by_hand(*, entry: WaitingListEntry) -> WaitingListEntry:
+    """The organiser offers places to this entry now, out of turn (their call, whatever the
+    queue or the offer mode): a timed offer of the places it asked for (or of the places free,
+    if fewer and it takes fewer), held and emailed like any offer.
+    Raises BookingError when the entry is not waiting (unconfirmed, already offered or closed),
+    when no places are free, or too few for an entry that needs them all together."""
+    event = capacity.events_lock(entry.event_id)[entry.event_id]
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status != WaitingListEntry.Status.WAITING:
+        raise BookingError(
+            ERRORS["waiting_not_waiting"] % {"name": entry.name, "status": entry.get_status_display()}
+        )
+    if event.is_cancelled or event.has_started:
+        raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
+    free = capacity.seats_left(event)
+    if not free:
+        raise BookingError(ERRORS["waiting_no_free_places"] % {"event": event.title})
+    if entry.quantity > free and not entry.accepts_fewer:
+        raise BookingError(
+            ERRORS["waiting_too_few_places"] % {"name": entry.name, "needed": entry.quantity, "free": free}
+        )
+    hours = booking_rules.rules_for_event(event=event).waiting_list_offer_hours
+    entry.quantity = min(entry.quantity, free)
+    entry.status = WaitingListEntry.Status.OFFERED
+    entry.offer_expires_at = timezone.now() + timedelta(hours=hours)
+    entry.offer_sent_at = None
+    entry.save(update_fields=["quantity", "status", "offer_expires_at", "offer_sent_at", "updated_at"])
+    capacity.seats_count(event, held=entry.quantity)
+    transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
+    return entry
+
+
+def _waiting_list_notify_all(*, event: Event, free: int, hours: int) -> list[WaitingListEntry]:
+    """Tell everyone waiting whose request fits the `free` places (or who takes fewer) that
+    places are free; nothing is held, and whoever books first gets them (their link books at
+    most their request). Someone told stays in line, and is told again only once the rule's
+    hours have passed, if places are still free then."""
+    now = timezone.now()
+    notified = []
+    for entry in (
+        WaitingListEntry.objects.filter(event=event)
+        .waiting()
+        .filter(Q(notified_at__isnull=True) | Q(notified_at__lte=now - timedelta(hours=hours)))
+        .select_for_update()
+        .order_by("confirmed_at", "pk")
+    ):
+        if entry.quantity > free and not entry.accepts_fewer:
+            continue
+        entry.notified_at, entry.offer_sent_at = now, None
+        entry.save(update_fields=["notified_at", "offer_sent_at", "updated_at"])
+        notified.append(entry)
+        transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
+    return notified
 
 
 def waiting_list_offer_due() -> int:
@@ -151,13 +235,39 @@ def waiting_list_offer_places_now(*, event: Event) -> list[WaitingListEntry]:
 
 
 @transaction.atomic
+def waiting_list_change_quantity(*, entry: WaitingListEntry, quantity: int) -> WaitingListEntry:
+    """The booker asks for fewer places (at least one) on a place not yet offered. It keeps its
+    turn in the queue, and the places free now are offered again at once: it may now fit, or no
+    longer block the entries behind it. Asking for the same number changes nothing.
+    Raises BookingError when asking for more (that would jump the queue: leave and join again),
+    for none, when the places are already held for an offer, or when the place is closed."""
+    event = capacity.events_lock(entry.event_id)[entry.event_id]
+    with lock_timeout():
+        entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.status == WaitingListEntry.Status.OFFERED:
+        raise BookingError(ERRORS["waiting_offer_held"])
+    if entry.status not in (WaitingListEntry.Status.WAITING, WaitingListEntry.Status.UNCONFIRMED):
+        raise BookingError(ERRORS["waiting_closed"])
+    if not 1 <= quantity <= entry.quantity:
+        raise BookingError(ERRORS["waiting_fewer_only"])
+    if quantity == entry.quantity:
+        return entry
+    entry.quantity = quantity
+    entry.save(update_fields=["quantity", "updated_at"])
+    waiting_list_offer_places(event=event)
+    entry.refresh_from_db()
+    return entry
+
+
+@transaction.atomic
 def waiting_list_leave(*, entry: WaitingListEntry) -> WaitingListEntry:
-    """The booker leaves the waiting list. A place held for them passes to the next person.
+    """The booker leaves the waiting list (or withdraws a place not confirmed yet: its
+    confirmation link stops working). A place held for them passes to the next person.
     Leaving twice changes nothing."""
     event = capacity.events_lock(entry.event_id)[entry.event_id]
     with lock_timeout():
         entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
-    if not entry.is_open:
+    if not (entry.is_open or entry.status == WaitingListEntry.Status.UNCONFIRMED):
         return entry
     was_offered = entry.status == WaitingListEntry.Status.OFFERED
     entry.status = WaitingListEntry.Status.LEFT

@@ -4,6 +4,9 @@
 // - Waiting: a control whose request is on its way is aria-busy (CSS shows a spinner), for htmx
 //   requests and for ordinary form posts (Log in, Pay and book).
 // - Menus (<details class="menu">): close on Escape, on a click outside, and once an item is chosen.
+// - Local times (<time data-local-time="<organiser's zone>" datetime="...">, e.g. when a held
+//   place is released): the page states the time in the organiser's zone; when the browser's
+//   zone reads it differently, the browser's reading is added.
 (function () {
   "use strict";
 
@@ -136,4 +139,28 @@
       if (other !== menu) other.open = false;
     });
   }, true);
+
+  // Local times -----------------------------------------------------------------------------
+  function addLocalTimes(root) {
+    root.querySelectorAll("time[data-local-time]:not([data-local-done])").forEach(function (node) {
+      node.dataset.localDone = "1";
+      const moment = new Date(node.getAttribute("datetime"));
+      if (isNaN(moment)) return;
+      const lang = document.documentElement.lang || undefined;
+      const parts = { weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit" };
+      const here = moment.toLocaleString(lang, parts);
+      let there = null;
+      try {
+        there = moment.toLocaleString(lang, Object.assign({ timeZone: node.dataset.localTime }, parts));
+      } catch (error) { /* an unknown zone: say it in ours anyway */ }
+      if (here === there) return;  // the browser reads the same time as the page says
+      const local = moment.toLocaleString(lang, Object.assign({ timeZoneName: "short" }, parts));
+      const note = document.createElement("span");
+      note.className = "local-time";
+      note.textContent = " (" + local + ")";
+      node.after(note);
+    });
+  }
+  addLocalTimes(document);
+  document.addEventListener("htmx:afterSettle", function (event) { addLocalTimes(event.target); });
 })();

@@ -29,6 +29,8 @@ def rules_post(organiser, **overrides):
         "refund_method": "original",
         "cancellation_fee": 0,
         "waiting_list_offer_hours": 24,
+        "waiting_list_order": "strict",
+        "waiting_list_offer_mode": "one",
     }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
@@ -177,6 +179,8 @@ def test_an_event_can_override_the_rules_on_its_own_page(client_as_staff, organi
             "rules-0-refund_method": "credit",
             "rules-0-cancellation_fee": 0,
             "rules-0-waiting_list_offer_hours": 6,
+            "rules-0-waiting_list_order": "strict",
+            "rules-0-waiting_list_offer_mode": "one",
         }
     )
 

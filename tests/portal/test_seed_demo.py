@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from accounts.models import User
+from bookings import selectors
 from bookings.models import Booking, WaitingListEntry
 from portal.models import Organiser
 from tests.factories import UserFactory
@@ -58,6 +59,10 @@ def test_the_demo_has_what_the_design_promises():
         )
     assert demo.filter(attendees__is_child=True).exists()
     assert riverside.events.filter(status="cancelled").exists()
+    # A parent and child wait together for Messy Play, behind a guest: 2 places, all together.
+    family = WaitingListEntry.objects.get(user__email="demo@example.com", event__title="Messy Play")
+    assert (family.quantity, family.accepts_fewer) == (2, False)
+    assert selectors.waiting_list_position(entry=family) == 2
 
 
 def _now():

@@ -74,6 +74,11 @@ PUBLIC_ROUTES: dict[str, str] = {
         "the signed waiting-list confirmation link from the email: the token is the capability; "
         "tampered, other-purpose and week-old tokens answer 404 (tests/security/test_waiting_list_consent.py)"
     ),
+    "bookings:waiting_link": (
+        "the signed waiting-list manage link from the emails: the token is the capability and "
+        "grants that one place; tampered, other-purpose and expired tokens answer 404, and the grant "
+        "opens no other place (tests/security/test_waiting_list_manage_link.py)"
+    ),
     "bookings:refund_choice": (
         "the signed link in an organiser-cancellation email offering credit instead of the card "
         "refund: the token is the capability, sent to the booking's email; tampered tokens answer "
@@ -280,6 +285,16 @@ def _(owner):
 def _(owner):
     entry = _others_waiting_entry(owner)
     return Target(kwargs={"code": entry.code}, snapshot=rows(WaitingListEntry.objects.filter(pk=entry.pk)))
+
+
+@idor_route("bookings:waiting_places")
+def _(owner):
+    entry = WaitingListEntryFactory(user=owner, email=owner.email, quantity=3)
+    return Target(
+        kwargs={"code": entry.code},
+        snapshot=rows(WaitingListEntry.objects.filter(pk=entry.pk)),
+        post_data={"quantity": 1},
+    )
 
 
 # Memberships

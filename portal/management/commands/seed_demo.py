@@ -250,10 +250,18 @@ class Command(BaseCommand):
             )
         return booking
 
-    def waiting(self, event, *, user, name, email, quantity=1) -> None:
-        fields = {"organiser": event.organiser, "user": user, "name": name, "quantity": quantity}
-        # The demo booker joined with their own verified address: confirmed at once, in the queue.
-        confirmed = {"status": WaitingListEntry.Status.WAITING, "confirmed_at": timezone.now()}
+    def waiting(
+        self, event, *, user, name, email, quantity=1, accepts_fewer=False, joined_ago=timedelta(0)
+    ) -> None:
+        fields = {
+            "organiser": event.organiser,
+            "user": user,
+            "name": name,
+            "quantity": quantity,
+            "accepts_fewer": accepts_fewer,
+        }
+        # Joined with a proved address (the demo booker's own, verified): confirmed, in the queue.
+        confirmed = {"status": WaitingListEntry.Status.WAITING, "confirmed_at": timezone.now() - joined_ago}
         WaitingListEntry.objects.update_or_create(
             event=event, email=email, defaults=fields, create_defaults={**fields, **confirmed}
         )
@@ -462,4 +470,6 @@ class Command(BaseCommand):
             email="jo@example.net",
             attendees=[("Ruby Parker", "Child", True, booked)],
         )
-        self.waiting(messy, **me)
+        # A guest ahead in the queue, then the demo booker and her child: two places, together.
+        self.waiting(messy, user=None, name="Sam Lee", email="sam@example.net", joined_ago=timedelta(days=1))
+        self.waiting(messy, **me, quantity=2)

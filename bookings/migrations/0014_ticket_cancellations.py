@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0011_booking_included_bookings'),
+        ('bookings', '0013_waiting_list_offer_modes'),
         ('portal', '0005_language'),
     ]
 
