@@ -29,7 +29,7 @@ from bench import common
 
 ITERATIONS = int(os.environ.get("BENCH_ITERATIONS", "100"))
 WARM_UP = 30
-SCENARIOS = ("booking", "email")
+SCENARIOS = ("booking", "email", "email_without_ics", "reminder")
 CHILD = "BENCH_INSTRUCTIONS_SCENARIO"
 
 
@@ -82,6 +82,30 @@ def email() -> None:
         remove(event)
 
 
+def email_without_ics() -> None:
+    """The confirmation as it was before it carried the booking's calendar file (issue 22)."""
+    from portal import emails
+
+    emails._ATTACHMENTS.pop("calendars", None)
+    email()
+
+
+def reminder() -> None:
+    """One reminder email (calendars.emails.reminder_send): its read, rules, .ics, two links."""
+    from bench.reminder_fanout import make_bookings, remove
+    from calendars import emails
+    from calendars.models import Reminder
+
+    events, bookings = make_bookings(ITERATIONS + WARM_UP, time.strftime("%H%M%S")[-5:])
+    reminders = Reminder.objects.bulk_create(
+        [Reminder(organiser_id=b.organiser_id, booking=b, hours_before=2) for b in bookings]
+    )
+    try:
+        measure(lambda n: emails.reminder_send(reminder_id=reminders[n].pk))
+    finally:
+        remove(events)
+
+
 def measure(one) -> None:
     """Warm up, then count ITERATIONS calls of `one(n)`, each framed as a request is (old or
     broken database connections closed before and after)."""
@@ -100,7 +124,7 @@ def measure(one) -> None:
 def run_child(scenario: str) -> None:
     sink = None
     extra = {}
-    if scenario == "email":
+    if scenario in {"email", "email_without_ics", "reminder"}:
         port = common.free_port()
         sink = subprocess.Popen(
             [common.PYTHON, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"]
@@ -113,7 +137,9 @@ def run_child(scenario: str) -> None:
 
     django.setup()
     try:
-        {"booking": booking, "email": email}[scenario]()
+        {"booking": booking, "email": email, "email_without_ics": email_without_ics, "reminder": reminder}[
+            scenario
+        ]()
     finally:
         if sink is not None:
             sink.terminate()

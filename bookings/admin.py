@@ -115,6 +115,11 @@ RULE_HELP = {
     "waiting_list_offer_hours": _(
         "When a place frees up on a full event, the next person waiting is offered it for this many hours."
     ),
+    "reminders": _(
+        "When bookers get a reminder email (with the booking's link, a calendar file and what to "
+        "bring). Only bookings made before the reminder's time get it; bookers can turn reminders "
+        "off for you from their Account page or the email."
+    ),
 }
 
 RULE_ERRORS = {
@@ -199,6 +204,7 @@ RULE_FIELDSETS = (
         _("Waiting list"),
         {"fields": ("waiting_list_offer_hours", "waiting_list_offer_mode", "waiting_list_order")},
     ),
+    (_("Reminders"), {"fields": ("reminders",)}),
 )
 
 
@@ -303,7 +309,7 @@ class EventAdmin(OrganiserScopedAdmin):
     date_hierarchy = "starts_at"
     readonly_fields = ["status", "cancelled_at", "overview"]
     fieldsets = (
-        (None, {"fields": ("organiser", "title", "description", "venue")}),
+        (None, {"fields": ("organiser", "title", "description", "venue", "what_to_bring")}),
         (_("When"), {"fields": ("starts_at", "ends_at")}),
         (_("Places"), {"fields": ("capacity",)}),
         (_("Status"), {"fields": ("status", "cancelled_at", "overview")}),

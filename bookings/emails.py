@@ -62,14 +62,14 @@ _CONFIRMATION = Prepared(
         bookings__status=Booking.Status.CONFIRMED,
         bookings__confirmation_sent_at__isnull=True,
     ).order_by("bookings__attendees__pk"),
-    fields=("id", "title", "venue", "starts_at", "ends_at"),
+    fields=("id", "title", "venue", "what_to_bring", "starts_at", "ends_at", "status", "updated_at"),
     parts={
         "booking": (
             Booking,
             "bookings",
             ("id", "event", "organiser", "user", "reference", "status", "booker_name", "booker_email")
             + ("link_secret", "total", "discount", "discount_reason", "included_amount", "included_reason")
-            + ("currency",),
+            + ("currency", "created_at", "updated_at"),  # the calendar file's SEQUENCE
         ),
         "organiser": (
             Organiser,

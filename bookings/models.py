@@ -47,6 +47,11 @@ class Event(TenantModel):
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     venue = models.CharField(max_length=200, blank=True)
+    what_to_bring = models.TextField(
+        blank=True,
+        max_length=1000,
+        help_text=_("Optional: shown in the reminder email and the calendar entry (a mat, water, cash)."),
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     capacity = models.PositiveIntegerField(help_text=_("Seats across all ticket types."))
@@ -389,6 +394,13 @@ MAX_CUTOFF_HOURS = 24 * 365
 class BookingRules(TenantModel):
     """Transfer and cancellation rules: the organiser's default, or one event's override."""
 
+    class Reminders(models.TextChoices):
+        # The hours before the start, comma-separated (read by `reminder_hours`).
+        DAY_BEFORE = "24", _("24 hours before")
+        HOURS_BEFORE = "2", _("2 hours before")
+        BOTH = "24,2", _("24 hours and 2 hours before")
+        OFF = "", _("No reminders")
+
     class TransferScope(models.TextChoices):
         ANY_EVENT = "any", _("Any upcoming event of ours")
         SAME_EVENT = "same_event", _("Another ticket type of the same event only")
@@ -486,6 +498,13 @@ class BookingRules(TenantModel):
             "wait for enough places, or offer the free ones to smaller requests behind them."
         ),
     )
+    reminders = models.CharField(
+        max_length=10,
+        choices=Reminders.choices,
+        default=Reminders.DAY_BEFORE,
+        blank=True,
+        help_text=_("When bookers get a reminder email before the event (bookers can turn them off)."),
+    )
 
     class Meta:
         verbose_name = "transfer and cancellation rules"
@@ -501,6 +520,10 @@ class BookingRules(TenantModel):
 
     def __str__(self) -> str:
         return f"Rules for {self.event}" if self.event_id else f"Default rules for {self.organiser}"
+
+    @property
+    def reminder_hours(self) -> list[int]:
+        return [int(hours) for hours in self.reminders.split(",") if hours]
 
     def clean(self):
         # Combinations of transfer targets (a many-to-many) are checked by the admin form.

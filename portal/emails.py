@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from email.mime.base import MIMEBase
 from smtplib import SMTPException, SMTPServerDisconnected
 from typing import Any
 
@@ -20,12 +21,36 @@ from django.utils import timezone, translation
 DELETED_DOMAIN = "@invalid"
 
 
+# Files an app above adds to another app's emails (a calendar file on a booking confirmation),
+# registered by key from its AppConfig.ready(): `make(template_prefix, context)` returns
+# (filename, content, mimetype) triples to attach, or none. It must not query the database: it
+# sees what the email's own read loaded (`context`), so a fan-out of emails stays one read each.
+# An attachment is (filename, content, mimetype), or a MIME part made ready (its own parameters).
+Attachment = tuple[str, bytes | str, str] | MIMEBase
+_ATTACHMENTS: dict[str, tuple[frozenset[str], Callable[[str, dict], list[Attachment]]]] = {}
+
+
+def attachments_register(key: str, *, template_prefixes: set[str], make: Callable[[str, dict], list]) -> None:
+    _ATTACHMENTS[key] = (frozenset(template_prefixes), make)
+
+
+def _registered_attachments(template_prefix: str, context: dict) -> list[Attachment]:
+    found = []
+    for key in sorted(_ATTACHMENTS):
+        prefixes, make = _ATTACHMENTS[key]
+        if template_prefix in prefixes:
+            found.extend(make(template_prefix, context) or [])
+    return found
+
+
 def send_templated_email(
     *,
     template_prefix: str,
     to: list[str],
     context: dict,
     reply_to: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+    attachments: list[Attachment] | None = None,
     language: str | None = None,
 ) -> None:
     """Render and send, in `language` or else the recipient's (`email_language`): a Celery worker
@@ -44,9 +69,16 @@ def send_templated_email(
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=to,
             reply_to=reply_to,
+            headers=headers,
         )
         html = render_to_string(f"{template_prefix}.html", context)
         message.attach_alternative(links_in_language(html, language, html=True), "text/html")
+        # In the email's language too: a calendar file's description is words for the booker.
+        for attachment in [*(attachments or []), *_registered_attachments(template_prefix, context)]:
+            if isinstance(attachment, MIMEBase):
+                message.attach(attachment)
+            else:
+                message.attach(*attachment)
     _send(message)
 
 

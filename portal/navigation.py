@@ -112,3 +112,22 @@ def organiser_page_part_list() -> list[PagePart]:
 
 def organiser_page_part_context(part: PagePart, *, request: HttpRequest | None, organiser: Organiser) -> dict:
     return part.context(request=request, organiser=organiser) if part.context else {}
+
+
+# Parts of the portal's own pages ----------------------------------------------------------------
+# A page of a lower app (the Account page, a booking's page, the Events page) shows what an app
+# above adds to it: `{% page_parts "account" %}` renders each part's template with the page's
+# context and what `context(request=..., page=<the page's context>)` gives. A part must not query on pages
+# the performance tests hold to a count (the Events page): link to a page of its own instead.
+
+_PARTS: dict[str, dict[str, PagePart]] = {}
+
+
+def page_part_register(
+    page: str, key: str, *, template: str, order: int, context: Callable[..., dict] | None = None
+) -> None:
+    _PARTS.setdefault(page, {})[key] = PagePart(key=key, template=template, order=order, context=context)
+
+
+def page_part_list(page: str) -> list[PagePart]:
+    return sorted(_PARTS.get(page, {}).values(), key=lambda p: (p.order, p.key))

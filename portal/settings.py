@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -87,6 +88,8 @@ if not DEBUG and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DJANGO_DEBUG is off.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How often a subscribed calendar is asked to fetch the booker's feed again (calendars app).
+CALENDAR_FEED_REFRESH = timedelta(minutes=15)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -105,6 +108,7 @@ INSTALLED_APPS = [
     "portal",
     "accounts",
     "bookings",
+    "calendars",
     "memberships",
     "passes",
     "vouchers",
@@ -241,6 +245,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "memberships.tasks.membership_reconcile",
         "schedule": crontab(hour=3, minute=17),
     },
+    # Reminder emails that fell due (the organisers' rules: 24 h and/or 2 h before) go out once each.
+    "calendars-reminders-due": {"task": "calendars.tasks.reminders_due", "schedule": 300.0},
     # Stripe events whose task gave up (or was never queued) are applied again.
     "stripe-event-sweep": {"task": "portal.tasks.stripe_event_sweep", "schedule": 300.0},
 }

@@ -26,6 +26,7 @@ urlpatterns = [
     path("portal/passes/", include("passes.urls")),
     path("portal/vouchers/", include("vouchers.urls")),
     path("portal/account/", include("accounts.urls")),
+    path("portal/calendar/", include("calendars.urls")),
     path("portal/baseline/", views.portal_baseline, name="portal_baseline"),
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
     path("<slug:org_slug>/passes/", include("passes.urls_public")),

@@ -70,6 +70,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    # A request through the test client activates its language in this thread and leaves it
+    # there (each real request sets its own); a test after it must not read French messages.
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):

@@ -28,3 +28,15 @@ def organiser_page_parts(context, organiser) -> str:
         with context.push(organiser=organiser, **extra):
             html.append(context.template.engine.get_template(part.template).render(context))
     return mark_safe("".join(html))  # each part is a template, escaped as it rendered
+
+
+@register.simple_tag(takes_context=True)
+def page_parts(context, page: str) -> str:
+    """What the apps above add to this page (`portal.navigation.page_part_register`), in order."""
+    request = context.get("request")
+    html = []
+    for part in navigation.page_part_list(page):
+        extra = part.context(request=request, page=context.flatten()) if part.context else {}
+        with context.push(**extra):
+            html.append(context.template.engine.get_template(part.template).render(context))
+    return mark_safe("".join(html))  # each part is a template, escaped as it rendered

@@ -57,6 +57,8 @@ def portal_pages() -> list[str]:
         f"/portal/vouchers/{Voucher.objects.filter(recipient_email=DEMO_EMAIL).first().public_id}/",
         "/portal/account/",
         "/portal/account/delete/",
+        "/portal/calendar/",
+        "/portal/calendar/feed/new-address/",
         "/accounts/email/",
         "/accounts/password/change/",
     ]

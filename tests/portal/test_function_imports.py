@@ -8,7 +8,7 @@ import ast
 
 from tests.portal.test_settings import ROOT
 
-APPS = ["portal", "accounts", "bookings", "memberships", "passes", "vouchers"]
+APPS = ["portal", "accounts", "bookings", "calendars", "memberships", "passes", "vouchers"]
 # bookings.services is being split into a package by sub-domain; these go to the top there.
 NOT_YET: set[tuple[str, str]] = set()
 MODULES = sorted(

@@ -8,7 +8,7 @@ import ast
 
 from tests.portal.test_settings import ROOT
 
-APPS = ["portal", "accounts", "bookings", "memberships", "passes", "vouchers"]
+APPS = ["portal", "accounts", "bookings", "calendars", "memberships", "passes", "vouchers"]
 MODULES = sorted(
     path for app in APPS for path in (ROOT / app).rglob("*.py") if "migrations" not in path.parts
 )

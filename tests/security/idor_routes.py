@@ -96,6 +96,16 @@ PUBLIC_ROUTES: dict[str, str] = {
     "passes_public:pass_type_list": "an organiser's public list of passes for sale, by its public slug",
     "passes_public:pass_buy": "buying a pass type an organiser sells publicly, by its random UUID",
     "vouchers_public:voucher_buy": "an organiser's public gift-voucher shop, by its public slug",
+    "calendars:feed": (
+        "a booker's calendar feed, for calendar apps that cannot log in: the secret token (192 random "
+        "bits) is the capability; an unknown or rotated token answers 404, guesses are rate limited "
+        "(tests/calendars/test_feed.py)"
+    ),
+    "calendars:reminders_unsubscribe": (
+        "the signed one-click unsubscribe link of a reminder email (RFC 8058): the token is the "
+        "capability and names the organiser and address; tampered tokens answer 404 "
+        "(tests/calendars/test_reminders.py)"
+    ),
     "account_confirm_email": "allauth's email confirmation key: the key is the capability (HMAC-signed)",
     "account_reset_password_from_key": "allauth's password reset key: the key is the capability",
 }
@@ -142,6 +152,12 @@ def _booking_rows(booking: Booking) -> Callable[[], object]:
 
 
 @idor_route("bookings:booking_detail")
+def _(owner):
+    booking = _others_booking(owner)
+    return Target(kwargs={"reference": booking.reference}, snapshot=_booking_rows(booking))
+
+
+@idor_route("calendars:booking_ics")
 def _(owner):
     booking = _others_booking(owner)
     return Target(kwargs={"reference": booking.reference}, snapshot=_booking_rows(booking))

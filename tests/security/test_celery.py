@@ -16,7 +16,7 @@ from bookings import tasks as booking_tasks
 from portal.celery import app
 from tests.factories import EventFactory, TicketTypeFactory
 
-APPS = ["portal", "accounts", "bookings", "memberships", "passes", "vouchers"]
+APPS = ["portal", "accounts", "bookings", "calendars", "memberships", "passes", "vouchers"]
 ROOT = Path(settings.BASE_DIR)
 # Task name -> why it must not run twice after a lost worker (none so far: every task checks
 # state before acting, as the house style asks).

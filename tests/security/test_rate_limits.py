@@ -15,6 +15,8 @@ from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
 from bookings.models import Booking
+from calendars import services as calendar_services
+from calendars.views import FEED_GUESSES
 from portal import ratelimit
 from tests.factories import PASSWORD, BookingFactory, EventFactory, TicketTypeFactory
 from tests.portal.test_settings import PRODUCTION, manage
@@ -211,3 +213,17 @@ def test_behind_the_proxy_new_link_requests_count_per_client(organiser, mailoutb
     through_proxy("203.0.113.5").post(reverse("bookings:booking_link_request"), {"email": "me@example.com"})
 
     assert [m.to for m in mailoutbox] == [["me@example.com"]]
+
+
+@BEHIND_ONE_PROXY
+@pytest.mark.django_db
+def test_behind_the_proxy_calendar_feed_guesses_count_per_client(booker):
+    """Unknown feed addresses spend the guesser's budget; the booker's calendar, fetched from
+    another address, goes on working."""
+    feed = calendar_services.feed_get_or_create(user=booker)
+    guesser = through_proxy("198.51.100.66")
+    for n in range(FEED_GUESSES["per_client"]):
+        assert guesser.get(reverse("calendars:feed", args=[f"guess-{n}"])).status_code == 404
+    assert guesser.get(reverse("calendars:feed", args=[feed.token])).status_code == 429
+
+    assert through_proxy("203.0.113.5").get(reverse("calendars:feed", args=[feed.token])).status_code == 200

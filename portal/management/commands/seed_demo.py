@@ -123,6 +123,7 @@ class Command(BaseCommand):
             cancellations_allowed=True,
             cancellation_cutoff_hours=48,
             refund_method=BookingRules.RefundMethod.ORIGINAL,
+            reminders=BookingRules.Reminders.BOTH,  # a day before, and two hours before
         )
         return organiser
 
@@ -178,6 +179,7 @@ class Command(BaseCommand):
         cancelled=False,
         venue="",
         description="",
+        what_to_bring="",
     ) -> Event:
         local_start = datetime.combine(timezone.localdate() + timedelta(days=days), time(hour))
         starts_at = timezone.make_aware(local_start, organiser.tzinfo)
@@ -190,6 +192,7 @@ class Command(BaseCommand):
                 "capacity": capacity,
                 "venue": venue,
                 "description": description,
+                "what_to_bring": what_to_bring,
                 "status": Event.Status.CANCELLED if cancelled else Event.Status.SCHEDULED,
                 "cancelled_at": cancelled_before(starts_at) if cancelled else None,
             },
@@ -277,6 +280,7 @@ class Command(BaseCommand):
             tickets=yoga,
             venue="Studio 1",
             description="An energising morning flow to start the day.",
+            what_to_bring="Your own mat if you have one, water, layers for the cool-down.",
         )
         self.event(
             org,
