@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0014_ticket_cancellations'),
+        ('bookings', '0015_ticket_cancellations'),
         ('portal', '0005_language'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0015_attendee_details_edits'),
+        ('bookings', '0016_attendee_details_edits'),
         ('portal', '0005_language'),
     ]
 

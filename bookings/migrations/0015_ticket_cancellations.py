@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0013_waiting_list_offer_modes'),
+        ('bookings', '0014_event_what_to_bring_rules_reminders'),
         ('portal', '0005_language'),
     ]
 
