@@ -8,7 +8,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from memberships import selectors
-from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
+from memberships.models import (
+    Membership,
+    MembershipBookingUse,
+    MembershipInvoice,
+    MembershipPause,
+    MembershipPlan,
+)
 from portal.admin import OrganiserScopedAdmin, OrganiserScopedTabularInline
 
 
@@ -23,8 +29,9 @@ class MembershipPlanAdmin(OrganiserScopedAdmin):
         "discount_percent",
         "included_bookings",
         "is_offered",
+        "pause_allowed",
     ]
-    list_filter = ["is_offered", "interval"]
+    list_filter = ["is_offered", "interval", "pause_allowed"]
     search_fields = ["name"]
     list_select_related = ["organiser"]
     fields = [
@@ -37,6 +44,9 @@ class MembershipPlanAdmin(OrganiserScopedAdmin):
         "included_bookings",
         "is_offered",
         "position",
+        "pause_allowed",
+        "pause_max_weeks",
+        "pauses_per_year",
     ]
 
     def _has_members(self, obj) -> bool:
@@ -73,6 +83,16 @@ class InvoiceInline(OrganiserScopedTabularInline):
         return False
 
 
+class PauseInline(OrganiserScopedTabularInline):
+    model = MembershipPause
+    fields = ["starts_at", "resumes_at", "ended_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 class BookingUseInline(OrganiserScopedTabularInline):
     model = MembershipBookingUse
     fields = ["booking_reference", "period_start", "tickets", "created_at", "returned_at"]
@@ -96,6 +116,8 @@ READ_ONLY_MEMBERSHIP_FIELDS = [
     "current_period_start",
     "current_period_end",
     "cancel_at_period_end",
+    "cancel_reason",
+    "paused_until",
     "ended_at",
     "card_brand",
     "card_last4",
@@ -158,12 +180,20 @@ class ComplimentaryMembershipForm(forms.ModelForm):
 
 @admin.register(Membership)
 class MembershipAdmin(OrganiserScopedAdmin):
-    list_display = ["plan", "user", "status", "current_period_end", "cancel_at_period_end", "gateway"]
-    list_filter = ["status", "plan"]
+    list_display = [
+        "plan",
+        "user",
+        "status",
+        "current_period_end",
+        "cancel_at_period_end",
+        "cancel_reason",
+        "gateway",
+    ]
+    list_filter = ["status", "plan", "cancel_reason"]
     search_fields = ["user__email", "user__name", "subscription_reference"]
     list_select_related = ["plan", "user", "organiser"]
     readonly_fields = READ_ONLY_MEMBERSHIP_FIELDS
-    inlines = [InvoiceInline, BookingUseInline]
+    inlines = [InvoiceInline, PauseInline, BookingUseInline]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -1,5 +1,6 @@
-"""Demo memberships for seed_demo: a plan at riverside-yoga, and for the demo booker an active and
-an ended membership with invoices. Idempotent: every row is found by a natural key."""
+"""Demo memberships for seed_demo: plans at riverside-yoga (Monthly Unlimited may be paused;
+Off-Peak is another monthly plan to switch to), and for the demo booker an active and an ended
+membership with invoices. Idempotent: every row is found by a natural key."""
 
 from __future__ import annotations
 
@@ -27,6 +28,23 @@ def seed_memberships(organiser, booker) -> None:
             "discount_percent": 20,
             "included_bookings": 4,
             "position": 0,
+            # Members may take a break: up to four weeks, twice in any 12 months.
+            "pause_allowed": True,
+            "pause_max_weeks": 4,
+            "pauses_per_year": 2,
+        },
+    )
+    # Another monthly plan, so a member of Monthly Unlimited can switch (and see the proration).
+    MembershipPlan.objects.update_or_create(
+        organiser=organiser,
+        name="Off-Peak",
+        defaults={
+            "description": "Weekday daytime classes at a member price.",
+            "price": 3500,
+            "interval": MembershipPlan.Interval.MONTH,
+            "discount_percent": 10,
+            "included_bookings": 0,
+            "position": 2,
         },
     )
     friends, _ = MembershipPlan.objects.update_or_create(

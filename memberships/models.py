@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import OrganiserQuerySet, TenantModel
+from portal.payments import add_interval
 
 
 class MembershipPlanQuerySet(OrganiserQuerySet):
@@ -46,6 +47,17 @@ class MembershipPlan(TenantModel):
         default=True, help_text=_("Untick to stop new sign-ups; existing members keep their membership.")
     )
     position = models.PositiveSmallIntegerField(default=0)
+    pause_allowed = models.BooleanField(
+        _("members may pause"),
+        default=False,
+        help_text=_("Members can pause for a few weeks: no payments and no member benefits meanwhile."),
+    )
+    pause_max_weeks = models.PositiveSmallIntegerField(
+        _("longest pause (weeks)"), default=4, validators=[MinValueValidator(1), MaxValueValidator(52)]
+    )
+    pauses_per_year = models.PositiveSmallIntegerField(
+        _("pauses in any 12 months"), default=1, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
 
     objects = MembershipPlanQuerySet.as_manager()
 
@@ -123,6 +135,15 @@ class Membership(TenantModel):
     BENEFITS = ("trialing", "active")
     NOT_STARTED = ("pending", "incomplete", "incomplete_expired")
 
+    class CancelReason(models.TextChoices):
+        TOO_EXPENSIVE = "too_expensive", _("It costs too much")
+        NOT_USING = "not_using", _("I don't come often enough")
+        SCHEDULE = "schedule", _("The times don't suit me any more")
+        MOVING = "moving", _("I'm moving away")
+        ELSEWHERE = "elsewhere", _("I'm going somewhere else")
+        QUALITY = "quality", _("I'm not happy with the classes or service")
+        OTHER = "other", _("Another reason")
+
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     plan = models.ForeignKey(MembershipPlan, on_delete=models.PROTECT, related_name="memberships")
     user = models.ForeignKey(
@@ -138,6 +159,16 @@ class Membership(TenantModel):
     current_period_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
     cancel_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Optional, from the cancel dialog; organisers read it in the admin.
+    cancel_reason = models.CharField(max_length=20, choices=CancelReason.choices, blank=True)
+    # When the member last took a cancellation back: a later cancel is a new request to Stripe
+    # (its idempotency key names this moment), not a replay of the first.
+    cancel_undone_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # While paused: the day billing and benefits come back (Stripe's pause_collection.resumes_at).
+    paused_until = models.DateTimeField(null=True, blank=True)
+    # Offline gateway only: a plan switch's proration (credit negative), added to the next invoice.
+    # Stripe keeps its own pending proration items.
+    proration_pending = models.IntegerField(default=0, editable=False)
     ended_at = models.DateTimeField(null=True, blank=True)
     card_brand = models.CharField(max_length=20, blank=True, editable=False)
     card_last4 = models.CharField(max_length=4, blank=True, editable=False)
@@ -177,6 +208,39 @@ class Membership(TenantModel):
         return self.is_current and not self.cancel_at_period_end
 
     @property
+    def is_paused(self) -> bool:
+        return self.status == self.Status.PAUSED
+
+    @property
+    def can_resume(self) -> bool:
+        """Cancelled by the member but not ended yet: the cancellation can be undone. A complimentary
+        membership (gateway "manual") ends on its chosen day and is never billed, so it cannot."""
+        return (
+            self.is_current
+            and self.cancel_at_period_end
+            and self.gateway != "manual"
+            and self.current_period_end is not None
+            and self.current_period_end > timezone.now()
+        )
+
+    @property
+    def is_billed(self) -> bool:
+        return self.gateway != "manual"
+
+    @property
+    def can_pause(self) -> bool:
+        return (
+            self.status == self.Status.ACTIVE
+            and not self.cancel_at_period_end
+            and self.is_billed
+            and self.plan.pause_allowed
+        )
+
+    @property
+    def can_switch(self) -> bool:
+        return self.status == self.Status.ACTIVE and not self.cancel_at_period_end and self.is_billed
+
+    @property
     def ends_on(self):
         """When a membership that will not renew stops (or stopped)."""
         if self.status == self.Status.CANCELED:
@@ -187,9 +251,13 @@ class Membership(TenantModel):
 
     @property
     def renews_on(self):
-        if self.is_current and not self.cancel_at_period_end:
-            return self.current_period_end
-        return None
+        """The next renewal that is charged: while paused, the first one after the pause."""
+        if not self.is_current or self.cancel_at_period_end:
+            return None
+        due = self.current_period_end
+        while due and self.is_paused and self.paused_until and due < self.paused_until:
+            due = add_interval(due, self.plan.interval)
+        return due
 
     @property
     def has_card(self) -> bool:
@@ -249,6 +317,30 @@ class MembershipInvoice(TenantModel):
     @property
     def amount(self) -> int:
         return self.amount_paid if self.status == self.Status.PAID else self.amount_due
+
+
+class MembershipPause(TenantModel):
+    """One pause of a membership: from `starts_at` until `resumes_at` (the chosen day), or until
+    `ended_at` when it ended (early, by the member, or on the day). Counted for the plan's
+    pauses-a-year rule; organisers read them in the admin."""
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="pauses")
+    starts_at = models.DateTimeField()
+    resumes_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    # The member's "paused until" email goes out once, however often its task is retried.
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-starts_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership"], condition=Q(ended_at__isnull=True), name="membership_one_open_pause"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership} paused {self.starts_at:%Y-%m-%d} to {self.resumes_at:%Y-%m-%d}"
 
 
 class MembershipBookingUse(TenantModel):

@@ -64,3 +64,15 @@ def membership_current_for(*, user, plan: MembershipPlan) -> Membership | None:
     if not user.is_authenticated:
         return None
     return Membership.objects.for_booker(user).filter(plan=plan, status__in=Membership.CURRENT).first()
+
+
+def membership_switch_plan_list(*, membership: Membership):
+    """The plans a member may switch to: the same organiser's other offered plans billed at the
+    same interval."""
+    return (
+        MembershipPlan.objects.for_organiser(membership.organiser)
+        .offered()
+        .filter(interval=membership.plan.interval)
+        .exclude(pk=membership.plan_id)
+        .select_related("organiser")
+    )

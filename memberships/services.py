@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bookings.pricing import IncludedOffer, IncludedSource
-from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
+from memberships.models import (
+    Membership,
+    MembershipBookingUse,
+    MembershipInvoice,
+    MembershipPause,
+    MembershipPlan,
+)
 from portal.dates import local_date
 from portal.exceptions import PortalError
 from portal.locking import lock_timeout
@@ -148,10 +155,45 @@ def _apply_subscription_state(membership: Membership, state: SubscriptionState) 
     membership.started_at = membership.started_at or state.started_at or timezone.now()
     if membership.status == Membership.Status.CANCELED:
         membership.ended_at = state.ended_at or membership.ended_at or timezone.now()
+    membership.paused_until = state.paused_until if membership.is_paused else None
+    plan_code = _uuid_or_none(state.metadata.get("plan", ""))
+    if plan_code and plan_code != membership.plan.code:  # switched (by us, or in Stripe's dashboard)
+        plan = MembershipPlan.objects.for_organiser(membership.organiser).filter(code=plan_code).first()
+        membership.plan = plan or membership.plan
     membership.save()
+    _record_pause(membership)
     if not was_started and membership.is_current:
         _email_on_commit(membership, "started")
     return membership
+
+
+def _record_pause(membership: Membership) -> None:
+    """Keep a locked membership's pauses in step with its status: one open pause while paused."""
+    open_pause = membership.pauses.filter(ended_at__isnull=True).first()
+    if membership.is_paused and open_pause is None:
+        membership_pause_record(membership=membership, starts_at=timezone.now())
+    elif (
+        membership.is_paused and membership.paused_until and open_pause.resumes_at != membership.paused_until
+    ):
+        open_pause.resumes_at = membership.paused_until
+        open_pause.save(update_fields=["resumes_at", "updated_at"])
+    elif not membership.is_paused and open_pause is not None:
+        open_pause.ended_at = timezone.now()
+        open_pause.save(update_fields=["ended_at", "updated_at"])
+
+
+def membership_pause_record(*, membership: Membership, starts_at: datetime) -> MembershipPause:
+    """Record the pause a locked membership has just entered, and email the member once it commits."""
+    from memberships.tasks import membership_pause_send_email
+
+    pause = MembershipPause.objects.create(
+        organiser=membership.organiser,
+        membership=membership,
+        starts_at=starts_at,
+        resumes_at=membership.paused_until or starts_at,
+    )
+    transaction.on_commit(lambda: membership_pause_send_email.delay(pause.pk))
+    return pause
 
 
 def _record_invoice(membership: Membership, state: InvoiceState) -> MembershipInvoice:
@@ -186,11 +228,14 @@ def _email_on_commit(membership: Membership, kind: str) -> None:
 # Cancelling ---------------------------------------------------------------------------------
 
 
-def membership_cancel(*, membership: Membership) -> Membership:
+def membership_cancel(*, membership: Membership, reason: str = "") -> Membership:
     """Cancel at the end of the period already paid for; the booker keeps the benefits until then.
+    `reason` is one of Membership.CancelReason (or "" when the booker gave none).
 
     Raises MembershipError when the membership has ended or is already set to end.
     """
+    if reason not in Membership.CancelReason.values:
+        reason = ""
     with transaction.atomic():
         locked = _lock(membership)
         _check_cancellable(locked)
@@ -198,19 +243,30 @@ def membership_cancel(*, membership: Membership) -> Membership:
         if keeps_state:
             locked.cancel_at_period_end = True
             locked.cancel_requested_at = timezone.now()
-            locked.save(update_fields=["cancel_at_period_end", "cancel_requested_at", "updated_at"])
+            locked.cancel_reason = reason
+            locked.save(
+                update_fields=["cancel_at_period_end", "cancel_requested_at", "cancel_reason", "updated_at"]
+            )
             _email_on_commit(locked, "cancelled")
             return locked
 
     state = get_gateway().cancel_subscription_at_period_end(
-        reference=locked.subscription_reference, idempotency_key=f"membership-{locked.code}-cancel"
+        reference=locked.subscription_reference, idempotency_key=_cancel_key(locked)
     )
     with transaction.atomic():
         locked = _lock(membership)
         locked.cancel_requested_at = locked.cancel_requested_at or timezone.now()
+        locked.cancel_reason = reason
         _apply_subscription_state(locked, state)
         _email_on_commit(locked, "cancelled")
     return locked
+
+
+def _cancel_key(membership: Membership) -> str:
+    key = f"membership-{membership.code}-cancel"
+    if membership.cancel_undone_at:  # cancelled before, then resumed: this is a new cancellation
+        key += f"-{int(membership.cancel_undone_at.timestamp())}"
+    return key
 
 
 def _check_cancellable(membership: Membership) -> None:
@@ -359,8 +415,6 @@ def membership_checkout_expired(*, session: dict) -> Membership | None:
 
 
 def _uuid_or_none(value):
-    import uuid
-
     try:
         return uuid.UUID(str(value))
     except ValueError:
@@ -435,16 +489,30 @@ def membership_advance_period(*, membership: Membership, now: datetime | None = 
                 break
             start = locked.current_period_end
             end = add_interval(start, locked.plan.interval)
+            # A renewal inside a pause is not collected (as Stripe's pause_collection voids it).
+            paused = locked.is_paused and locked.paused_until is not None and start < locked.paused_until
+            # A plan switch's proration (offline) rides on the next collected invoice.
+            amount = locked.plan.price + (0 if paused else locked.proration_pending)
             invoice = get_gateway().renew_subscription(
                 reference=locked.subscription_reference,
-                amount=locked.plan.price,
+                amount=max(amount, 0),
                 currency=locked.organiser.currency,
                 period_start=start,
                 period_end=end,
+                collect=not paused,
             )
             _record_invoice(locked, invoice)
+            if not paused:
+                locked.proration_pending = min(amount, 0)  # credit beyond this invoice carries on
             locked.current_period_start, locked.current_period_end = start, end
-            locked.save(update_fields=["current_period_start", "current_period_end", "updated_at"])
+            locked.save(
+                update_fields=[
+                    "current_period_start",
+                    "current_period_end",
+                    "proration_pending",
+                    "updated_at",
+                ]
+            )
     return locked
 
 

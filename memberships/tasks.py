@@ -21,12 +21,34 @@ def membership_send_email(self, membership_id: int, kind: str) -> bool:
     return emails.membership_send_email(membership_id=membership_id, kind=kind)
 
 
+@shared_task(
+    bind=True,
+    autoretry_for=EMAIL_RETRY_ON,
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=8,
+)
+def membership_pause_send_email(self, pause_id: int) -> bool:
+    from memberships import emails
+
+    return emails.membership_pause_send_email(pause_id=pause_id)
+
+
 @shared_task
 def membership_advance_due() -> int:
     """Hourly (celery beat): renew or end offline memberships whose period is over."""
     from memberships import services
 
     return services.membership_advance_due()
+
+
+@shared_task
+def membership_pause_end_due() -> int:
+    """Hourly (celery beat): resume memberships whose pause has reached its chosen day."""
+    from memberships import changes
+
+    return changes.membership_pause_end_due()
 
 
 @shared_task

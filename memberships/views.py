@@ -12,12 +12,15 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
-from memberships import selectors, services
-from memberships.forms import CardForm
+from memberships import changes, selectors, services
+from memberships.forms import CancelForm, CardForm, PauseForm, SwitchForm
 from memberships.models import Membership
 from portal.exceptions import PortalError
 from portal.htmx import render_page
@@ -166,9 +169,10 @@ def membership_card(request, code):
 @login_required
 def membership_cancel(request, code):
     membership = _membership_for(request, code)
-    if request.method == "POST":
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
         try:
-            membership = services.membership_cancel(membership=membership)
+            membership = services.membership_cancel(membership=membership, reason=form.cleaned_data["reason"])
         except PortalError as exc:
             messages.error(request, exc.message)
         else:
@@ -181,4 +185,137 @@ def membership_cancel(request, code):
                 },
             )
             return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
-    return _page(request, "memberships/membership_cancel.html", "confirm-dialog", {"membership": membership})
+    return _page(
+        request,
+        "memberships/membership_cancel.html",
+        "confirm-dialog",
+        {"membership": membership, "form": form},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def membership_resume(request, code):
+    """Take back a cancellation before the membership ends (confirm, then POST)."""
+    membership = _membership_for(request, code)
+    if request.method == "POST":
+        try:
+            membership = changes.membership_resume(membership=membership)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Your %(plan)s membership will carry on. It renews on %(date)s.")
+                % {
+                    "plan": membership.plan.name,
+                    "date": services.local_date(membership.renews_on, membership.organiser),
+                },
+            )
+            return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
+    return _page(request, "memberships/membership_resume.html", "resume-dialog", {"membership": membership})
+
+
+def _pause_choices(membership: Membership) -> list[tuple[int, str]]:
+    # Short enough for a phone's select: "2 weeks, until 14 Dec 2026".
+    choices = []
+    for weeks in range(1, membership.plan.pause_max_weeks + 1):
+        until = timezone.localtime(changes.pause_resumes_at(membership, weeks), membership.organiser.tzinfo)
+        label = ngettext("%(weeks)s week, until %(day)s", "%(weeks)s weeks, until %(day)s", weeks) % {
+            "weeks": weeks,
+            "day": date_format(until, _("j M Y")),
+        }
+        choices.append((weeks, label))
+    return choices
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def membership_pause(request, code):
+    """Choose how long to pause and confirm (one dialog), then POST."""
+    membership = _membership_for(request, code)
+    form = PauseForm(request.POST if request.method == "POST" else None, choices=_pause_choices(membership))
+    problem = ""  # the plan's rules say no: the dialog explains instead of offering a form
+    try:
+        if not membership.is_paused:
+            changes.membership_pause_check(membership)
+    except PortalError as exc:
+        problem = exc.message
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = changes.membership_pause(membership=membership, weeks=form.cleaned_data["weeks"])
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Your %(plan)s membership is paused until %(date)s. You won't be charged meanwhile.")
+                % {
+                    "plan": membership.plan.name,
+                    "date": services.local_date(membership.paused_until, membership.organiser),
+                },
+            )
+            return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
+    return _page(
+        request,
+        "memberships/membership_pause.html",
+        "pause-dialog",
+        {"membership": membership, "form": form, "problem": problem},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def membership_pause_end(request, code):
+    """End a pause early (confirm, then POST)."""
+    membership = _membership_for(request, code)
+    if request.method == "POST":
+        try:
+            membership = changes.membership_pause_end(membership=membership)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Welcome back! Your %(plan)s membership is active again.") % {"plan": membership.plan.name},
+            )
+            return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
+    return _page(
+        request, "memberships/membership_pause_end.html", "pause-end-dialog", {"membership": membership}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def membership_switch(request, code):
+    """Switch plan in two steps: choose a plan (GET ?plan=), see what it costs and confirm (POST)."""
+    membership = _membership_for(request, code)
+    plans = list(selectors.membership_switch_plan_list(membership=membership))
+    data = request.POST if request.method == "POST" else (request.GET if "plan" in request.GET else None)
+    form = SwitchForm(data, plans=plans)
+    context = {"membership": membership, "form": form, "plans": plans, "preview": None, "plan": None}
+    if form.is_valid():
+        plan = form.cleaned_data["plan"]
+        context["plan"] = plan
+        try:
+            if request.method == "POST" and form.cleaned_data["quoted_at"]:
+                membership = changes.membership_switch(
+                    membership=membership, plan=plan, proration_date=form.cleaned_data["quoted_at"]
+                )
+                messages.success(
+                    request,
+                    _(
+                        "You're now on %(plan)s. The difference for the rest of this period is on your next invoice."
+                    )
+                    % {"plan": plan.name},
+                )
+                return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
+            context["preview"] = changes.membership_switch_preview(membership=membership, plan=plan)
+        except PortalError as exc:
+            messages.error(request, exc.message)
+            if context["preview"] is None and membership.plan_id != plan.pk:
+                try:  # out of date: show the amounts as they are now, to confirm again
+                    context["preview"] = changes.membership_switch_preview(membership=membership, plan=plan)
+                except PortalError:
+                    pass
+    return _page(request, "memberships/membership_switch.html", "switch-dialog", context)

@@ -52,6 +52,8 @@ class SubscriptionState:
     started_at: datetime | None = None
     ended_at: datetime | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # Set while billing is paused ("paused" status): when it comes back.
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,37 @@ class SubscriptionCheckout:
     checkout_reference: str = ""
     subscription: SubscriptionState | None = None
     invoice: InvoiceState | None = None
+
+
+@dataclass(frozen=True)
+class ProrationPreview:
+    """What switching a subscription's price now would bill: a credit for the unused time on the
+    old price, a charge for the rest of the period on the new one, and the next invoice with both."""
+
+    credit: int  # a positive amount taken off
+    charge: int
+    next_invoice_amount: int
+    next_invoice_at: datetime | None
+    proration_date: datetime
+
+    @property
+    def net(self) -> int:
+        return self.charge - self.credit
+
+    @property
+    def net_credit(self) -> int:
+        """What is left over for the next invoice when the new plan costs less."""
+        return max(self.credit - self.charge, 0)
+
+
+def prorate(
+    *, old_amount: int, new_amount: int, period_start: datetime, period_end: datetime, at: datetime
+) -> tuple[int, int]:
+    """(credit, charge) for switching from `old_amount` to `new_amount` per period at `at`: each
+    price times the share of the period still to come, in whole seconds, as Stripe prorates."""
+    total = max(int((period_end - period_start).total_seconds()), 1)
+    left = min(max(int((period_end - at).total_seconds()), 0), total)
+    return round(old_amount * left / total), round(new_amount * left / total)
 
 
 def add_interval(moment: datetime, interval: str, count: int = 1) -> datetime:
@@ -142,9 +175,61 @@ class PaymentGateway:
         raise NotImplementedError
 
     def renew_subscription(
-        self, *, reference: str, amount: int, currency: str, period_start: datetime, period_end: datetime
+        self,
+        *,
+        reference: str,
+        amount: int,
+        currency: str,
+        period_start: datetime,
+        period_end: datetime,
+        collect: bool = True,
     ) -> InvoiceState:
-        """Bill the next period. Only the offline gateway needs this: Stripe renews by itself."""
+        """Bill the next period. Only the offline gateway needs this: Stripe renews by itself.
+        `collect=False` (a paused subscription) voids the period's invoice, as Stripe's
+        pause_collection does."""
+        raise NotImplementedError
+
+    def reactivate_subscription(self, *, reference: str, idempotency_key: str) -> SubscriptionState:
+        """Take back a cancel-at-period-end: the subscription renews again."""
+        raise NotImplementedError
+
+    def pause_subscription(
+        self, *, reference: str, resumes_at: datetime, idempotency_key: str
+    ) -> SubscriptionState:
+        """Stop collecting payment until `resumes_at` (invoices in between are voided)."""
+        raise NotImplementedError
+
+    def unpause_subscription(self, *, reference: str, idempotency_key: str) -> SubscriptionState:
+        raise NotImplementedError
+
+    def preview_switch(
+        self,
+        *,
+        reference: str,
+        old_amount: int,
+        new_amount: int,
+        currency: str,
+        interval: str,
+        period_start: datetime,
+        period_end: datetime,
+        proration_date: datetime,
+    ) -> ProrationPreview:
+        """What switching the subscription to `new_amount` at `proration_date` would bill."""
+        raise NotImplementedError
+
+    def switch_subscription(
+        self,
+        *,
+        reference: str,
+        description: str,
+        new_amount: int,
+        currency: str,
+        interval: str,
+        proration_date: datetime,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> SubscriptionState:
+        """Move the subscription to a new price now, prorating the rest of the period."""
         raise NotImplementedError
 
     def get_invoice(self, reference: str) -> InvoiceState:
@@ -244,14 +329,16 @@ class OfflineGateway(PaymentGateway):
             customer_reference=customer_reference, subscription=subscription, invoice=invoice
         )
 
-    def _invoice(self, subscription_reference, amount, currency, period_start, period_end) -> InvoiceState:
+    def _invoice(
+        self, subscription_reference, amount, currency, period_start, period_end, collect=True
+    ) -> InvoiceState:
         reference = _stable_id("offline_in", f"{subscription_reference}-{period_start.isoformat()}")
         return InvoiceState(
             reference=reference,
             number=f"OFF-{reference[-8:].upper()}",
-            status="paid",
+            status="paid" if collect else "void",
             amount_due=amount,
-            amount_paid=amount,
+            amount_paid=amount if collect else 0,
             currency=currency,
             issued_at=period_start,
             subscription_reference=subscription_reference,
@@ -262,8 +349,50 @@ class OfflineGateway(PaymentGateway):
     def cancel_subscription_at_period_end(self, *, reference, idempotency_key):
         raise NotImplementedError("The offline gateway keeps no subscriptions: cancel our own row.")
 
-    def renew_subscription(self, *, reference, amount, currency, period_start, period_end) -> InvoiceState:
-        return self._invoice(reference, amount, currency, period_start, period_end)
+    def renew_subscription(
+        self, *, reference, amount, currency, period_start, period_end, collect=True
+    ) -> InvoiceState:
+        return self._invoice(reference, amount, currency, period_start, period_end, collect)
+
+    def reactivate_subscription(self, *, reference, idempotency_key):
+        raise NotImplementedError("The offline gateway keeps no subscriptions: change our own row.")
+
+    def pause_subscription(self, *, reference, resumes_at, idempotency_key):
+        raise NotImplementedError("The offline gateway keeps no subscriptions: change our own row.")
+
+    def unpause_subscription(self, *, reference, idempotency_key):
+        raise NotImplementedError("The offline gateway keeps no subscriptions: change our own row.")
+
+    def preview_switch(
+        self,
+        *,
+        reference,
+        old_amount,
+        new_amount,
+        currency,
+        interval,
+        period_start,
+        period_end,
+        proration_date,
+    ) -> ProrationPreview:
+        # Stripe's arithmetic (see `prorate`): the net goes onto the next renewal's invoice.
+        credit, charge = prorate(
+            old_amount=old_amount,
+            new_amount=new_amount,
+            period_start=period_start,
+            period_end=period_end,
+            at=proration_date,
+        )
+        return ProrationPreview(
+            credit=credit,
+            charge=charge,
+            next_invoice_amount=max(new_amount + charge - credit, 0),
+            next_invoice_at=period_end,
+            proration_date=proration_date,
+        )
+
+    def switch_subscription(self, **kwargs):
+        raise NotImplementedError("The offline gateway keeps no subscriptions: change our own row.")
 
     def card_update_url(self, *, customer_reference, return_url) -> str:
         return ""
@@ -409,6 +538,117 @@ class StripeGateway(PaymentGateway):
         )
         return stripe_subscription_state(subscription)
 
+    def reactivate_subscription(self, *, reference, idempotency_key) -> SubscriptionState:
+        subscription = self._call(
+            self.client.v1.subscriptions.update,
+            reference,
+            params={"cancel_at_period_end": False},
+            options={"idempotency_key": idempotency_key},
+            message="Your membership could not be resumed just now. Please try again.",
+        )
+        return stripe_subscription_state(subscription)
+
+    def pause_subscription(self, *, reference, resumes_at, idempotency_key) -> SubscriptionState:
+        # "void": invoices Stripe makes during the pause are voided, so nothing is owed for them.
+        subscription = self._call(
+            self.client.v1.subscriptions.update,
+            reference,
+            params={"pause_collection": {"behavior": "void", "resumes_at": int(resumes_at.timestamp())}},
+            options={"idempotency_key": idempotency_key},
+            message="Your membership could not be paused just now. Please try again.",
+        )
+        return stripe_subscription_state(subscription)
+
+    def unpause_subscription(self, *, reference, idempotency_key) -> SubscriptionState:
+        subscription = self._call(
+            self.client.v1.subscriptions.update,
+            reference,
+            params={"pause_collection": ""},  # an empty value clears the pause
+            options={"idempotency_key": idempotency_key},
+            message="Your membership could not be resumed just now. Please try again.",
+        )
+        return stripe_subscription_state(subscription)
+
+    def _item_and_product(self, reference) -> tuple[str, str]:
+        subscription = self._call(self.client.v1.subscriptions.retrieve, reference)
+        item = subscription["items"]["data"][0]
+        price = item.get("price") or item.get("plan") or {}
+        return item["id"], _reference(price.get("product"))
+
+    def preview_switch(
+        self,
+        *,
+        reference,
+        old_amount,
+        new_amount,
+        currency,
+        interval,
+        period_start,
+        period_end,
+        proration_date,
+    ) -> ProrationPreview:
+        # Stripe's own preview of the next invoice with the change made at `proration_date`; the
+        # same date goes into the switch itself, so the booker is billed what they were shown.
+        item, product = self._item_and_product(reference)
+        preview = self._call(
+            self.client.v1.invoices.create_preview,
+            params={
+                "subscription": reference,
+                "subscription_details": {
+                    "items": [
+                        {"id": item, "price_data": _price_data(new_amount, currency, interval, product)}
+                    ],
+                    "proration_behavior": "create_prorations",
+                    "proration_date": int(proration_date.timestamp()),
+                },
+            },
+            message="The price of the new plan could not be worked out just now. Please try again.",
+        )
+        lines = (preview.get("lines") or {}).get("data") or []
+        prorations = [line for line in lines if _is_proration(line)]
+        return ProrationPreview(
+            credit=-sum(int(line["amount"]) for line in prorations if int(line["amount"]) < 0),
+            charge=sum(int(line["amount"]) for line in prorations if int(line["amount"]) > 0),
+            next_invoice_amount=int(preview.get("amount_due") or 0),
+            next_invoice_at=_timestamp(preview.get("next_payment_attempt") or preview.get("period_end")),
+            proration_date=proration_date,
+        )
+
+    def switch_subscription(
+        self,
+        *,
+        reference,
+        description,
+        new_amount,
+        currency,
+        interval,
+        proration_date,
+        idempotency_key,
+        metadata,
+    ) -> SubscriptionState:
+        item, _ = self._item_and_product(reference)
+        product = self._call(
+            self.client.v1.products.create,
+            params={"name": description},
+            options={"idempotency_key": f"{idempotency_key}-product"},
+            message="Your plan could not be changed just now. Please try again.",
+        )
+        subscription = self._call(
+            self.client.v1.subscriptions.update,
+            reference,
+            params={
+                "items": [
+                    {"id": item, "price_data": _price_data(new_amount, currency, interval, product["id"])}
+                ],
+                "proration_behavior": "create_prorations",
+                "proration_date": int(proration_date.timestamp()),
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+            message="Your plan could not be changed just now. Please try again.",
+        )
+        return stripe_subscription_state(subscription)
+
     def get_invoice(self, reference) -> InvoiceState:
         return stripe_invoice_state(self._call(self.client.v1.invoices.retrieve, reference))
 
@@ -451,6 +691,24 @@ class StripeGateway(PaymentGateway):
         return CardDetails(brand=str(card.get("brand", "card")).title(), last4=card.get("last4", ""))
 
 
+def _price_data(amount: int, currency: str, interval: str, product: str) -> dict:
+    return {
+        "currency": currency.lower(),
+        "unit_amount": amount,
+        "recurring": {"interval": interval},
+        "product": product,
+    }
+
+
+def _is_proration(line: dict) -> bool:
+    """Since API version 2025-03-31 a line says it is a proration under parent.*_details."""
+    if line.get("proration"):
+        return True
+    parent = line.get("parent") or {}
+    details = parent.get("subscription_item_details") or parent.get("invoice_item_details") or {}
+    return bool(details.get("proration"))
+
+
 def _timestamp(value) -> datetime | None:
     return datetime.fromtimestamp(int(value), tz=UTC) if value else None
 
@@ -468,16 +726,22 @@ def stripe_subscription_state(data: dict) -> SubscriptionState:
     items = (data.get("items") or {}).get("data") or [{}]
     period_start = items[0].get("current_period_start") or data.get("current_period_start")
     period_end = items[0].get("current_period_end") or data.get("current_period_end")
+    status = data.get("status", "")
+    pause = data.get("pause_collection") or {}
+    # Stripe keeps a subscription whose collection is paused "active"; for us it is paused.
+    if pause and status == "active":
+        status = "paused"
     return SubscriptionState(
         reference=data["id"],
         customer_reference=_reference(data.get("customer")),
-        status=data.get("status", ""),
+        status=status,
         current_period_start=_timestamp(period_start),
         current_period_end=_timestamp(period_end),
         cancel_at_period_end=bool(data.get("cancel_at_period_end")),
         started_at=_timestamp(data.get("start_date")),
         ended_at=_timestamp(data.get("ended_at")),
         metadata=dict(data.get("metadata") or {}),
+        paused_until=_timestamp(pause.get("resumes_at")) if pause else None,
     )
 
 

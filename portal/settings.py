@@ -239,6 +239,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Offline memberships renew or end at their period's end; Stripe does its own and tells us.
     "memberships-advance-due": {"task": "memberships.tasks.membership_advance_due", "schedule": 3600.0},
+    # A pause ends on its chosen day (offline; with Stripe too, in case its webhook is late).
+    "memberships-pause-end-due": {"task": "memberships.tasks.membership_pause_end_due", "schedule": 3600.0},
     # A lost webhook shows up by morning: Stripe memberships compared with Stripe, mismatches logged
     # as warnings (see memberships/reconcile.py).
     "memberships-reconcile": {

@@ -9,7 +9,13 @@ import pytest
 from django.utils import timezone
 
 from memberships.models import Membership
-from portal.payments import CardDetails, InvoiceState, SubscriptionCheckout, SubscriptionState
+from portal.payments import (
+    CardDetails,
+    InvoiceState,
+    ProrationPreview,
+    SubscriptionCheckout,
+    SubscriptionState,
+)
 from tests.memberships.factories import MembershipFactory, MembershipInvoiceFactory, MembershipPlanFactory
 from tests.stripe_helpers import start_localstripe
 
@@ -118,6 +124,35 @@ class FakeStripe:
         self.calls.append(("cancel", {"reference": reference, "idempotency_key": idempotency_key}))
         return self.set_subscription(reference, cancel_at_period_end=True)
 
+    def reactivate_subscription(self, *, reference, idempotency_key):
+        self.calls.append(("reactivate", {"reference": reference, "idempotency_key": idempotency_key}))
+        return self.set_subscription(reference, cancel_at_period_end=False)
+
+    def pause_subscription(self, *, reference, resumes_at, idempotency_key):
+        self.calls.append(
+            ("pause", {"reference": reference, "resumes_at": resumes_at, "idempotency_key": idempotency_key})
+        )
+        return self.set_subscription(reference, status="paused", paused_until=resumes_at)
+
+    def unpause_subscription(self, *, reference, idempotency_key):
+        self.calls.append(("unpause", {"reference": reference, "idempotency_key": idempotency_key}))
+        return self.set_subscription(reference, status="active", paused_until=None)
+
+    def preview_switch(self, **kwargs):
+        # Stripe's answer for a switch from £30 to £60 half way through the period.
+        self.calls.append(("preview_switch", kwargs))
+        return ProrationPreview(
+            credit=1500,
+            charge=3000,
+            next_invoice_amount=7500,
+            next_invoice_at=self.period[1],
+            proration_date=kwargs["proration_date"],
+        )
+
+    def switch_subscription(self, **kwargs):
+        self.calls.append(("switch", kwargs))
+        return self.set_subscription(kwargs["reference"], metadata=dict(kwargs["metadata"]))
+
     def card_update_url(self, *, customer_reference, return_url):
         self.calls.append(
             ("card_update_url", {"customer_reference": customer_reference, "return_url": return_url})
@@ -146,4 +181,5 @@ def localstripe_url():
 def fake_stripe(monkeypatch):
     fake = FakeStripe()
     monkeypatch.setattr("memberships.services.get_gateway", lambda: fake)
+    monkeypatch.setattr("memberships.changes.get_gateway", lambda: fake)
     return fake

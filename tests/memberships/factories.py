@@ -7,7 +7,13 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from memberships.models import Membership, MembershipBookingUse, MembershipInvoice, MembershipPlan
+from memberships.models import (
+    Membership,
+    MembershipBookingUse,
+    MembershipInvoice,
+    MembershipPause,
+    MembershipPlan,
+)
 from tests.factories import OrganiserFactory, TenantFactory, UserFactory
 
 
@@ -68,9 +74,23 @@ class MembershipBookingUseFactory(TenantFactory):
     period_start = factory.LazyFunction(timezone.now)
 
 
+class MembershipPauseFactory(TenantFactory):
+    _parent = "membership"
+
+    class Meta:
+        model = MembershipPause
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    membership = factory.SubFactory(MembershipFactory, organiser=factory.SelfAttribute("..organiser"))
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=100))
+    resumes_at = factory.LazyAttribute(lambda p: p.starts_at + timedelta(weeks=2))
+    ended_at = factory.SelfAttribute("resumes_at")
+
+
 MEMBERSHIP_FACTORIES = [
     MembershipPlanFactory,
     MembershipFactory,
     MembershipInvoiceFactory,
     MembershipBookingUseFactory,
+    MembershipPauseFactory,
 ]

@@ -54,3 +54,39 @@ def test_a_plans_price_locks_once_someone_has_joined(client_as_staff, membership
 
     assert "price" not in response.context["adminform"].form.fields
     assert "discount_percent" in response.context["adminform"].form.fields
+
+
+def test_organisers_set_a_plans_pause_rules(client_as_staff, plan):
+    change = reverse("admin:memberships_membershipplan_change", args=[plan.pk])
+    fields = client_as_staff.get(change).context["adminform"].form.fields
+    assert {"pause_allowed", "pause_max_weeks", "pauses_per_year"} <= set(fields)
+
+    data = {
+        "name": plan.name,
+        "description": "",
+        "price": plan.price,
+        "interval": plan.interval,
+        "discount_percent": plan.discount_percent,
+        "included_bookings": 0,
+        "is_offered": "on",
+        "position": 0,
+        "pause_allowed": "on",
+        "pause_max_weeks": 60,
+        "pauses_per_year": 2,
+    }
+    refused = client_as_staff.post(change, data)
+    assert refused.context["adminform"].form.errors["pause_max_weeks"]
+
+    client_as_staff.post(change, {**data, "pause_max_weeks": 6})
+    plan.refresh_from_db()
+    assert (plan.pause_allowed, plan.pause_max_weeks, plan.pauses_per_year) == (True, 6, 2)
+
+
+def test_organisers_read_a_memberships_pauses(client_as_staff, membership):
+    from tests.memberships.factories import MembershipPauseFactory
+
+    MembershipPauseFactory(membership=membership)
+
+    response = client_as_staff.get(reverse("admin:memberships_membership_change", args=[membership.pk]))
+
+    assert "Membership pauses" in response.content.decode()

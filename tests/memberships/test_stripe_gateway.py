@@ -4,6 +4,7 @@ subscriptions and invoices; at the SDK's HTTP boundary for Checkout and the Bill
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 import stripe
@@ -210,3 +211,179 @@ def test_new_api_versions_period_on_the_subscription_items_is_read():
 
     assert state.customer_reference == "cus_1"
     assert state.current_period_end.timestamp() == 1_802_592_000
+
+
+# A member's changes: resuming a cancellation (localstripe), pausing and switching (the boundary) --
+
+
+def test_resuming_a_cancelled_subscription_takes_the_cancellation_back(gateway):
+    _, reference = subscribe(gateway)
+    gateway.cancel_subscription_at_period_end(reference=reference, idempotency_key=f"cancel-{reference}")
+
+    state = gateway.reactivate_subscription(reference=reference, idempotency_key=f"resume-{reference}")
+
+    assert state.cancel_at_period_end is False and state.status == "active"
+    assert gateway.get_subscription(reference).cancel_at_period_end is False
+
+
+def test_resuming_an_unknown_subscription_is_a_booker_safe_error(gateway):
+    with pytest.raises(PaymentError, match="could not be resumed"):
+        gateway.reactivate_subscription(reference="sub_missing", idempotency_key="resume-missing")
+
+
+SUBSCRIPTION = {
+    "id": "sub_1",
+    "object": "subscription",
+    "customer": "cus_1",
+    "status": "active",
+    "metadata": {"membership": "abc"},
+    "items": {
+        "object": "list",
+        "data": [
+            {
+                "id": "si_1",
+                "object": "subscription_item",
+                "price": {"id": "price_old", "object": "price", "product": "prod_old"},
+                "current_period_start": 1_800_000_000,
+                "current_period_end": 1_802_592_000,
+            }
+        ],
+    },
+}
+
+
+def test_pausing_sets_pause_collection_to_void_until_the_chosen_day():
+    resumes = datetime(2027, 3, 1, tzinfo=UTC)
+    paused = {
+        **SUBSCRIPTION,
+        "pause_collection": {"behavior": "void", "resumes_at": int(resumes.timestamp())},
+    }
+    gateway, recorder = recording_gateway({"/v1/subscriptions/sub_1": paused})
+
+    state = gateway.pause_subscription(
+        reference="sub_1", resumes_at=resumes, idempotency_key="membership-abc-pause-1"
+    )
+
+    [request] = recorder.requests
+    assert (request["method"], request["path"]) == ("post", "/v1/subscriptions/sub_1")
+    assert request["headers"]["Idempotency-Key"] == "membership-abc-pause-1"
+    assert RecordingHTTPClient.form(request["body"]) == {
+        "pause_collection[behavior]": "void",
+        "pause_collection[resumes_at]": str(int(resumes.timestamp())),
+    }
+    # Stripe keeps the subscription "active"; for us it is paused until that day.
+    assert (state.status, state.paused_until) == ("paused", resumes)
+
+
+def test_ending_a_pause_clears_pause_collection():
+    gateway, recorder = recording_gateway({"/v1/subscriptions/sub_1": SUBSCRIPTION})
+
+    state = gateway.unpause_subscription(reference="sub_1", idempotency_key="membership-abc-unpause-7")
+
+    [request] = recorder.requests
+    assert request["body"] == "pause_collection="
+    assert request["headers"]["Idempotency-Key"] == "membership-abc-unpause-7"
+    assert (state.status, state.paused_until) == ("active", None)
+
+
+def test_the_switch_preview_is_stripes_next_invoice_with_the_change_made_at_that_moment():
+    at = datetime(2027, 1, 16, tzinfo=UTC)
+    preview = {
+        "id": "upcoming_in_1",
+        "object": "invoice",
+        "amount_due": 7500,
+        "next_payment_attempt": 1_802_592_000,
+        "lines": {
+            "object": "list",
+            "data": [
+                {"id": "il_1", "amount": -1500, "parent": {"subscription_item_details": {"proration": True}}},
+                {"id": "il_2", "amount": 3000, "parent": {"subscription_item_details": {"proration": True}}},
+                {"id": "il_3", "amount": 6000, "parent": {"subscription_item_details": {"proration": False}}},
+            ],
+        },
+    }
+    gateway, recorder = recording_gateway(
+        {"/v1/subscriptions/sub_1": SUBSCRIPTION, "/v1/invoices/create_preview": preview}
+    )
+
+    result = gateway.preview_switch(
+        reference="sub_1",
+        old_amount=3000,
+        new_amount=6000,
+        currency="GBP",
+        interval="month",
+        period_start=at,
+        period_end=at,
+        proration_date=at,
+    )
+
+    assert (result.credit, result.charge, result.net, result.next_invoice_amount) == (1500, 3000, 1500, 7500)
+    assert result.next_invoice_at.timestamp() == 1_802_592_000
+    request = recorder.requests[-1]
+    assert (request["method"], request["path"]) == ("post", "/v1/invoices/create_preview")
+    form = RecordingHTTPClient.form(request["body"])
+    assert form["subscription"] == "sub_1"
+    assert form["subscription_details[items][0][id]"] == "si_1"
+    assert form["subscription_details[items][0][price_data][unit_amount]"] == "6000"
+    assert form["subscription_details[items][0][price_data][product]"] == "prod_old"
+    assert form["subscription_details[proration_behavior]"] == "create_prorations"
+    assert form["subscription_details[proration_date]"] == str(int(at.timestamp()))
+
+
+def test_switching_moves_the_item_to_the_new_price_at_the_previewed_moment():
+    at = datetime(2027, 1, 16, tzinfo=UTC)
+    switched = {**SUBSCRIPTION, "metadata": {"membership": "abc", "plan": "p-2"}}
+    gateway, recorder = recording_gateway(
+        {"/v1/subscriptions/sub_1": switched, "/v1/products": {"id": "prod_new", "object": "product"}}
+    )
+
+    state = gateway.switch_subscription(
+        reference="sub_1",
+        description="Unlimited Plus (Riverside)",
+        new_amount=6000,
+        currency="GBP",
+        interval="month",
+        proration_date=at,
+        idempotency_key="membership-abc-switch-p-2-1",
+        metadata={"membership": "abc", "plan": "p-2"},
+    )
+
+    product, update = recorder.requests[1], recorder.requests[2]
+    assert (
+        product["path"] == "/v1/products"
+        and product["headers"]["Idempotency-Key"] == "membership-abc-switch-p-2-1-product"
+    )
+    assert RecordingHTTPClient.form(product["body"]) == {"name": "Unlimited Plus (Riverside)"}
+    assert (update["method"], update["path"]) == ("post", "/v1/subscriptions/sub_1")
+    assert update["headers"]["Idempotency-Key"] == "membership-abc-switch-p-2-1"
+    form = RecordingHTTPClient.form(update["body"])
+    assert form["items[0][id]"] == "si_1"
+    assert form["items[0][price_data][product]"] == "prod_new"
+    assert form["items[0][price_data][unit_amount]"] == "6000"
+    assert form["items[0][price_data][currency]"] == "gbp"
+    assert form["items[0][price_data][recurring][interval]"] == "month"
+    assert form["proration_behavior"] == "create_prorations"
+    assert form["proration_date"] == str(int(at.timestamp()))
+    assert form["metadata[plan]"] == "p-2"
+    assert state.metadata["plan"] == "p-2"
+
+
+def test_the_offline_preview_is_stripes_arithmetic():
+    from portal.payments import OfflineGateway
+
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    end = datetime(2027, 1, 31, tzinfo=UTC)
+
+    preview = OfflineGateway().preview_switch(
+        reference="offline_sub_1",
+        old_amount=3000,
+        new_amount=1000,
+        currency="GBP",
+        interval="month",
+        period_start=start,
+        period_end=end,
+        proration_date=datetime(2027, 1, 21, tzinfo=UTC),  # a third of the period left
+    )
+
+    assert (preview.credit, preview.charge, preview.net_credit) == (1000, 333, 667)
+    assert preview.next_invoice_amount == 1000 - 667 and preview.next_invoice_at == end

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.core import mail
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from bookings.models import (
     Attendee,
@@ -34,7 +36,7 @@ from bookings.models import (
     Transfer,
     WaitingListEntry,
 )
-from memberships.models import Membership, MembershipInvoice
+from memberships.models import Membership, MembershipInvoice, MembershipPause, MembershipPlan
 from passes.models import Pass, PassRedemption
 from tests.factories import (
     AttendeeFactory,
@@ -45,7 +47,7 @@ from tests.factories import (
     TicketTypeFactory,
     WaitingListEntryFactory,
 )
-from tests.memberships.factories import MembershipFactory, MembershipInvoiceFactory
+from tests.memberships.factories import MembershipFactory, MembershipInvoiceFactory, MembershipPlanFactory
 from tests.passes.factories import PassFactory, PassRedemptionFactory
 from tests.vouchers.factories import VoucherFactory, VoucherRedemptionFactory
 from vouchers.models import Voucher, VoucherRedemption
@@ -356,6 +358,53 @@ def _(owner):
 def _(owner):
     membership, _invoice = _others_membership(owner)
     return Target(kwargs={"code": membership.code}, snapshot=_membership_rows(membership))
+
+
+def _membership_change_rows(membership: Membership) -> Callable[[], object]:
+    return rows(
+        Membership.objects.filter(pk=membership.pk),
+        MembershipInvoice.objects.filter(membership=membership),
+        MembershipPause.objects.filter(membership=membership),
+    )
+
+
+@idor_route("memberships:membership_resume")
+def _(owner):
+    # Cancelled, so that resuming it is something a crossing request could do.
+    membership, _invoice = _others_membership(owner)
+    Membership.objects.filter(pk=membership.pk).update(cancel_at_period_end=True)
+    return Target(kwargs={"code": membership.code}, snapshot=_membership_change_rows(membership))
+
+
+@idor_route("memberships:membership_pause")
+def _(owner):
+    membership, _invoice = _others_membership(owner)
+    MembershipPlan.objects.filter(pk=membership.plan_id).update(pause_allowed=True)
+    return Target(
+        kwargs={"code": membership.code},
+        snapshot=_membership_change_rows(membership),
+        post_data={"weeks": "1"},
+    )
+
+
+@idor_route("memberships:membership_pause_end")
+def _(owner):
+    membership, _invoice = _others_membership(owner)
+    Membership.objects.filter(pk=membership.pk).update(
+        status=Membership.Status.PAUSED, paused_until=timezone.now() + timedelta(weeks=1)
+    )
+    return Target(kwargs={"code": membership.code}, snapshot=_membership_change_rows(membership))
+
+
+@idor_route("memberships:membership_switch")
+def _(owner):
+    membership, _invoice = _others_membership(owner)
+    other_plan = MembershipPlanFactory(organiser=membership.organiser, price=9000)
+    return Target(
+        kwargs={"code": membership.code},
+        snapshot=_membership_change_rows(membership),
+        post_data={"plan": str(other_plan.code), "quoted_at": str(int(timezone.now().timestamp()))},
+    )
 
 
 # Passes
