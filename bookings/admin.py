@@ -18,7 +18,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -31,8 +31,11 @@ from bookings.models import (
     BookingFormField,
     BookingFormResponse,
     BookingRules,
+    DetailEdit,
     Event,
     Refund,
+    TicketCancellation,
+    TicketGift,
     TicketType,
     Transfer,
     WaitingListEntry,
@@ -98,6 +101,16 @@ RULE_HELP = {
     "cancellation_fee": _(
         "Kept from each refund when a booker cancels, e.g. 2.50. "
         "Never kept when you cancel the event: then bookers get everything back."
+    ),
+    "details_cutoff_hours": _(
+        "Let bookers correct attendee names and their answers to your booking form (Manage → Edit "
+        "details) until this many hours before the event starts; 0 means until it starts. Leave "
+        "empty to never let them (you can still edit a booking here)."
+    ),
+    "gift_cutoff_hours": _(
+        "Let bookers give a ticket to someone else (Manage → Give a ticket), who accepts it as a "
+        "booking of their own, until this many hours before the event starts; 0 means until it "
+        "starts. Leave empty to never let them. No money moves."
     ),
     "waiting_list_offer_hours": _(
         "When a place frees up on a full event, the next person waiting is offered it for this many hours."
@@ -186,6 +199,7 @@ RULE_FIELDSETS = (
             )
         },
     ),
+    (_("Attendee details and gifts"), {"fields": ("details_cutoff_hours", "gift_cutoff_hours")}),
     (
         _("Waiting list"),
         {"fields": ("waiting_list_offer_hours", "waiting_list_offer_mode", "waiting_list_order")},
@@ -512,6 +526,71 @@ class TransferInline(OrganiserScopedTabularInline):
         return False
 
 
+class TicketCancellationInline(OrganiserScopedTabularInline):
+    model = TicketCancellation
+    fields = ["created_at", "tickets_shown", "pass_uses_back", "voucher_back"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("tickets cancelled by the booker")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("tickets"))
+    def tickets_shown(self, obj):
+        return ", ".join(f"{ticket.name} ({ticket.ticket_type.name})" for ticket in obj.tickets.all())
+
+
+class TicketGiftInline(OrganiserScopedTabularInline):
+    model = TicketGift
+    fk_name = "booking"
+    fields = [
+        "created_at",
+        "ticket_label",
+        "recipient_name",
+        "recipient_email",
+        "status",
+        "expires_at",
+        "new_booking",
+    ]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("tickets given away by the booker")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DetailEditInline(OrganiserScopedTabularInline):
+    """The audit trail of the booker's corrections: who changed what, when."""
+
+    model = DetailEdit
+    fields = ["created_at", "changed_by_label", "changes_shown"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("details changed by the booker")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("changes"))
+    def changes_shown(self, obj):
+        return format_html_join(
+            "",
+            "<div>{}: “{}” → “{}”</div>",
+            ((c.get("what", ""), c.get("before", ""), c.get("after", "")) for c in obj.changes),
+        )
+
+
 class EventDateFilter(admin.SimpleListFilter):
     """Bookings by when their event is: what an organiser looks for ("who is coming this week")."""
 
@@ -567,7 +646,15 @@ class BookingAdmin(OrganiserScopedAdmin):
         (_("Payment"), {"fields": ("amount", "payment_method", "payment_reference")}),
         (_("History"), {"fields": ("booked_from", "created_at")}),
     )
-    inlines = [AttendeeInline, ResponseInline, RefundInline, TransferInline]
+    inlines = [
+        AttendeeInline,
+        ResponseInline,
+        RefundInline,
+        TransferInline,
+        TicketCancellationInline,
+        TicketGiftInline,
+        DetailEditInline,
+    ]
 
     def has_add_permission(self, request, *args):
         return False

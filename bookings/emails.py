@@ -10,7 +10,18 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings import links
-from bookings.models import Attendee, Booking, Event, Refund, TicketType, Transfer, WaitingListEntry
+from bookings.models import (
+    Attendee,
+    Booking,
+    DetailEdit,
+    Event,
+    Refund,
+    TicketCancellation,
+    TicketGift,
+    TicketType,
+    Transfer,
+    WaitingListEntry,
+)
 from passes.models import Pass, PassRedemption, PassType
 from portal.emails import email_language, send_once, send_templated_email
 from portal.models import Organiser
@@ -235,6 +246,87 @@ def waiting_list_send_confirmation(*, entry_id: int, joined: bool = False) -> bo
         },
     )
     return True
+
+
+def tickets_send_cancelled(*, cancellation_id: int) -> bool:
+    """Tell the booker which tickets they cancelled and what went back, with their booking's
+    View booking link (it still holds the other tickets). Once per cancellation."""
+
+    def send(cancellation: TicketCancellation) -> None:
+        booking = cancellation.booking
+        refund = Refund.objects.filter(cancellation=cancellation).first()
+        send_templated_email(
+            template_prefix="bookings/email/tickets_cancelled",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "cancellation": cancellation,
+                "tickets": list(cancellation.tickets.select_related("ticket_type")),
+                "attendees": list(booking.attendees.select_related("ticket_type")),
+                "refund": refund,
+                "refund_amount": format_money_lazy(refund.amount, refund.currency) if refund else "",
+                "fee_kept": format_money_lazy(refund.fee_kept, refund.currency)
+                if refund and refund.fee_kept
+                else "",
+                "voucher_back": format_money_lazy(cancellation.voucher_back, booking.currency),
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+
+    rows = TicketCancellation.objects.select_related("booking__event", "booking__organiser")
+    return send_once(rows=rows, pk=cancellation_id, sent_field="email_sent_at", send=send)
+
+
+def detail_edit_send_confirmation(*, edit_id: int) -> bool:
+    """Tell the booker which attendee names and answers were changed, once per edit."""
+
+    def send(edit: DetailEdit) -> None:
+        booking = edit.booking
+        send_templated_email(
+            template_prefix="bookings/email/details_changed",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "edit": edit,
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+
+    rows = DetailEdit.objects.select_related("booking__event", "booking__organiser")
+    return send_once(rows=rows, pk=edit_id, sent_field="email_sent_at", send=send)
+
+
+def ticket_gift_send_offer(*, gift_id: int) -> bool:
+    """Email the recipient of a ticket its signed accept link, once per offer (none once it is
+    withdrawn)."""
+
+    def send(gift: TicketGift) -> None:
+        booking = gift.booking
+        send_templated_email(
+            template_prefix="bookings/email/ticket_gift",
+            to=[gift.recipient_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            # To the recipient, not the booking's account: the organiser's language.
+            language=email_language({"organiser": booking.organiser}),
+            context={
+                "gift": gift,
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "accept_url": links.gift_accept_url(gift),
+            },
+        )
+
+    rows = TicketGift.objects.filter(status=TicketGift.Status.PENDING).select_related(
+        "booking__event", "booking__organiser"
+    )
+    return send_once(rows=rows, pk=gift_id, sent_field="offer_sent_at", send=send)
 
 
 _CANCELLATION_EMAIL = {

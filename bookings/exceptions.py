@@ -65,10 +65,31 @@ ERRORS = {
     "transfers_closed": _("Transfers close %(hours)s hours before the event."),
     "cancellations_off": _("%(organiser)s doesn't allow cancellations for this event."),
     "cancellations_closed": _("Cancellations close %(hours)s hours before the event."),
+    "details_off": _("%(organiser)s doesn't let bookers change attendee details for this event."),
+    "details_closed": _("Changes to attendee details close %(hours)s hours before the event."),
+    "details_unchanged": _("Nothing was changed: edit a name or an answer first."),
+    "included_whole_only": _(
+        "Some tickets of this booking are included in your membership, so it can only be changed "
+        "as a whole here: please ask %(organiser)s."
+    ),
+    "gifts_off": _("%(organiser)s doesn't let bookers give tickets away for this event."),
+    "gift_pass_voucher": _(
+        "Tickets paid with a pass or gift voucher can't be given away here: please ask %(organiser)s."
+    ),
+    "gifts_closed": _("Giving tickets away closes %(hours)s hours before the event."),
+    "gift_to_self": _("That is the address this booking was made with: give the ticket to someone else."),
+    "gift_pending": _("This ticket is already offered to %(name)s: withdraw that offer first."),
+    "gift_accepted": _("%(name)s has already accepted this ticket, so it can't be withdrawn."),
+    "gift_closed": _(
+        "This ticket can no longer be accepted: the offer was withdrawn, ran out or the booking changed."
+    ),
     "target_not_allowed": _("Tickets for this event can't be moved to that one."),
     "same_ticket": _("That is the ticket you already have: choose another one."),
     "same_price_only": _("You can only swap to a ticket of the same price."),
     "no_dearer": _("You can only move to a ticket of the same price or cheaper."),
+    "tickets_changed": _(
+        "Some of those tickets are no longer on this booking. Please check it and choose again."
+    ),
     "booking_changed": _("This booking changed while you were looking at it. Please check it and try again."),
     "transfer_seats_gone": _(
         "Sorry, the places on that event went while you were paying. Your payment is being refunded."

@@ -174,6 +174,65 @@ class BookingDetailsForm(forms.Form):
         return {field: _answer_text(self.cleaned_data[f"question_{field.pk}"]) for field in self.form_fields}
 
 
+class DetailsEditForm(forms.Form):
+    """Correct attendee names and the answers to the organiser's questions, checked as the
+    booking form checks them (required names and questions, lengths, the choices offered)."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, attendees, form_fields, responses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.attendees = list(attendees)
+        self.form_fields = list(form_fields)
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+        answered = {response.field_id: response.answer for response in responses}
+        for index, attendee in enumerate(self.attendees):
+            self.fields[f"attendee_{attendee.pk}_name"] = forms.CharField(
+                label=_("Name of attendee %(n)s (%(ticket)s)")
+                % {"n": index + 1, "ticket": attendee.ticket_type.name},
+                max_length=150,
+                initial=attendee.name,
+            )
+        for field in self.form_fields:
+            question = question_field(field)
+            answer = answered.get(field.pk, "")
+            question.initial = (
+                answer == "Yes" if field.field_type == BookingFormField.FieldType.CHECKBOX else answer
+            )
+            self.fields[f"question_{field.pk}"] = question
+
+    def name_rows(self):
+        return [self[f"attendee_{attendee.pk}_name"] for attendee in self.attendees]
+
+    def question_rows(self):
+        return [self[f"question_{field.pk}"] for field in self.form_fields]
+
+    def names(self) -> dict[int, str]:
+        return {a.pk: self.cleaned_data[f"attendee_{a.pk}_name"].strip() for a in self.attendees}
+
+    def answers(self) -> dict:
+        return {field: _answer_text(self.cleaned_data[f"question_{field.pk}"]) for field in self.form_fields}
+
+
+class GiftForm(forms.Form):
+    """Give one ticket to someone else: which, and to whom."""
+
+    ticket = forms.TypedChoiceField(label=_("Which ticket?"), coerce=int, widget=forms.RadioSelect)
+    recipient_name = forms.CharField(label=_("Their name"), max_length=150)
+    recipient_email = forms.EmailField(
+        label=_("Their email"), help_text=_("We email them a link to accept the ticket.")
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, attendees, **kwargs):
+        super().__init__(*args, **kwargs)
+        attendees = list(attendees)
+        self.fields["ticket"].choices = [(a.pk, f"{a.name} ({a.ticket_type.name})") for a in attendees]
+        if len(attendees) == 1:
+            self.fields["ticket"].initial = attendees[0].pk
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+
+
 def question_field(field: BookingFormField) -> forms.Field:
     kinds = BookingFormField.FieldType
     common = {"label": field.label, "required": field.required}

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from bookings.models import Booking, Event, Refund, WaitingListEntry, new_link_secret
+from bookings.models import Booking, Event, Refund, TicketGift, WaitingListEntry, new_link_secret
 
 SALT = "bookings.view-booking-link"
 LINK_LIFETIME_AFTER_EVENT = timedelta(days=90)
@@ -200,3 +200,28 @@ def refund_for_choice_token(token: str) -> Refund | None:
     except signing.BadSignature:
         return None
     return Refund.objects.select_related("booking__event", "booking__organiser").filter(pk=refund_id).first()
+
+
+# Giving a ticket away ---------------------------------------------------------------------------
+# The accept link names the offer; whether it is still open (not withdrawn, accepted or run out)
+# is checked on the offer, so a withdrawn offer's link stops working at once.
+
+GIFT_SALT = "bookings.ticket-gift"
+
+
+def gift_accept_url(gift: TicketGift) -> str:
+    token = signing.dumps(str(gift.code), salt=GIFT_SALT)
+    return settings.SITE_URL + reverse("bookings:gift_accept", args=[token])
+
+
+def gift_for_token(token: str) -> TicketGift | None:
+    """The offer an accept link names (open or not), or None when the link was tampered with."""
+    try:
+        code = signing.loads(token, salt=GIFT_SALT)
+    except signing.BadSignature:
+        return None
+    return (
+        TicketGift.objects.select_related("booking__event", "booking__organiser", "new_booking")
+        .filter(code=code)
+        .first()
+    )

@@ -148,6 +148,7 @@ class Booking(TenantModel):
     class CancelledBy(models.TextChoices):
         BOOKER = "booker", _("You cancelled")
         ORGANISER = "organiser", _("The organiser cancelled the event")
+        GIVEN = "given", _("You gave every ticket away")
 
     class PaymentMethod(models.TextChoices):
         FREE = "free", _("Free")
@@ -457,6 +458,22 @@ class BookingRules(TenantModel):
     cancellation_fee = models.PositiveIntegerField(
         default=0, help_text=_("Kept from each refund, in minor units.")
     )
+    details_cutoff_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bookers may correct attendee names and booking-form answers until this many hours "
+            "before the event starts. Leave empty: never."
+        ),
+    )
+    gift_cutoff_hours = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text=_(
+            "Bookers may give a ticket to someone else until this many hours before the event "
+            "starts. Leave empty: never."
+        ),
+    )
     waiting_list_offer_hours = models.PositiveIntegerField(
         default=24,
         validators=[MinValueValidator(1)],
@@ -517,8 +534,13 @@ class BookingRules(TenantModel):
             errors["cancellation_fee"] = _(
                 "A cancellation fee only applies when bookers may cancel; set it to 0 or allow cancellations."
             )
-        for name in ["transfer_cutoff_hours", "cancellation_cutoff_hours"]:
-            if getattr(self, name) > MAX_CUTOFF_HOURS:
+        for name in [
+            "transfer_cutoff_hours",
+            "cancellation_cutoff_hours",
+            "details_cutoff_hours",
+            "gift_cutoff_hours",
+        ]:
+            if (getattr(self, name) or 0) > MAX_CUTOFF_HOURS:
                 errors[name] = _(
                     "A cut-off longer than a year makes no sense; use at most %(max)s hours."
                 ) % {"max": MAX_CUTOFF_HOURS}
@@ -535,6 +557,7 @@ class Refund(TenantModel):
         EVENT_CANCELLED = "event_cancelled", _("The organiser cancelled the event")
         BOOKER_CANCELLED = "booker_cancelled", _("The booker cancelled")
         TRANSFER = "transfer", _("Moved to a cheaper ticket")
+        TICKETS_CANCELLED = "tickets_cancelled", _("The booker cancelled some tickets")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -545,6 +568,10 @@ class Refund(TenantModel):
     # Set for a price difference given back on a transfer; a booking may be moved more than once.
     transfer = models.OneToOneField(
         "Transfer", null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
+    )
+    # Set for the money of some tickets given back; a booking may lose tickets more than once.
+    cancellation = models.OneToOneField(
+        "TicketCancellation", null=True, blank=True, on_delete=models.PROTECT, related_name="refund"
     )
     method = models.CharField(max_length=10, choices=BookingRules.RefundMethod.choices)
     amount = models.PositiveIntegerField(help_text=_("Given back, in minor units."))
@@ -563,7 +590,7 @@ class Refund(TenantModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["booking", "reason"],
-                condition=Q(transfer__isnull=True),
+                condition=Q(transfer__isnull=True, cancellation__isnull=True),
                 name="one_refund_per_booking_and_reason",
             ),
         ]
@@ -584,6 +611,8 @@ class Refund(TenantModel):
     def idempotency_key(self) -> str:
         if self.transfer_id:
             return f"transfer-{self.transfer_id}-refund"
+        if self.cancellation_id:
+            return f"cancellation-{self.cancellation_id}-refund"
         return f"booking-{self.booking_id}-refund-{self.reason}"
 
 
@@ -628,6 +657,123 @@ class Transfer(TenantModel):
     def difference(self) -> int:
         """Positive: the booker pays more; negative: they get money back."""
         return self.new_total - self.old_total
+
+
+class TicketCancellation(TenantModel):
+    """The booker cancelling some of a booking's tickets, not all (that cancels the booking).
+
+    The cancelled tickets leave the booking (`booking.attendees` are the tickets it holds) and
+    are kept here as they were (`tickets`); their share of the money is in `refund`."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="ticket_cancellations")
+    idempotency_key = models.CharField(max_length=64)
+    pass_uses_back = models.PositiveSmallIntegerField(default=0)
+    voucher_back = models.PositiveIntegerField(default=0, help_text=_("In minor units."))
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "idempotency_key"], name="ticket_cancellation_idempotent_per_booking"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Tickets cancelled from {self.booking}"
+
+
+class CancelledTicket(TenantModel):
+    """One ticket as it was when the booker cancelled it."""
+
+    cancellation = models.ForeignKey(TicketCancellation, on_delete=models.CASCADE, related_name="tickets")
+    ticket_type = models.ForeignKey(TicketType, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=150)
+    is_child = models.BooleanField(default=False)
+    price = models.PositiveIntegerField(help_text=_("What the ticket cost, in minor units."))
+    share = models.PositiveIntegerField(
+        default=0, help_text=_("Its share of what the booking paid (card and voucher), in minor units.")
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DetailEdit(TenantModel):
+    """The booker correcting attendee names or booking-form answers: who, when, and each change
+    (`changes`: a list of {"what", "before", "after"}), for the organiser's audit trail."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="detail_edits")
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_by_label = models.CharField(max_length=300, help_text=_("Who, as they were known then."))
+    changes = models.JSONField(default=list)
+    idempotency_key = models.CharField(max_length=64)
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "idempotency_key"], name="detail_edit_idempotent_per_booking"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Details of {self.booking} changed"
+
+
+class TicketGift(TenantModel):
+    """A booker giving one ticket of their booking to someone else. The recipient accepts through
+    a signed link (until `expires_at`, while PENDING; the giver may withdraw it until then); the
+    ticket then leaves the giver's booking and becomes the recipient's own booking
+    (`new_booking`). No money moves."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for them to accept")
+        ACCEPTED = "accepted", _("Accepted")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="gifts")
+    # The ticket; it leaves with the gift (or is cancelled meanwhile, which withdraws the gift).
+    attendee = models.ForeignKey(
+        Attendee, null=True, blank=True, on_delete=models.SET_NULL, related_name="gifts"
+    )
+    ticket_label = models.CharField(max_length=300, help_text=_("The ticket as it was offered."))
+    recipient_name = models.CharField(max_length=150)
+    recipient_email = models.EmailField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    new_booking = models.OneToOneField(
+        Booking, null=True, blank=True, on_delete=models.PROTECT, related_name="gifted_from"
+    )
+    idempotency_key = models.CharField(max_length=64)
+    offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["booking", "idempotency_key"], name="gift_idempotent_per_booking"
+            ),
+            models.UniqueConstraint(
+                fields=["attendee"], condition=Q(status="pending"), name="one_pending_gift_per_ticket"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_label} for {self.recipient_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.PENDING and self.expires_at > timezone.now()
 
 
 class AccountCredit(TenantModel):

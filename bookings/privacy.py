@@ -7,7 +7,16 @@ from django.db.models import Q
 
 from accounts.privacy import DELETED_ANSWER, DELETED_ATTENDEE, DELETED_NAME, Erasure
 from bookings.links import revoke_links
-from bookings.models import AccountCredit, Attendee, Booking, BookingFormResponse, WaitingListEntry
+from bookings.models import (
+    AccountCredit,
+    Attendee,
+    Booking,
+    BookingFormResponse,
+    CancelledTicket,
+    DetailEdit,
+    TicketGift,
+    WaitingListEntry,
+)
 from bookings.services import waiting_list_entries_close
 
 
@@ -43,7 +52,21 @@ def bookings_anonymise(erasure: Erasure) -> None:
     attendee_ids = list(Attendee.objects.filter(booking__in=booking_ids).values_list("pk", flat=True))
     Attendee.objects.filter(pk__in=attendee_ids).update(name=DELETED_ATTENDEE)
     erasure.anonymised(Attendee, attendee_ids)
+    cancelled_ids = list(
+        CancelledTicket.objects.filter(cancellation__booking__in=booking_ids).values_list("pk", flat=True)
+    )
+    CancelledTicket.objects.filter(pk__in=cancelled_ids).update(name=DELETED_ATTENDEE)
+    erasure.anonymised(CancelledTicket, cancelled_ids)
     BookingFormResponse.objects.filter(booking__in=booking_ids).update(answer=DELETED_ANSWER)
+    # Their corrections' before and after are names and answers too: the trail keeps only when.
+    DetailEdit.objects.filter(booking__in=booking_ids).update(changes=[], changed_by_label=DELETED_NAME)
+    # Tickets they gave (the label names their attendee) and tickets given to their address.
+    given = TicketGift.objects.filter(booking__in=booking_ids)
+    given.update(ticket_label=DELETED_ATTENDEE)
+    received = TicketGift.objects.filter(erasure.by_email("recipient_email"))
+    received_ids = list(received.values_list("pk", flat=True))
+    received.update(recipient_name=DELETED_NAME, recipient_email=erasure.placeholder_email)
+    erasure.anonymised(TicketGift, [*given.values_list("pk", flat=True), *received_ids])
 
     credits = AccountCredit.objects.filter(Q(user=user) | erasure.by_email("email"))
     credit_ids = list(credits.values_list("pk", flat=True))

@@ -27,18 +27,18 @@ def rules_for_event(*, event: Event) -> BookingRules:
 
 def transfer_targets_for_event(*, event: Event, rules: BookingRules | None = None):
     """Upcoming scheduled events of the same organiser that a ticket of `event` may move to.
-    The event itself is included only for the same-event scope (another ticket type)."""
+    Whatever the scope, the event itself is one (another ticket type of it: a Drop-in changed
+    to a Concession is a move under the same rules)."""
     rules = rules or rules_for_event(event=event)
     events = Event.objects.for_organiser(event.organiser_id).upcoming()
     if not rules.transfers_allowed:
         return events.none()
     if rules.transfer_scope == BookingRules.TransferScope.SAME_EVENT:
         return events.filter(pk=event.pk)
-    events = events.exclude(pk=event.pk)
     if rules.transfer_scope == BookingRules.TransferScope.CHOSEN_EVENTS:
         if rules.pk is None:
-            return events.none()
-        return events.filter(pk__in=rules.transfer_target_events.values("pk"))
+            return events.filter(pk=event.pk)
+        return events.filter(Q(pk=event.pk) | Q(pk__in=rules.transfer_target_events.values("pk")))
     return events
 
 
@@ -110,6 +110,35 @@ def cancel_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) ->
         return ERRORS["cancellations_off"] % {"organiser": booking.organiser.name}
     if now > booking.event.starts_at - timedelta(hours=rules.cancellation_cutoff_hours):
         return ERRORS["cancellations_closed"] % {"hours": rules.cancellation_cutoff_hours}
+    return ""
+
+
+def details_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) -> str:
+    """Why the booker can't correct attendee names or form answers right now; "" when they can.
+    The rule is a cut-off in hours before the event, or none at all (never editable)."""
+    now = now or timezone.now()
+    if reason := _common_block(booking, now):
+        return reason
+    if rules.details_cutoff_hours is None:
+        return ERRORS["details_off"] % {"organiser": booking.organiser.name}
+    if now > booking.event.starts_at - timedelta(hours=rules.details_cutoff_hours):
+        return ERRORS["details_closed"] % {"hours": rules.details_cutoff_hours}
+    return ""
+
+
+def gift_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) -> str:
+    """Why the booker can't give a ticket away right now; "" when they can. The rule is a
+    cut-off in hours before the event, or none at all (never)."""
+    now = now or timezone.now()
+    if reason := _common_block(booking, now):
+        return reason
+    if rules.gift_cutoff_hours is None:
+        return ERRORS["gifts_off"] % {"organiser": booking.organiser.name}
+    if _paid_with_pass_or_voucher(booking):
+        # A pass use or voucher money is the giver's own: the organiser settles such cases.
+        return ERRORS["gift_pass_voucher"] % {"organiser": booking.organiser.name}
+    if now > booking.event.starts_at - timedelta(hours=rules.gift_cutoff_hours):
+        return ERRORS["gifts_closed"] % {"hours": rules.gift_cutoff_hours}
     return ""
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Case, Count, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -23,8 +24,11 @@ from bookings.models import (
     Booking,
     BookingFormField,
     BookingRules,
+    CancelledTicket,
     Event,
     Refund,
+    TicketCancellation,
+    TicketGift,
     TicketType,
     Transfer,
     WaitingListEntry,
@@ -150,6 +154,7 @@ def booking_get_for_viewer(*, request, reference, with_history: bool = False):
             "responses",
             "refunds",
             Prefetch("transfers", queryset=Transfer.objects.select_related("from_event", "to_event")),
+            _ticket_cancellations(),
         ]
         if with_history
         else []
@@ -175,6 +180,20 @@ def booking_get_for_viewer(*, request, reference, with_history: bool = False):
     if links.is_granted(request.session, booking):
         return booking
     raise Http404
+
+
+def gift_list_for_booking(*, booking: Booking) -> list[TicketGift]:
+    """The offers to give away tickets of `booking`, newest first."""
+    return list(booking.gifts.select_related("new_booking").order_by("-created_at"))
+
+
+def _ticket_cancellations():
+    return Prefetch(
+        "ticket_cancellations",
+        queryset=TicketCancellation.objects.prefetch_related(
+            Prefetch("tickets", queryset=CancelledTicket.objects.select_related("ticket_type"))
+        ),
+    )
 
 
 def _attendees():
@@ -224,9 +243,17 @@ def booking_tab_for_booker(
         return EventsTab(page=entries, cards=entries, freshness=None)
     rows = Booking.objects.filter(user=user)
     if tab == "cancelled":
-        # Bookings the booker or the organiser cancelled; not abandoned, never-paid checkouts.
-        rows = rows.filter(status=Booking.Status.CANCELLED).exclude(cancelled_by="")
-        order = ["-cancelled_at", "-pk"]
+        # Bookings the booker or the organiser cancelled, and bookings some of whose tickets the
+        # booker cancelled; not abandoned, never-paid checkouts. Latest cancellation first.
+        partly = TicketCancellation.objects.filter(booking=OuterRef("pk"))
+        rows = rows.filter(
+            (Q(status=Booking.Status.CANCELLED) & ~Q(cancelled_by="")) | Q(Exists(partly))
+        ).annotate(
+            last_cancelled=Coalesce(
+                "cancelled_at", Subquery(partly.order_by("-created_at").values("created_at")[:1])
+            )
+        )
+        order = [F("last_cancelled").desc(nulls_last=True), "-pk"]
     elif tab == "past":
         rows = rows.filter(event__ends_at__lte=now).filter(
             Q(status=Booking.Status.CONFIRMED) | Q(cancelled_by=Booking.CancelledBy.ORGANISER)
@@ -265,6 +292,8 @@ def _booking_cards(ids: list[int], tab: str) -> list[Booking]:
     bookings = (
         Booking.objects.filter(pk__in=ids).select_related("event", "organiser").prefetch_related(_attendees())
     )
+    if tab == "cancelled":
+        bookings = bookings.prefetch_related(_ticket_cancellations())
     by_id = {booking.pk: booking for booking in bookings}
     cards = [by_id[pk] for pk in ids if pk in by_id]
     if tab == "past":
@@ -338,31 +367,82 @@ def waiting_list_entry_get_for_viewer(*, request, code) -> WaitingListEntry:
 @dataclass(frozen=True)
 class CancelQuote:
     """What cancelling now gives back: the card refund (an unsaved Refund: amount, method, fee
-    kept), the pass uses, the gift-voucher money and the included bookings that go back."""
+    kept), the pass uses, the gift-voucher money and the included bookings that go back.
+
+    For some of the tickets (`whole` False), `tickets` are those attendees, each with its `share`
+    of what the booking paid (card and voucher); `card_share`, `discount_share`, `voucher_share`
+    and `uses` are the parts of the booking's total, discount, voucher money and pass uses that
+    leave with them."""
 
     refund: Refund
     pass_uses_back: int = 0
     voucher_back: int = 0
+    tickets: tuple = ()
+    whole: bool = True
+    card_share: int = 0
+    discount_share: int = 0
+    voucher_share: int = 0
+    uses: int = 0
     included_back: int = 0  # a member's included bookings
 
 
-def cancel_quote(*, booking: Booking) -> CancelQuote:
-    rules = booking_rules.rules_for_event(event=booking.event)
-    amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=True)
+def ticket_shares(amount: int, attendees: Sequence[Attendee]) -> dict[int, int]:
+    """`amount` split over a booking's tickets by their prices (equally when all were free): the
+    running total is rounded down, so the shares add up to `amount` exactly, and the same ticket
+    always gets the same share whichever others are cancelled with it."""
+    weights = [attendee.price for attendee in attendees]
+    if not any(weights):
+        weights = [1] * len(weights)
+    whole, running, before, shares = sum(weights), 0, 0, {}
+    for attendee, weight in zip(attendees, weights, strict=True):
+        running += weight
+        upto = amount * running // whole
+        shares[attendee.pk] = upto - before
+        before = upto
+    return shares
+
+
+def cancel_quote(
+    *, booking: Booking, ticket_ids: Sequence[int] | None = None, rules: BookingRules | None = None
+) -> CancelQuote:
+    """What cancelling the tickets `ticket_ids` (all of them when None) gives back now.
+
+    Each ticket's share of the card payment, voucher money and pass uses is `ticket_shares` of
+    the booking's; the cancellation fee is kept once per cancellation, from the card refund first
+    and then from the voucher money (never per ticket). Ids not on the booking are ignored."""
+    rules = rules or booking_rules.rules_for_event(event=booking.event)
+    held = sorted(booking.attendees.all(), key=lambda attendee: attendee.pk)
+    chosen = held if ticket_ids is None else [a for a in held if a.pk in set(ticket_ids)]
+    whole = len(chosen) == len(held)
+    spent_pass = getattr(booking, "pass_redemption", None)
+    spent_voucher = getattr(booking, "voucher_redemption", None)
+    uses = spent_pass.uses if spent_pass and not spent_pass.returned_at else 0
+    voucher = spent_voucher.amount if spent_voucher and not spent_voucher.returned_at else 0
+    card = ticket_shares(booking.total, held)
+    from_voucher = ticket_shares(voucher, held)
+    discount = ticket_shares(booking.discount, held)
+    for attendee in chosen:
+        attendee.share = card[attendee.pk] + from_voucher[attendee.pk]
+    parts = {
+        "tickets": tuple(chosen),
+        "whole": whole,
+        "card_share": sum(card[a.pk] for a in chosen),
+        "discount_share": sum(discount[a.pk] for a in chosen),
+        "voucher_share": sum(from_voucher[a.pk] for a in chosen),
+        "uses": uses if whole else min(len(chosen), uses),  # one use per ticket
+    }
+    amount, fee = booking_rules.refund_amounts(rules=rules, total=parts["card_share"], keep_fee=True)
     method = booking_rules.refund_method_for(booking=booking, method=rules.refund_method, amount=amount)
     refund = Refund(booking=booking, method=method, amount=amount, fee_kept=fee, currency=booking.currency)
     if method == BookingRules.RefundMethod.NONE:
-        return CancelQuote(refund=refund)
-    spent_pass = getattr(booking, "pass_redemption", None)
-    spent_voucher = getattr(booking, "voucher_redemption", None)
+        return CancelQuote(refund=refund, **parts)
     fee_left = rules.cancellation_fee - fee
     return CancelQuote(
         refund=refund,
-        pass_uses_back=spent_pass.uses if spent_pass and not spent_pass.returned_at else 0,
-        voucher_back=max(spent_voucher.amount - fee_left, 0)
-        if spent_voucher and not spent_voucher.returned_at
-        else 0,
-        included_back=pricing.included_spent_on(booking=booking) if booking.included_amount else 0,
+        pass_uses_back=parts["uses"],
+        voucher_back=max(parts["voucher_share"] - fee_left, 0) if parts["voucher_share"] else 0,
+        included_back=pricing.included_spent_on(booking=booking) if whole and booking.included_amount else 0,
+        **parts,
     )
 
 
@@ -446,6 +526,26 @@ def transfer_quote(
         new_included_amount=price.included_amount,
         new_included_reason=booking.included_reason if price.included_amount else "",
     )
+
+
+def booking_part(*, booking: Booking, ticket_ids: Sequence[int] | None) -> Booking:
+    """`booking` as if it held only the tickets `ticket_ids` (all of them when None): an unsaved
+    stand-in with those attendees and their share of the total and discount, for quoting a move
+    of some tickets before they are split off (`services.transfer_create` quotes the real split
+    again under lock). Ids not on the booking are left out."""
+    held = sorted(booking.attendees.all(), key=lambda attendee: attendee.pk)
+    if ticket_ids is None or {a.pk for a in held} <= set(ticket_ids):
+        return booking
+    chosen = [attendee.pk for attendee in held if attendee.pk in set(ticket_ids)]
+    total = ticket_shares(booking.total, held)
+    discount = ticket_shares(booking.discount, held)
+    part = copy.copy(booking)
+    part.total = sum(total[pk] for pk in chosen)
+    part.discount = sum(discount[pk] for pk in chosen)
+    attendees = booking.attendees.filter(pk__in=chosen).select_related("ticket_type").order_by("pk")
+    list(attendees)  # evaluated now: the stand-in's attendees are these rows
+    part._prefetched_objects_cache = {"attendees": attendees}
+    return part
 
 
 def transfer_ticket_choices(*, booking: Booking, target: Event, rules: BookingRules):

@@ -63,6 +63,21 @@ def booking_settle_cancellation(self, booking_id: int) -> None:
 
 
 @shared_task(**SETTLING)
+def tickets_cancellation_settle(self, cancellation_id: int) -> None:
+    """Pay the refund of some cancelled tickets, then email the booker once (idempotent)."""
+    from bookings import services
+
+    refund = Refund.objects.filter(cancellation_id=cancellation_id).first()
+    try:
+        if refund is not None:
+            services.refund_pay(refund=refund)
+    except (PaymentError, Busy) as exc:
+        _retry_refund_later(self, exc)
+        return
+    emails.tickets_send_cancelled(cancellation_id=cancellation_id)
+
+
+@shared_task(**SETTLING)
 def transfer_settle(self, transfer_id: int) -> None:
     """Pay a transfer's refund, if any, then email the booker once (idempotent)."""
     from bookings import services
@@ -94,6 +109,16 @@ def refunds_pay_after_credit_offer() -> int:
     from bookings import services
 
     return services.refunds_pay_after_credit_offer()
+
+
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+def detail_edit_send_confirmation(self, edit_id: int) -> bool:
+    return emails.detail_edit_send_confirmation(edit_id=edit_id)
+
+
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+def ticket_gift_send_offer(self, gift_id: int) -> bool:
+    return emails.ticket_gift_send_offer(gift_id=gift_id)
 
 
 @shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)

@@ -10,7 +10,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -458,50 +458,222 @@ def booking_manage(request, reference: str):
         "organiser": booking.organiser,
         "transfer_blocked": rules.transfer_blocked_reason(booking=booking, rules=booking_rules),
         "cancel_blocked": rules.cancel_blocked_reason(booking=booking, rules=booking_rules),
+        "details_blocked": rules.details_blocked_reason(booking=booking, rules=booking_rules),
+        "gift_blocked": rules.gift_blocked_reason(booking=booking, rules=booking_rules),
     }
     return _dialog(request, "bookings/booking_manage.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def booking_cancel(request, reference: str):
+    """Cancel the booking, or (with more than one ticket) the tickets the booker ticks: the
+    dialog quotes the ticked ones; a POST whose ticks differ from what was quoted quotes again
+    instead of cancelling, so nobody confirms an amount they did not see."""
     booking = selectors.booking_get_for_viewer(request=request, reference=reference)
     context = {"booking": booking, "event": booking.event, "organiser": booking.organiser}
+    source = request.POST if request.method == "POST" else request.GET
+    held = [attendee.pk for attendee in booking.attendees.all()]
+    ticked = _ticked(source)
+    if request.method == "POST" and ticked is not None and _ids_text(ticked) != source.get("quoted"):
+        context["requoted"] = True
+    elif request.method == "POST":
+        try:
+            services.booking_cancel(
+                booking=booking, ticket_ids=ticked, idempotency_key=(source.get("idempotency_key") or "")[:64]
+            )
+        except PortalError as error:
+            context["error"] = error.message
+        else:
+            messages.success(request, _cancelled_message(booking, ticked, held))
+            return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
+    blocked = rules.cancel_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
+    context["blocked"] = context.get("error") or blocked
+    chosen = held if ticked is None else [pk for pk in held if pk in ticked]
+    context.update(chosen=chosen, quoted=_ids_text(chosen), idempotency_key=uuid.uuid4().hex)
+    if not blocked and chosen:
+        context["quote"] = selectors.cancel_quote(booking=booking, ticket_ids=chosen)
+    context["tickets"] = _with_shares(booking, chosen)
+    return _dialog(request, "bookings/booking_cancel.html", context)
+
+
+def _ticked(source, name: str = "ticket") -> list[int] | None:
+    """The tickets ticked in a dialog, or None when the form offered no choice (a single ticket,
+    or an older page): the whole booking. The service refuses any it doesn't hold."""
+    if not source.get("choosing"):
+        return None
+    return sorted({int(value) for value in source.getlist(name) if value.isdigit() and len(value) < 10})
+
+
+def _ids_text(ids: list[int]) -> str:
+    return ",".join(str(pk) for pk in sorted(ids))
+
+
+def _with_shares(booking, chosen: list[int]) -> list:
+    """The booking's tickets for the dialog, each with its share of the money and whether it is ticked."""
+    quote = selectors.cancel_quote(booking=booking)
+    for attendee in quote.tickets:
+        attendee.chosen = attendee.pk in chosen
+    return list(quote.tickets)
+
+
+def _cancelled_message(booking, chosen: list[int] | None, held: list[int]) -> str:
+    if chosen is None or set(chosen) == set(held):
+        return _("Booking %(reference)s is cancelled. We've emailed you the details.") % {
+            "reference": booking.reference
+        }
+    return ngettext(
+        "%(count)s ticket of booking %(reference)s is cancelled. We've emailed you the details.",
+        "%(count)s tickets of booking %(reference)s are cancelled. We've emailed you the details.",
+        len(chosen),
+    ) % {"count": len(chosen), "reference": booking.reference}
+
+
+@require_http_methods(["GET", "POST"])
+def booking_details(request, reference: str):
+    """Correct attendee names and booking-form answers, as the organiser's rules allow now."""
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference, with_history=True)
+    context = {"booking": booking, "event": booking.event, "organiser": booking.organiser}
+    context["blocked"] = rules.details_blocked_reason(
+        booking=booking, rules=rules.rules_for_event(event=booking.event)
+    )
+    form = forms.DetailsEditForm(
+        request.POST if request.method == "POST" and not context["blocked"] else None,
+        attendees=booking.attendees.all(),
+        form_fields=selectors.booking_form_field_list_for_event(event=booking.event),
+        responses=booking.responses.all(),
+    )
+    context["form"] = form
+    if request.method == "POST" and not context["blocked"] and form.is_valid():
+        try:
+            services.booking_edit_details(
+                booking=booking,
+                names=form.names(),
+                answers=form.answers(),
+                idempotency_key=form.cleaned_data["idempotency_key"],
+                user=request.user if request.user.is_authenticated else None,
+            )
+        except PortalError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Your changes are saved. We've emailed you what changed."))
+            return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
+    return _dialog(request, "bookings/booking_details.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def booking_give(request, reference: str):
+    """Give a ticket to someone else; the offers made so far, each with Withdraw until accepted."""
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference)
+    blocked = rules.gift_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
+    form = forms.GiftForm(
+        request.POST if request.method == "POST" and not blocked else None, attendees=booking.attendees.all()
+    )
+    if request.method == "POST" and not blocked and form.is_valid():
+        data = form.cleaned_data
+        try:
+            gift = services.ticket_gift_create(
+                booking=booking,
+                attendee_id=data["ticket"],
+                recipient_name=data["recipient_name"].strip(),
+                recipient_email=data["recipient_email"],
+                idempotency_key=data["idempotency_key"],
+            )
+        except PortalError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(
+                request,
+                _("We've emailed %(name)s a link to accept the ticket. You can withdraw it until they do.")
+                % {"name": gift.recipient_name},
+            )
+            return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
+    context = {
+        "booking": booking,
+        "event": booking.event,
+        "organiser": booking.organiser,
+        "blocked": blocked,
+        "form": form,
+        "gifts": selectors.gift_list_for_booking(booking=booking),
+    }
+    return _dialog(request, "bookings/booking_give.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def gift_withdraw(request, reference: str, code):
+    booking = selectors.booking_get_for_viewer(request=request, reference=reference)
+    gift = get_object_or_404(booking.gifts.all(), code=code)
+    context = {"booking": booking, "event": booking.event, "organiser": booking.organiser, "gift": gift}
     if request.method == "POST":
         try:
-            services.booking_cancel(booking=booking)
+            services.ticket_gift_withdraw(gift=gift)
         except PortalError as error:
             context["error"] = error.message
         else:
             messages.success(
-                request,
-                _("Booking %(reference)s is cancelled. We've emailed you the details.")
-                % {"reference": booking.reference},
+                request, _("You withdrew the ticket offered to %(name)s.") % {"name": gift.recipient_name}
             )
             return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
-    blocked = rules.cancel_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
-    context["blocked"] = context.get("error") or blocked
-    context["quote"] = None if blocked else selectors.cancel_quote(booking=booking)
-    return _dialog(request, "bookings/booking_cancel.html", context)
+    return _dialog(request, "bookings/gift_withdraw.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def gift_accept(request, token: str):
+    """The emailed accept link: a page that asks, then a POST that accepts (a mail scanner
+    fetching the link accepts nothing). Accepting opens the new booking in this browser."""
+    gift = links.gift_for_token(token)
+    if gift is None:
+        raise Http404("No such ticket.")
+    booking = gift.booking
+    speak_organisers_language(request, booking.organiser)
+    context = {"gift": gift, "event": booking.event, "organiser": booking.organiser, "booking": booking}
+    if request.method == "POST":
+        try:
+            gift = services.ticket_gift_accept(gift=gift)
+        except PortalError as error:
+            context["error"] = error.message
+        else:
+            links.grant(request.session, gift.new_booking)
+            messages.success(
+                request,
+                _("The ticket is yours: booking %(reference)s. We've emailed your confirmation to %(email)s.")
+                % {"reference": gift.new_booking.reference, "email": gift.new_booking.booker_email},
+            )
+            return _private(redirect("bookings:booking_detail", reference=gift.new_booking.reference))
+    status = 409 if context.get("error") else 200
+    return _private(render(request, "bookings/gift_accept.html", context, status=status))
 
 
 @require_http_methods(["GET", "POST"])
 def booking_transfer(request, reference: str):
-    """Three steps on one URL: choose an event, choose a ticket, review; then POST to confirm."""
+    """Which tickets (a booking of more than one), then three steps on one URL: choose an event
+    (this one too: another ticket type), choose a ticket, review; then POST to confirm."""
     booking = selectors.booking_get_for_viewer(request=request, reference=reference)
     booking_rules = rules.rules_for_event(event=booking.event)
     source = request.POST if request.method == "POST" else request.GET
+    held = [attendee.pk for attendee in booking.attendees.all()]
+    ticked = _ticked(source, name="move")
+    moving = held if ticked is None else [pk for pk in held if pk in ticked]
     context = {
         "booking": booking,
         "event": booking.event,
         "organiser": booking.organiser,
         "blocked": rules.transfer_blocked_reason(booking=booking, rules=booking_rules),
         "step": 1,
+        "moving_ids": moving,
+        "moving_count": len(moving),
+        "moving_query": "&choosing=1" + "".join(f"&move={pk}" for pk in moving) if ticked is not None else "",
     }
     if request.method == "POST" and source.get("from") != str(booking.event.code):
         context["blocked"] = ERRORS["booking_changed"]
         context["error"] = context["blocked"]
     if context["blocked"]:
         return _dialog(request, "bookings/booking_transfer.html", context)
+    if len(held) > 1 and (ticked is None or not moving):
+        context.update(step=0, tickets=booking.attendees.all(), none_chosen=ticked is not None)
+        return _dialog(request, "bookings/booking_transfer.html", context)
+    part = selectors.booking_part(booking=booking, ticket_ids=moving)
+    context.update(part=part, partial=part is not booking)
     targets = rules.transfer_targets_for_event(event=booking.event, rules=booking_rules)
     target = targets.filter(code=source.get("event")).first() if _is_uuid(source.get("event")) else None
     if target is None:
@@ -513,33 +685,37 @@ def booking_transfer(request, reference: str):
     ticket_type = _ticket_type_of(target, source.get("ticket"))
     if ticket_type is None:
         context["ticket_types"] = selectors.transfer_ticket_choices(
-            booking=booking, target=target, rules=booking_rules
+            booking=part, target=target, rules=booking_rules
         )
         return _dialog(request, "bookings/booking_transfer.html", context)
     context.update(step=3, ticket_type=ticket_type)
     try:
         context["quote"] = selectors.transfer_quote(
-            booking=booking, ticket_type=ticket_type, rules=booking_rules
+            booking=part, ticket_type=ticket_type, rules=booking_rules
         )
         if request.method == "POST":
-            return _transfer_confirm(request, booking, ticket_type, source)
+            return _transfer_confirm(
+                request, booking, ticket_type, source, None if part is booking else moving
+            )
     except PortalError as error:
         context["error"] = error.message
     context["idempotency_key"] = uuid.uuid4().hex
     return _dialog(request, "bookings/booking_transfer.html", context)
 
 
-def _transfer_confirm(request, booking, ticket_type, source):
+def _transfer_confirm(request, booking, ticket_type, source, ticket_ids):
     transfer = services.transfer_create(
         booking=booking,
         ticket_type=ticket_type,
         idempotency_key=(source.get("idempotency_key") or "")[:64] or uuid.uuid4().hex,
         from_event=booking.event,  # checked against the form's "from" above, and again under lock
+        ticket_ids=ticket_ids,
     )
+    moved = transfer.booking  # some tickets: the booking split off for them
     # The move rotates the booking's link secret when it completes, now or at Stripe's webhook;
     # this session, which asked for it, keeps the booking (`links.is_granted`).
-    links.grant(request.session, booking, moving=transfer.pk)
-    detail_url = reverse("bookings:booking_detail", args=[booking.reference])
+    links.grant(request.session, moved, moving=transfer.pk)
+    detail_url = reverse("bookings:booking_detail", args=[moved.reference])
     if transfer.status == transfer.Status.PENDING:
         checkout = services.transfer_start_payment(
             transfer=transfer,
@@ -553,11 +729,22 @@ def _transfer_confirm(request, booking, ticket_type, source):
         transfer.refresh_from_db()
     if transfer.status == transfer.Status.FAILED:
         raise PortalError(transfer.failure)
-    messages.success(
-        request,
-        _("Done: your booking is now for %(event)s. We've emailed you the details.")
-        % {"event": transfer.to_event.title},
-    )
+    if moved.pk == booking.pk:
+        messages.success(
+            request,
+            _("Done: your booking is now for %(event)s. We've emailed you the details.")
+            % {"event": transfer.to_event.title},
+        )
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "Done: %(count)s ticket moved to %(event)s as booking %(reference)s. We've emailed you the details.",
+                "Done: %(count)s tickets moved to %(event)s as booking %(reference)s. We've emailed you the details.",
+                len(ticket_ids),
+            )
+            % {"count": len(ticket_ids), "event": transfer.to_event.title, "reference": moved.reference},
+        )
     return _done(request, detail_url)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -227,20 +228,27 @@ def pass_redeem(*, pass_: Pass, booking: Booking) -> PassRedemption:
 
 
 @transaction.atomic
-def pass_return_use(*, booking: Booking) -> int:
+def pass_return_use(*, booking: Booking, uses: int | None = None) -> int:
     """Give the uses a booking spent back to its pass (the booking was cancelled and the rules
-    say the booker gets their payment back). Returns how many uses went back: the first call
-    returns them, every later call returns 0. A pass is never topped up past what it included."""
+    say the booker gets their payment back). With `uses`, only that many go back (some of its
+    tickets were cancelled): the booking's remaining tickets keep the rest. Returns how many uses
+    went back: the first call returns them, every later call returns 0. A pass is never topped
+    up past what it included."""
     redemption = PassRedemption.objects.filter(booking=booking, returned_at__isnull=True).first()
-    if redemption is None:
+    if redemption is None or uses == 0:
         return 0
     locked = _lock(redemption.booker_pass)
+    spent = redemption.uses if uses is None else min(int(uses), redemption.uses)
+    now = timezone.now()
+    unreturned = PassRedemption.objects.filter(pk=redemption.pk, returned_at__isnull=True)
     # Conditional: a second caller that waited on the pass lock finds it already returned.
-    if not PassRedemption.objects.filter(pk=redemption.pk, returned_at__isnull=True).update(
-        returned_at=timezone.now(), updated_at=timezone.now()
-    ):
+    if spent == redemption.uses:
+        done = unreturned.update(returned_at=now, updated_at=now)
+    else:
+        done = unreturned.filter(uses=redemption.uses).update(uses=F("uses") - spent, updated_at=now)
+    if not done:
         return 0
-    back = min(redemption.uses, locked.uses_included - locked.uses_left)
+    back = min(spent, locked.uses_included - locked.uses_left)
     locked.uses_left += back
     locked.save(update_fields=["uses_left", "updated_at"])
     return back

@@ -17,8 +17,12 @@ from bookings.models import (
     BookingFormField,
     BookingFormResponse,
     BookingRules,
+    CancelledTicket,
+    DetailEdit,
     Event,
     Refund,
+    TicketCancellation,
+    TicketGift,
     TicketType,
     Transfer,
     WaitingListEntry,
@@ -258,6 +262,64 @@ class TransferFactory(TenantFactory):
     idempotency_key = factory.Sequence(lambda n: f"transfer-{n}")
 
 
+class TicketCancellationFactory(TenantFactory):
+    _parent = "booking"
+
+    class Meta:
+        model = TicketCancellation
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    booking = factory.SubFactory(BookingFactory, organiser=factory.SelfAttribute("..organiser"))
+    idempotency_key = factory.Sequence(lambda n: f"cancellation-{n}")
+
+
+class CancelledTicketFactory(TenantFactory):
+    _parent = "cancellation"
+
+    class Meta:
+        model = CancelledTicket
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    cancellation = factory.SubFactory(
+        TicketCancellationFactory, organiser=factory.SelfAttribute("..organiser")
+    )
+    ticket_type = factory.SubFactory(
+        TicketTypeFactory,
+        event=factory.SelfAttribute("..cancellation.booking.event"),
+        organiser=factory.SelfAttribute("..organiser"),
+    )
+    name = "Cancelled attendee"
+    price = factory.SelfAttribute("ticket_type.price")
+
+
+class DetailEditFactory(TenantFactory):
+    _parent = "booking"
+
+    class Meta:
+        model = DetailEdit
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    booking = factory.SubFactory(BookingFactory, organiser=factory.SelfAttribute("..organiser"))
+    changed_by_label = "The booker"
+    changes = factory.LazyFunction(lambda: [{"what": "Name of attendee 1", "before": "Mya", "after": "Maya"}])
+    idempotency_key = factory.Sequence(lambda n: f"edit-{n}")
+
+
+class TicketGiftFactory(TenantFactory):
+    _parent = "booking"
+
+    class Meta:
+        model = TicketGift
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    booking = factory.SubFactory(BookingFactory, organiser=factory.SelfAttribute("..organiser"))
+    ticket_label = "Kim (Child)"
+    recipient_name = "Ola Friend"
+    recipient_email = factory.Sequence(lambda n: f"friend{n}@example.net")
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    idempotency_key = factory.Sequence(lambda n: f"gift-{n}")
+
+
 # Every tenant-owned model's factory: the scoping tests fail for a model missing here.
 class WithdrawalFactory(factory.django.DjangoModelFactory):
     """A booker's withdrawal from a contract (portal.withdrawals), as the admin lists it."""
@@ -294,6 +356,10 @@ TENANT_FACTORIES = {
         RefundFactory,
         AccountCreditFactory,
         TransferFactory,
+        TicketCancellationFactory,
+        CancelledTicketFactory,
+        DetailEditFactory,
+        TicketGiftFactory,
     ]
 }
 

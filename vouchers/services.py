@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import partial
 
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -301,21 +302,28 @@ def voucher_redeem(*, code: str, booking: Booking, amount: int) -> VoucherRedemp
 
 
 @transaction.atomic
-def voucher_return(*, booking: Booking, keep: int = 0) -> int:
+def voucher_return(*, booking: Booking, keep: int = 0, part: int | None = None) -> int:
     """Put what a booking spent from a voucher back on it (the booking was cancelled and the
     rules give the booker their payment back), less `keep` (a cancellation fee, minor units).
+    With `part`, only that much of what it spent goes back (some of its tickets were cancelled):
+    the booking's remaining tickets keep the rest, for a later cancellation to give back.
     Returns the amount put back: the first call does it, every later call returns 0. The
     balance never grows past the voucher's value; an expired voucher gets it back all the same."""
     redemption = VoucherRedemption.objects.filter(booking=booking, returned_at__isnull=True).first()
-    if redemption is None:
+    if redemption is None or part == 0:
         return 0
     voucher = _lock(redemption.voucher)
+    spent = redemption.amount if part is None else min(int(part), redemption.amount)
+    now = timezone.now()
+    unreturned = VoucherRedemption.objects.filter(pk=redemption.pk, returned_at__isnull=True)
     # Conditional: a second caller that waited on the voucher lock finds it already returned.
-    if not VoucherRedemption.objects.filter(pk=redemption.pk, returned_at__isnull=True).update(
-        returned_at=timezone.now(), updated_at=timezone.now()
-    ):
+    if spent == redemption.amount:
+        done = unreturned.update(returned_at=now, updated_at=now)
+    else:
+        done = unreturned.filter(amount=redemption.amount).update(amount=F("amount") - spent, updated_at=now)
+    if not done:
         return 0
-    back = min(max(redemption.amount - max(int(keep), 0), 0), voucher.value - voucher.balance)
+    back = min(max(spent - max(int(keep), 0), 0), voucher.value - voucher.balance)
     voucher.balance += back
     voucher.save(update_fields=["balance", "updated_at"])
     return back

@@ -2,7 +2,9 @@
 operation in one transaction, named `<entity>_<action>`.
 
 - `booking`: making a booking (the request, seats, payment, Stripe's word on it, expiry);
-- `changes`: the booker's cancel and move;
+- `changes`: the booker's cancel (of the booking or some tickets) and move;
+- `details`: the booker correcting attendee names and form answers;
+- `gifts`: the booker giving a ticket to someone else, who accepts it as a booking of their own;
 - `waiting_list`: joining, offers of freed places, leaving;
 - `refunds`: what goes back, how, and paying it;
 - `events`: the organiser's cancel, capacity and attendance;
@@ -57,6 +59,13 @@ from bookings.services.changes import (
     transfer_create,
     transfer_start_payment,
 )
+from bookings.services.details import booking_edit_details
+from bookings.services.gifts import (
+    booking_split_off,
+    ticket_gift_accept,
+    ticket_gift_create,
+    ticket_gift_withdraw,
+)
 from bookings.services.events import (
     CANCELLATION_MESSAGE_MAX,
     attendance_mark,
@@ -77,11 +86,13 @@ __all__ = [
     "booking_checkout_event",
     "booking_confirm_payment",
     "booking_create",
+    "booking_edit_details",
     "booking_expire",
     "booking_lock",
     "booking_place",
     "booking_refund",
     "booking_settle_cancellation",
+    "booking_split_off",
     "booking_start_payment",
     "booking_submit",
     "bookings_claim_for_verified_email",
@@ -95,6 +106,9 @@ __all__ = [
     "refunds_pay_after_credit_offer",
     "refund_payment_after_cancellation",
     "refund_record",
+    "ticket_gift_accept",
+    "ticket_gift_create",
+    "ticket_gift_withdraw",
     "transfer_checkout_event",
     "transfer_complete_payment",
     "transfer_create",

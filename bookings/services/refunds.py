@@ -18,7 +18,7 @@ from django.utils import timezone
 from bookings import emails, pricing
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError
-from bookings.models import AccountCredit, Booking, BookingRules, Refund, Transfer
+from bookings.models import AccountCredit, Booking, BookingRules, Refund, TicketCancellation, Transfer
 from bookings.tasks import booking_settle_cancellation as booking_settle_cancellation_task
 from bookings.tasks import refund_pay as refund_pay_task
 from passes.services import pass_return_use
@@ -37,30 +37,36 @@ def refund_record(
     keep_fee: bool = True,
     rules: BookingRules | None = None,
     method: str | None = None,
+    cancellation: TicketCancellation | None = None,
+    paid: int | None = None,
 ) -> Refund:
     """Decide and record what `booking` gets back, without paying it yet (see `refund_pay`).
 
     The method is `method`, else the event's rules' refund method; "to the original payment"
     becomes account credit when there is no card payment to give back (a pass, a voucher, no
     payment reference).
-    With `keep_fee` the rules' cancellation fee is kept. Idempotent: an existing refund for this
-    booking and reason is returned unchanged. Call it inside the transaction that cancels.
+    With `keep_fee` the rules' cancellation fee is kept. For a `cancellation` of some tickets,
+    `paid` is their share of the booking's total (else all of it is). Idempotent: an existing
+    refund for this booking, reason and cancellation is returned unchanged. Call it inside the
+    transaction that cancels.
     """
-    existing = Refund.objects.filter(booking=booking, reason=reason).first()
+    existing = Refund.objects.filter(booking=booking, reason=reason, cancellation=cancellation).first()
     if existing is not None:
         return existing
     rules = rules or booking_rules.rules_for_event(event=booking.event)
+    paid = booking.total if paid is None else paid
     if method is None:
-        amount, fee = booking_rules.refund_amounts(rules=rules, total=booking.total, keep_fee=keep_fee)
+        amount, fee = booking_rules.refund_amounts(rules=rules, total=paid, keep_fee=keep_fee)
         method = rules.refund_method
     else:  # the caller decides how (the organiser cancelled: all of it goes back)
-        fee = min(rules.cancellation_fee, booking.total) if keep_fee else 0
-        amount = booking.total - fee
+        fee = min(rules.cancellation_fee, paid) if keep_fee else 0
+        amount = paid - fee
     method = booking_rules.refund_method_for(booking=booking, method=method, amount=amount)
     return Refund.objects.create(
         organiser_id=booking.organiser_id,
         booking=booking,
         reason=reason,
+        cancellation=cancellation,
         method=method,
         amount=amount,
         fee_kept=fee,
@@ -68,15 +74,28 @@ def refund_record(
     )
 
 
-def refund_give_back_pass_and_voucher(*, booking: Booking, refund: Refund, fee_left: int) -> tuple[int, int]:
+def refund_give_back_pass_and_voucher(
+    *,
+    booking: Booking,
+    refund: Refund,
+    fee_left: int,
+    uses: int | None = None,
+    voucher_part: int | None = None,
+) -> tuple[int, int]:
     """Return what a cancelled booking spent from a member's included bookings, a pass (its
     uses) and a gift voucher (its money, less `fee_left`: the part of the cancellation fee the
-    card refund could not cover), unless the rules give nothing back. Once only; returns (uses, amount) given back. Call it in
-    the cancelling transaction, after the event and booking locks (then the pass/voucher lock)."""
+    card refund could not cover), unless the rules give nothing back. For some of its tickets,
+    only their `uses` and `voucher_part` go back (a booking with included bookings is never
+    cancelled in part: `changes`). Once only; returns (uses, amount) given back. Call it in the
+    cancelling transaction, after the event and booking locks (then the pass/voucher lock)."""
     if refund.method == BookingRules.RefundMethod.NONE:
         return 0, 0
-    pricing.included_give_back(booking=booking)  # a member's included bookings (memberships)
-    return pass_return_use(booking=booking), voucher_return(booking=booking, keep=fee_left)
+    if uses is None and voucher_part is None:
+        pricing.included_give_back(booking=booking)  # a member's included bookings (memberships)
+    return (
+        pass_return_use(booking=booking, uses=uses),
+        voucher_return(booking=booking, keep=fee_left, part=voucher_part),
+    )
 
 
 def refund_payment_after_cancellation(*, booking: Booking, payment_reference: str) -> None:

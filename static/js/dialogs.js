@@ -4,6 +4,7 @@
 (function () {
   "use strict";
   let opener = null;
+  let keepFocus = null; // the id of the control inside the dialog that asked for its new state
 
   function modal() {
     return document.getElementById("modal");
@@ -17,6 +18,9 @@
   document.addEventListener("htmx:beforeRequest", function (event) {
     const target = event.detail.target;
     const box = modal();
+    // A choice inside a dialog that re-renders it (a ticked ticket re-quoted) keeps the focus.
+    const active = document.activeElement;
+    keepFocus = box && active && active.id && box.contains(active) ? active.id : null;
     // Steps inside a dialog keep the element that opened the first one.
     if (target === box && !(box && box.contains(document.activeElement))) {
       opener = document.activeElement;
@@ -32,7 +36,11 @@
     if (!dialog) return;
     if (dialog.open) dialog.close();
     dialog.showModal();
-    const first = dialog.querySelector("[autofocus], h2, button, a[href], input, select, textarea");
+    const kept = keepFocus && document.getElementById(keepFocus);
+    keepFocus = null;
+    const first = kept && dialog.contains(kept)
+      ? kept
+      : dialog.querySelector("[autofocus], h2, button, a[href], input, select, textarea");
     if (first) {
       if (first.tagName === "H2") first.setAttribute("tabindex", "-1");
       first.focus();

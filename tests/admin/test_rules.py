@@ -227,11 +227,12 @@ def test_transfer_targets_follow_the_scope(organiser, other_organiser):
     EventFactory(organiser=other_organiser)
     own = BookingRulesFactory(organiser=organiser, event=event, transfer_scope="any")
 
-    assert set(rules.transfer_targets_for_event(event=event)) == {later, chosen}
+    # The event itself is always a target: another ticket type of it (#21).
+    assert set(rules.transfer_targets_for_event(event=event)) == {event, later, chosen}
     own.transfer_scope = "chosen"
     own.save()
     own.transfer_target_events.set([chosen])
-    assert list(rules.transfer_targets_for_event(event=event)) == [chosen]
+    assert set(rules.transfer_targets_for_event(event=event)) == {event, chosen}
     own.transfer_scope = "same_event"
     own.save()
     assert list(rules.transfer_targets_for_event(event=event)) == [event]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bookings.models import Event, WaitingListEntry
+from bookings.models import Attendee, Event, WaitingListEntry
 from memberships.demo import ACTIVE_CODE
 from memberships.models import MembershipInvoice
 from passes.models import Pass
@@ -20,6 +20,11 @@ def portal_pages() -> list[str]:
     waiting = WaitingListEntry.objects.filter(email=DEMO_EMAIL, event__title="Full Moon Workshop").first()
     invoice = MembershipInvoice.objects.filter(membership__code=ACTIVE_CODE).first()
     transfer = "/portal/bookings/RYDEMO01/transfer/"
+    # RYDEMO01 holds two tickets: its steps after "which tickets" carry the choice (#21).
+    both = "".join(
+        f"&move={pk}"
+        for pk in Attendee.objects.filter(booking__reference="RYDEMO01").values_list("pk", flat=True)
+    )
     return [
         "/portal/events/",
         "/portal/events/?tab=cancelled",
@@ -32,9 +37,13 @@ def portal_pages() -> list[str]:
         "/portal/bookings/LEDEMO01/manage/",
         "/portal/bookings/RYDEMO01/cancel/",
         transfer,
-        f"{transfer}?event={yin.code}",
-        f"{transfer}?event={yin.code}&ticket={ticket.pk}",
+        f"{transfer}?choosing=1{both}",
+        f"{transfer}?choosing=1{both}&event={yin.code}",
+        f"{transfer}?choosing=1{both}&event={yin.code}&ticket={ticket.pk}",
         "/portal/bookings/LEDEMO01/transfer/",
+        "/portal/bookings/LEDEMO01/cancel/",  # two tickets: which to cancel
+        "/portal/bookings/LEDEMO01/details/",
+        "/portal/bookings/LEDEMO01/give/",
         f"/portal/waiting/{waiting.code}/",
         f"/portal/waiting/{waiting.code}/leave/",
         "/portal/memberships/",

@@ -161,7 +161,7 @@ def open_cancel_dialog(page, demo_server, reference="RYDEMO01"):
     manage.wait_for()
     settled(page)
     manage.get_by_role("link", name="Cancel ticket").click()
-    dialog = page.get_by_role("dialog", name="Cancel your booking?")
+    dialog = page.get_by_role("dialog", name="Cancel tickets?")  # RYDEMO01 has two tickets (#21)
     dialog.wait_for()
     settled(page)
     return dialog

@@ -175,11 +175,23 @@ def test_any_event_scope_allows_other_upcoming_events_of_the_organiser_only(
     elsewhere = TicketTypeFactory(event=EventFactory(organiser=OrganiserFactory()), price=2000)
     past = TicketTypeFactory(event=EventFactory(organiser=organiser, starts_at=in_days(-2)), price=2000)
     called_off = TicketTypeFactory(event=EventFactory(organiser=organiser, status="cancelled"), price=2000)
-    same_event = TicketTypeFactory(event=event, name="Other", price=2000)
 
-    for refused_target in [elsewhere, past, called_off, same_event]:
+    for refused_target in [elsewhere, past, called_off]:
         refuses(after_commit, booking, refused_target, not_allowed, mailoutbox)
     assert transfer(after_commit, booking, target).status == Transfer.Status.COMPLETED
+
+
+def test_any_event_scope_also_allows_another_ticket_type_of_the_same_event(
+    event, ticket, after_commit, mailoutbox
+):
+    rules(event, transfer_scope=BookingRules.TransferScope.ANY_EVENT)
+    booking = paid_booking(ticket)
+    concession = TicketTypeFactory(event=event, name="Concession", price=1500)
+
+    moved = transfer(after_commit, booking, concession)
+
+    assert moved.status == Transfer.Status.COMPLETED
+    assert booking.attendees.get().ticket_type == concession
 
 
 def test_same_event_scope_allows_another_ticket_type_of_that_event_only(

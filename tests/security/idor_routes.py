@@ -25,7 +25,17 @@ from django.core import mail
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from bookings.models import Attendee, Booking, BookingFormResponse, Refund, Transfer, WaitingListEntry
+from bookings.models import (
+    Attendee,
+    Booking,
+    BookingFormResponse,
+    DetailEdit,
+    Refund,
+    TicketCancellation,
+    TicketGift,
+    Transfer,
+    WaitingListEntry,
+)
 from memberships.models import Membership, MembershipInvoice, MembershipPause, MembershipPlan
 from passes.models import Pass, PassRedemption
 from portal.models import Withdrawal
@@ -76,6 +86,11 @@ PUBLIC_ROUTES: dict[str, str] = {
         "the signed link in an organiser-cancellation email offering credit instead of the card "
         "refund: the token is the capability, sent to the booking's email; tampered tokens answer "
         "404 and a closed offer changes nothing (tests/bookings/test_organiser_cancel.py)"
+    ),
+    "bookings:gift_accept": (
+        "the signed accept link of a ticket given away, emailed to its recipient: the token is the "
+        "capability; tampered tokens answer 404, and a withdrawn, expired or accepted offer "
+        "changes nothing (tests/tickets/test_gifts.py)"
     ),
     "memberships:membership_join": (
         "a membership plan an organiser offers publicly, by its random UUID; joining subscribes the "
@@ -176,7 +191,87 @@ def _(owner):
 @idor_route("bookings:booking_cancel")
 def _(owner):
     booking = _others_changeable_booking(owner)
-    return Target(kwargs={"reference": booking.reference}, snapshot=_changeable_rows(booking))
+    AttendeeFactory(booking=booking, ticket_type=booking.attendees.get().ticket_type)
+    first = booking.attendees.order_by("pk").first()
+    return Target(
+        kwargs={"reference": booking.reference},
+        snapshot=rows(
+            Booking.objects.filter(pk=booking.pk),
+            Attendee.objects.filter(booking=booking),
+            Refund.objects.filter(booking=booking),
+            TicketCancellation.objects.filter(booking=booking),
+        ),
+        # One of their two tickets, as the dialog posts it: a partial cancel if the check failed.
+        post_data={
+            "choosing": "1",
+            "ticket": str(first.pk),
+            "quoted": str(first.pk),
+            "idempotency_key": "idor",
+        },
+    )
+
+
+@idor_route("bookings:booking_details")
+def _(owner):
+    booking = _others_booking(owner)
+    BookingRulesFactory(organiser=booking.organiser, event=None, details_cutoff_hours=0)
+    attendee = booking.attendees.get()
+    return Target(
+        kwargs={"reference": booking.reference},
+        snapshot=rows(
+            Booking.objects.filter(pk=booking.pk),
+            Attendee.objects.filter(booking=booking),
+            BookingFormResponse.objects.filter(booking=booking),
+            DetailEdit.objects.filter(booking=booking),
+        ),
+        # A rename, as the Edit details form posts it: saved if the ownership check failed.
+        post_data={f"attendee_{attendee.pk}_name": "Renamed by a stranger", "idempotency_key": "idor"},
+    )
+
+
+def _others_giftable_booking(owner) -> Booking:
+    booking = _others_booking(owner)
+    BookingRulesFactory(organiser=booking.organiser, event=None, gift_cutoff_hours=0)
+    return booking
+
+
+def _gift_rows(booking: Booking) -> Callable[[], object]:
+    return rows(
+        Booking.objects.filter(organiser=booking.organiser),
+        Attendee.objects.filter(organiser=booking.organiser),
+        TicketGift.objects.filter(booking=booking),
+    )
+
+
+@idor_route("bookings:booking_give")
+def _(owner):
+    booking = _others_giftable_booking(owner)
+    return Target(
+        kwargs={"reference": booking.reference},
+        snapshot=_gift_rows(booking),
+        post_data={
+            "ticket": str(booking.attendees.get().pk),
+            "recipient_name": "A stranger",
+            "recipient_email": "stranger@example.net",
+            "idempotency_key": "idor",
+        },
+    )
+
+
+@idor_route("bookings:gift_withdraw")
+def _(owner):
+    booking = _others_giftable_booking(owner)
+    gift = TicketGift.objects.create(
+        organiser=booking.organiser,
+        booking=booking,
+        attendee=booking.attendees.get(),
+        ticket_label="Their ticket",
+        recipient_name="Their friend",
+        recipient_email="friend@example.net",
+        expires_at=booking.event.starts_at,
+        idempotency_key="theirs",
+    )
+    return Target(kwargs={"reference": booking.reference, "code": gift.code}, snapshot=_gift_rows(booking))
 
 
 @idor_route("bookings:booking_transfer")

@@ -149,6 +149,8 @@ class Command(BaseCommand):
             cancellations_allowed=True,
             cancellation_cutoff_hours=24,
             refund_method=BookingRules.RefundMethod.ORIGINAL,
+            details_cutoff_hours=2,  # parents fix a child's name or answers until shortly before
+            gift_cutoff_hours=12,  # and may pass a child's place to another family
         )
         return organiser
 
