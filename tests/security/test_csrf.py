@@ -1,5 +1,6 @@
-"""Every view rejects a POST without a CSRF token; the Stripe webhook (signed by Stripe) is the one
-exemption. Generated from the URLconf, so a new view is checked the day it lands."""
+"""Every view rejects a POST without a CSRF token; the exemptions are the Stripe webhook (signed by
+Stripe) and a reminder's one-click unsubscribe (RFC 8058: the mail program posts it, with no
+session; its address carries a signed token). Generated from the URLconf, so a new view is checked the day it lands."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from django.test import Client
 from tests.security.urlconf import all_routes
 
 # Route name -> why it may take a POST without a CSRF token.
-CSRF_EXEMPT = {"stripe_webhook": "Stripe calls it server to server; the Stripe-Signature header is checked"}
+CSRF_EXEMPT = {
+    "stripe_webhook": "Stripe calls it server to server; the Stripe-Signature header is checked",
+    "calendars:reminders_unsubscribe": "RFC 8058 one-click: the mail program posts; the token is signed",
+}
 
 
 @pytest.fixture
