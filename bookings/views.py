@@ -24,6 +24,7 @@ from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed, PriceChan
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links as booking_send_new_links_task
 from portal import ratelimit
+from portal.dates import reader_time_zone
 from portal.exceptions import PortalError
 from portal.htmx import render_page
 from portal.middleware import speak_organisers_language
@@ -74,6 +75,7 @@ def event_list(request):
         "organisers": organisers,
         "page": shown.page,
         "section": "events",
+        "own_zone": request.user.time_zone,  # a held place's "Book by" (else the organiser's)
     }
     return render_page(request, "bookings/event_list.html", "tab-panel", context)
 
@@ -95,6 +97,8 @@ def event_book(request, org_slug: str, code):
         "offer": offer,
         "offer_token": offer_token if offer else "",
         "offer_gone": bool(offer_token) and offer is None,
+        # A held place's end, in the zone of whoever reads the page (the organiser's for a guest).
+        "hold_zone": reader_time_zone(request.user, organiser),
     }
     if event.is_cancelled or event.has_started:
         return render(request, "bookings/event_book.html", context)
@@ -807,6 +811,9 @@ def waiting_detail(request, code):
         "section": "events" if request.user.is_authenticated else None,
         "places_form": forms.WaitingPlacesForm(entry=entry),
         "position": selectors.waiting_list_position(entry=entry),
+        # The hold's end in the reader's own zone (the organiser's for a guest): never the zone
+        # of the place's owner when someone else opened its manage link.
+        "hold_zone": reader_time_zone(request.user, entry.organiser),
     }
     if entry.may_claim:
         context["offer_url"] = links.waiting_list_offer_url(entry)

@@ -109,3 +109,74 @@ def test_the_end_of_a_hold_is_also_shown_in_the_browsers_own_time_zone(new_page,
     at_home.goto(demo_server.at(f"/portal/waiting/{held_place.code}/"))
     at_home.locator("time[data-local-time][data-local-done]").wait_for(state="attached")
     assert at_home.locator(".local-time").count() == 0  # the page already says it in this zone
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_a_booker_chooses_their_time_zone_and_the_held_places_end_is_told_in_it(
+    new_page, demo_server, fresh_user, viewport, javascript
+):
+    from tests.browser.conftest import log_in
+
+    user, password = fresh_user()
+    page = new_page(viewport, logged_in=False, javascript=javascript, timezone_id="Asia/Tokyo")
+    log_in(page, demo_server.url, user.email, password, next_path="/portal/account/")
+    select = page.get_by_label("Your time zone")
+    assert select.input_value() == ""  # the organiser's zone until the booker chooses
+    offer = page.get_by_role("button", name="Use this device's time zone: Asia/Tokyo")
+    if javascript:
+        offer.click()  # progressive enhancement: it chooses, the booker still saves
+        assert select.input_value() == "Asia/Tokyo"
+        user.refresh_from_db()
+        assert user.time_zone == ""
+    else:
+        assert offer.count() == 0 or not offer.is_visible()
+        select.select_option("Asia/Tokyo")
+    assert_fits(page)
+    if viewport == DESKTOP and javascript:
+        assert_accessible(page, "the Account page's time zone")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save time zone").click()
+    assert "now told in Asia/Tokyo" in page.locator("#messages").inner_text()
+    user.refresh_from_db()
+    assert user.time_zone == "Asia/Tokyo"
+    assert page.get_by_label("Your time zone").input_value() == "Asia/Tokyo"
+
+    entry = _held_for(user)
+    try:
+        page.goto(demo_server.at(f"/portal/waiting/{entry.code}/"))
+        held = page.locator("time[data-local-time]")
+        in_tokyo = entry.offer_expires_at.astimezone(zoneinfo.ZoneInfo("Asia/Tokyo"))
+        assert held.get_attribute("data-local-time") == "Asia/Tokyo"
+        assert f"{in_tokyo:%H:%M} JST" in held.inner_text()
+        if javascript:
+            held.and_(page.locator("[data-local-done]")).wait_for(state="attached")
+            assert page.locator(".local-time").count() == 0  # the browser reads the same time
+        assert_fits(page)
+    finally:
+        from bookings import services
+
+        services.waiting_list_leave(entry=entry)
+
+
+def _held_for(user):
+    """A place held for `user` on Sunrise Flow for 5 hours (the counter holds it)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from bookings import capacity
+
+    event = Event.objects.get(title="Sunrise Flow")
+    with transaction.atomic():
+        locked = capacity.events_lock(event.pk)[event.pk]
+        entry = WaitingListEntry.objects.create(
+            organiser=event.organiser,
+            event=event,
+            user=user,
+            name=user.name,
+            email=user.email,
+            status=WaitingListEntry.Status.OFFERED,
+            confirmed_at=timezone.now(),
+            offer_expires_at=timezone.now() + timedelta(hours=5),
+        )
+        capacity.seats_count(locked, held=1)
+    return entry
