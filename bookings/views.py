@@ -103,15 +103,22 @@ def event_book(request, org_slug: str, code):
     if event.is_cancelled or event.has_started:
         return render(request, "bookings/event_book.html", context)
 
+    ticket_types = list(selectors.ticket_type_list_for_event(event=event))
     quantities = forms.TicketQuantitiesForm(
         source if any(k.startswith("qty_") for k in source) else None,
+        # An offer to a place waiting for one ticket type starts with its places of that type.
+        initial={f"qty_{offer.ticket_type_id}": offer.quantity} if offer and offer.ticket_type_id else None,
         event=event,
-        ticket_types=selectors.ticket_type_list_for_event(event=event),
+        ticket_types=ticket_types,
         seats_left=context["seats_left"],
     )
     context["quantities"] = quantities
     if not quantities.is_bound or not quantities.is_valid():
-        context["waiting_form"] = forms.WaitingListForm(initial=_known_booker(request))
+        context["waiting_form"] = forms.WaitingListForm(
+            initial=_known_booker(request), ticket_types=ticket_types
+        )
+        if context["seats_left"] and not offer:
+            context["sold_out"] = selectors.ticket_types_sold_out(event, ticket_types)
         return render(request, "bookings/event_book.html", context)
 
     details = forms.BookingDetailsForm(
@@ -281,7 +288,12 @@ def waiting_list_join(request, org_slug: str, code):
     event = selectors.event_get_public(org_slug=org_slug, code=code)
     organiser = event.organiser
     speak_organisers_language(request, organiser)
-    form = forms.WaitingListForm(request.POST or None, initial=_known_booker(request))
+    initial = _known_booker(request)
+    if request.GET.get("ticket", "").isdigit():  # "Join the waiting list for <a sold-out ticket>"
+        initial["ticket_type"] = int(request.GET["ticket"])
+    form = forms.WaitingListForm(
+        request.POST or None, initial=initial, ticket_types=selectors.ticket_type_list_for_event(event=event)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             entry = _waiting_list_join(request, event, form.cleaned_data)
