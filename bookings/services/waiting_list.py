@@ -67,13 +67,13 @@ def waiting_list_join(
     event = capacity.events_lock(event.pk)[event.pk]
     if event.is_cancelled or event.has_started:
         raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
-    types = list(TicketType.objects.filter(event=event).values_list("pk", flat=True))
-    if ticket_type is not None and ticket_type.pk not in types:
+    types = list(TicketType.objects.filter(event=event))
+    if ticket_type is not None and ticket_type.pk not in {t.pk for t in types}:
         raise BookingError(ERRORS["waiting_ticket_type"])
     if ticket_type is None and len(types) == 1:
-        ticket_type = TicketType.objects.get(pk=types[0])
+        ticket_type = types[0]
     free = capacity.seats_left(event)
-    room = capacity.types_room(event)
+    room = capacity.types_room(event, types)
     if ticket_type is not None and ticket_type.pk in room:
         free = min(free, room[ticket_type.pk])
     if free >= quantity:
