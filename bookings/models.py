@@ -756,6 +756,8 @@ class TicketGift(TenantModel):
     )
     idempotency_key = models.CharField(max_length=64)
     offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The giver is told once that the recipient accepted (`emails.ticket_gift_send_accepted`).
+    accepted_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -16,6 +16,7 @@ from bookings.exceptions import ERRORS, BookingError
 from bookings.models import Attendee, Booking, TicketGift
 from bookings.services.booking import booking_lock
 from bookings.tasks import booking_send_confirmation as booking_send_confirmation_task
+from bookings.tasks import ticket_gift_send_accepted as ticket_gift_send_accepted_task
 from bookings.tasks import ticket_gift_send_offer as ticket_gift_send_offer_task
 from portal.locking import lock_timeout
 
@@ -85,7 +86,8 @@ def ticket_gift_accept(*, gift: TicketGift) -> TicketGift:
     booking in the recipient's name and email (its own reference and View booking link, emailed
     after commit; it joins an account once that account proves the address, as any booking
     made with it). The ticket's share of the booking's total and discount goes with it. A giver
-    left without tickets has their booking closed as "given away" (nothing to refund).
+    left without tickets has their booking closed as "given away" (nothing to refund). The giver
+    is emailed that it was accepted, after commit.
 
     Locks the event, then the giver's booking, then the offer: a cancel or transfer of the ticket
     racing the accept either withdraws the offer first or finds the ticket gone. Accepting twice
@@ -119,6 +121,7 @@ def ticket_gift_accept(*, gift: TicketGift) -> TicketGift:
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_by", "cancelled_at", "updated_at"])
     transaction.on_commit(partial(booking_send_confirmation_task.delay, new.pk))
+    transaction.on_commit(partial(ticket_gift_send_accepted_task.delay, gift.pk))  # the giver
     return gift
 
 

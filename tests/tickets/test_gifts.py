@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import links, services
+from bookings import emails, links, services
 from bookings.exceptions import BookingError
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketGift
 from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
@@ -86,6 +86,64 @@ def test_the_recipient_is_emailed_a_link_and_accepting_makes_the_ticket_their_ow
     assert confirmation.to == ["ola@example.net"] and new.reference in confirmation.subject
     assert "/portal/link/" in confirmation.body  # their own View booking link
     assert ola.get(accepted["Location"]).status_code == 200  # this browser holds the new booking
+
+
+def test_the_giver_is_emailed_once_when_the_recipient_accepts(
+    family, booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    gift = give(family)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_gift_accept(gift=gift)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_gift_accept(gift=gift)  # accepted twice (a double click): told once
+
+    told = [m for m in mailoutbox if m.to == [booker.email]]
+    assert len(told) == 1
+    (message,) = told
+    assert message.subject == "Ola Friend accepted your ticket for Family yoga"
+    assert "Ola Friend accepted the ticket you gave them (Kim (Child))" in message.body
+    assert f"Your booking {family.reference} keeps:\n- Bea (Adult)" in message.body
+    assert "/portal/link/" in message.body  # their own View booking link
+    assert "Kim (Child)" in message.alternatives[0][0]
+    assert emails.ticket_gift_send_accepted(gift_id=gift.pk) is False  # the task again: nothing
+    assert len([m for m in mailoutbox if m.to == [booker.email]]) == 1
+
+
+def test_the_giver_is_told_in_their_own_language(
+    family, booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    booker.language = "fr"
+    booker.save(update_fields=["language"])
+    family.organiser.default_language = "de"
+    family.organiser.save(update_fields=["default_language"])
+    gift = give(family)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_gift_accept(gift=gift)
+
+    (told,) = [m for m in mailoutbox if m.to == [booker.email]]
+    assert "Voir votre réservation" in told.body
+    assert "lang=fr" in told.body
+
+
+def test_a_giver_who_gave_their_last_ticket_is_told_the_booking_is_closed(
+    family, booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    family.attendees.filter(name="Bea").delete()
+    gift = give(family)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_gift_accept(gift=gift)
+
+    (told,) = [m for m in mailoutbox if m.to == [booker.email]]
+    assert "That was the last ticket of your booking" in told.body
+    assert "closed as given away" in told.body
+
+
+def test_no_giver_email_for_an_offer_that_was_not_accepted(family, booker, mailoutbox):
+    gift = give(family)
+    services.ticket_gift_withdraw(gift=gift)
+
+    assert emails.ticket_gift_send_accepted(gift_id=gift.pk) is False
+    assert not [m for m in mailoutbox if m.to == [booker.email]]
 
 
 def test_the_giver_can_withdraw_until_accepted_and_the_link_then_stops_working(
