@@ -245,6 +245,11 @@ class Attendee(TenantModel):
     name = models.CharField(max_length=150)
     is_child = models.BooleanField(default=False)
     price = models.PositiveIntegerField(help_text=_("What was paid for this ticket, in minor units."))
+    # A member's included booking paid for this ticket (the booking's `included_amount` is the sum
+    # of these tickets' prices); cancelling or moving it gives back or takes along exactly that one.
+    included = models.BooleanField(
+        _("included in a membership"), default=False, help_text=_("Paid by a member's included booking.")
+    )
     attendance = models.CharField(max_length=10, choices=Attendance.choices, default=Attendance.UNMARKED)
 
     class Meta:
@@ -669,6 +674,9 @@ class TicketCancellation(TenantModel):
     idempotency_key = models.CharField(max_length=64)
     pass_uses_back = models.PositiveSmallIntegerField(default=0)
     voucher_back = models.PositiveIntegerField(default=0, help_text=_("In minor units."))
+    included_back = models.PositiveSmallIntegerField(
+        default=0, help_text=_("A member's included bookings given back with the tickets.")
+    )
     email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

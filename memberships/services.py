@@ -644,27 +644,65 @@ def membership_included_spend(*, offer: IncludedOffer, booking, tickets: int) ->
 
 
 @transaction.atomic
-def membership_included_give_back(*, booking) -> int:
+def membership_included_give_back(*, booking, tickets: int | None = None) -> int:
     """Give back the included bookings `booking` spent (the booking was cancelled, or its payment
-    never came). Once: later calls return 0. Returns how many went back. A use from an earlier
+    never came), or only `tickets` of them (some of its tickets were cancelled: the use keeps the
+    rest). Once: later calls return 0. Returns how many went back. A use from an earlier
     period goes back to that period (which is over), so it changes nothing now."""
-    use = (
+    use = _unreturned_use(booking)
+    if use is None:
+        return 0
+    _lock(use.membership)
+    # Conditional: a second caller that waited on the membership lock finds it already returned.
+    now = timezone.now()
+    use = MembershipBookingUse.objects.filter(pk=use.pk, returned_at__isnull=True).first()
+    if use is None:
+        return 0
+    if tickets is not None and tickets < use.tickets:
+        if tickets <= 0:
+            return 0
+        MembershipBookingUse.objects.filter(pk=use.pk).update(tickets=use.tickets - tickets, updated_at=now)
+        return tickets
+    MembershipBookingUse.objects.filter(pk=use.pk).update(returned_at=now, updated_at=now)
+    return use.tickets
+
+
+@transaction.atomic
+def membership_included_hand_over(*, booking, to_reference: str, tickets: int) -> int:
+    """`tickets` of the included bookings `booking` spent now belong to `to_reference` (a booking
+    split off from it, or a reference no booking has: spent for good), in the same period. Call
+    with the booking locked. Returns how many moved."""
+    use = _unreturned_use(booking)
+    if use is None or tickets <= 0:
+        return 0
+    _lock(use.membership)
+    use = MembershipBookingUse.objects.filter(pk=use.pk, returned_at__isnull=True).first()
+    if use is None:
+        return 0
+    moved = min(tickets, use.tickets)
+    now = timezone.now()
+    if moved == use.tickets:
+        MembershipBookingUse.objects.filter(pk=use.pk).update(booking_reference=to_reference, updated_at=now)
+    else:
+        MembershipBookingUse.objects.filter(pk=use.pk).update(tickets=use.tickets - moved, updated_at=now)
+        MembershipBookingUse.objects.create(
+            organiser_id=use.organiser_id,
+            membership_id=use.membership_id,
+            booking_reference=to_reference,
+            period_start=use.period_start,
+            tickets=moved,
+        )
+    return moved
+
+
+def _unreturned_use(booking) -> MembershipBookingUse | None:
+    return (
         MembershipBookingUse.objects.filter(
             organiser_id=booking.organiser_id, booking_reference=booking.reference, returned_at__isnull=True
         )
         .select_related("membership")
         .first()
     )
-    if use is None:
-        return 0
-    _lock(use.membership)
-    # Conditional: a second caller that waited on the membership lock finds it already returned.
-    now = timezone.now()
-    if not MembershipBookingUse.objects.filter(pk=use.pk, returned_at__isnull=True).update(
-        returned_at=now, updated_at=now
-    ):
-        return 0
-    return use.tickets
 
 
 def membership_included_spent_on(*, booking) -> int:
@@ -683,4 +721,5 @@ INCLUDED_BOOKINGS = IncludedSource(
     spend=membership_included_spend,
     give_back=membership_included_give_back,
     spent_on=membership_included_spent_on,
+    hand_over=membership_included_hand_over,
 )

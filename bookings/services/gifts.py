@@ -10,7 +10,7 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from bookings import capacity, selectors
+from bookings import capacity, pricing, selectors
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError
 from bookings.models import Attendee, Booking, TicketGift
@@ -42,6 +42,8 @@ def ticket_gift_create(
     attendee = booking.attendees.select_related("ticket_type").filter(pk=attendee_id).first()
     if attendee is None:
         raise BookingError(ERRORS["tickets_changed"])
+    if attendee.included:  # the member's own allowance paid for it: not theirs to give
+        raise BookingError(ERRORS["gift_included"] % {"organiser": booking.organiser.name})
     if recipient_email.lower() == booking.booker_email.lower():
         raise BookingError(ERRORS["gift_to_self"])
     now = timezone.now()
@@ -100,6 +102,7 @@ def ticket_gift_accept(*, gift: TicketGift) -> TicketGift:
     if (
         not gift.is_open
         or attendee is None
+        or attendee.included
         # The rules as they stand (gifts switched off since, the booking paid otherwise now), with
         # the time check left to the offer's own expiry, which the cut-off set.
         or booking_rules.gift_blocked_reason(
@@ -138,9 +141,9 @@ def booking_split_off(
     (and `user`), with their share of what `booking` paid (`selectors.ticket_shares`: card money
     and discount); `booking` keeps the rest. The seats stay taken (the tickets stay at the
     event). Call with the event and `booking` locked."""
-    if booking.included_amount:  # which ticket a membership's included booking paid is not recorded
-        raise BookingError(ERRORS["included_whole_only"] % {"organiser": booking.organiser.name})
     quote = selectors.cancel_quote(booking=booking, ticket_ids=[attendee.pk for attendee in attendees])
+    included = [attendee for attendee in attendees if attendee.included]
+    included_amount = sum(attendee.price for attendee in included)
     new = Booking.objects.create(
         organiser_id=booking.organiser_id,
         event_id=booking.event_id,
@@ -153,17 +156,26 @@ def booking_split_off(
         total=quote.card_share,
         discount=quote.discount_share,
         discount_reason=booking.discount_reason if quote.discount_share else "",
+        included_amount=included_amount,
+        included_reason=booking.included_reason if included_amount else "",
         currency=booking.currency,
-        payment_method=booking.payment_method if quote.card_share else Booking.PaymentMethod.FREE,
+        payment_method=booking.payment_method
+        if quote.card_share
+        else (Booking.PaymentMethod.MEMBERSHIP if included_amount else Booking.PaymentMethod.FREE),
         payment_reference=booking.payment_reference if quote.card_share else "",
         booked_from=booking.booked_from,
     )
     Attendee.objects.filter(pk__in=[attendee.pk for attendee in attendees]).update(
         booking=new, updated_at=timezone.now()
     )
+    if included:  # the membership's included bookings they took go with them, still spent
+        pricing.included_hand_over(booking=booking, to_reference=new.reference, tickets=len(included))
     booking.total -= quote.card_share
     booking.discount -= quote.discount_share
-    booking.save(update_fields=["total", "discount", "updated_at"])
+    booking.included_amount -= included_amount
+    if not booking.included_amount:
+        booking.included_reason = ""
+    booking.save(update_fields=["total", "discount", "included_amount", "included_reason", "updated_at"])
     return new
 
 
