@@ -587,7 +587,7 @@ class DetailEditInline(OrganiserScopedTabularInline):
         return format_html_join(
             "",
             "<div>{}: “{}” → “{}”</div>",
-            ((c.get("what", ""), c.get("before", ""), c.get("after", "")) for c in obj.changes),
+            ((c.get("what", ""), c.get("before", ""), c.get("after", "")) for c in obj.changes_shown()),
         )
 
 

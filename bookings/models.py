@@ -712,7 +712,8 @@ class CancelledTicket(TenantModel):
 
 class DetailEdit(TenantModel):
     """The booker correcting attendee names or booking-form answers: who, when, and each change
-    (`changes`: a list of {"what", "before", "after"}), for the organiser's audit trail."""
+    (`changes`: a list of {"field", "what", "before", "after"}; an attendee's name also
+    "attendee" and "ticket"), for the organiser's audit trail; `changes_shown` names them."""
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="detail_edits")
     changed_by = models.ForeignKey(
@@ -733,6 +734,20 @@ class DetailEdit(TenantModel):
 
     def __str__(self) -> str:
         return f"Details of {self.booking} changed"
+
+    def changes_shown(self) -> list[dict]:
+        """`changes` with "what" named in the language active now (the admin's, or the email's):
+        an attendee's name by its key; a question by the organiser's label, as asked."""
+        shown = []
+        for change in self.changes:
+            if change.get("field") == "attendee_name":
+                what = _("Name of attendee %(n)s (%(ticket)s)") % {
+                    "n": change.get("attendee", ""),
+                    "ticket": change.get("ticket", ""),
+                }
+                change = {**change, "what": what}
+            shown.append(change)
+        return shown
 
 
 class TicketGift(TenantModel):
