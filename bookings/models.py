@@ -779,8 +779,10 @@ class TicketGift(TenantModel):
     )
     idempotency_key = models.CharField(max_length=64)
     offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # The giver is told once that the recipient accepted (`emails.ticket_gift_send_accepted`).
+    # The giver is told once that the recipient accepted (`emails.ticket_gift_send_accepted`), or
+    # that the offer ran out unaccepted (`emails.ticket_gift_send_expired`).
     accepted_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expired_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

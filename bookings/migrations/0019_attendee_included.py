@@ -22,7 +22,7 @@ def mark_included(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0018_ticket_gift_accepted_email"),
+        ("bookings", "0018_ticket_gift_giver_emails"),
     ]
 
     operations = [

@@ -17,6 +17,7 @@ from bookings.models import Attendee, Booking, TicketGift
 from bookings.services.booking import booking_lock
 from bookings.tasks import booking_send_confirmation as booking_send_confirmation_task
 from bookings.tasks import ticket_gift_send_accepted as ticket_gift_send_accepted_task
+from bookings.tasks import ticket_gift_send_expired as ticket_gift_send_expired_task
 from bookings.tasks import ticket_gift_send_offer as ticket_gift_send_offer_task
 from portal.locking import lock_timeout
 
@@ -126,6 +127,24 @@ def ticket_gift_accept(*, gift: TicketGift) -> TicketGift:
     transaction.on_commit(partial(booking_send_confirmation_task.delay, new.pk))
     transaction.on_commit(partial(ticket_gift_send_accepted_task.delay, gift.pk))  # the giver
     return gift
+
+
+def ticket_gifts_expire_due(*, batch: int = 500) -> int:
+    """Offers still open past their expiry are closed (EXPIRED) and each giver is emailed after
+    commit that the ticket stays theirs. The status changes only while it is still PENDING, so
+    an accept or a withdrawal that got there first stands (an accept checks the expiry under
+    its lock). Returns how many were closed."""
+    now = timezone.now()
+    due = TicketGift.objects.filter(status=TicketGift.Status.PENDING, expires_at__lte=now)
+    closed = 0
+    for pk in list(due.order_by("pk").values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            if TicketGift.objects.filter(pk=pk, status=TicketGift.Status.PENDING, expires_at__lte=now).update(
+                status=TicketGift.Status.EXPIRED, updated_at=now
+            ):
+                closed += 1
+                transaction.on_commit(partial(ticket_gift_send_expired_task.delay, pk))
+    return closed
 
 
 def booking_split_off(

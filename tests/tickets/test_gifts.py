@@ -188,6 +188,43 @@ def test_an_offer_runs_out(family):
     assert Booking.objects.count() == 1
 
 
+def test_an_offer_that_runs_out_is_closed_and_the_giver_told_once(
+    family, booker, client_as_booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    gift = give(family)
+    TicketGift.objects.filter(pk=gift.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.ticket_gifts_expire_due() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.ticket_gifts_expire_due() == 0  # the next run: nothing more
+
+    gift.refresh_from_db()
+    assert gift.status == TicketGift.Status.EXPIRED
+    (told,) = [m for m in mailoutbox if m.to == [booker.email]]
+    assert told.subject == "Your ticket for Family yoga was not accepted: it is still yours"
+    assert "Ola Friend did not accept the ticket you offered them (Kim (Child))" in told.body
+    assert f"The ticket stays on your booking {family.reference}" in told.body
+    assert emails.ticket_gift_send_expired(gift_id=gift.pk) is False
+    assert kim(family).booking_id == family.pk
+    dialog = client_as_booker.get(reverse("bookings:booking_give", args=[family.reference]))
+    assert "not accepted in time" in dialog.content.decode()
+
+
+def test_closing_run_out_offers_leaves_open_accepted_and_withdrawn_ones(family, booker, mailoutbox):
+    open_offer = give(family)
+    bea = family.attendees.get(name="Bea")
+    withdrawn = give(family, key="gift-2", attendee_id=bea.pk, recipient_email="al@example.net")
+    services.ticket_gift_withdraw(gift=withdrawn)
+    TicketGift.objects.filter(pk=withdrawn.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    assert services.ticket_gifts_expire_due() == 0
+
+    statuses = dict(TicketGift.objects.values_list("pk", "status"))
+    assert statuses == {open_offer.pk: TicketGift.Status.PENDING, withdrawn.pk: TicketGift.Status.WITHDRAWN}
+    assert not [m for m in mailoutbox if m.to == [booker.email]]
+
+
 def test_the_offer_runs_out_at_the_rules_cut_off(family):
     gift = give(family)
     assert gift.expires_at == family.event.starts_at - timedelta(hours=24)
