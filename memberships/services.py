@@ -23,6 +23,7 @@ from bookings.pricing import IncludedOffer, IncludedSource
 from memberships.models import (
     Membership,
     MembershipBookingUse,
+    MembershipChange,
     MembershipInvoice,
     MembershipPause,
     MembershipPlan,
@@ -180,6 +181,42 @@ def _record_pause(membership: Membership) -> None:
     elif not membership.is_paused and open_pause is not None:
         open_pause.ended_at = timezone.now()
         open_pause.save(update_fields=["ended_at", "updated_at"])
+        membership_unpause_record(membership=membership, pause=open_pause)
+
+
+def membership_unpause_record(*, membership: Membership, pause: MembershipPause) -> MembershipChange | None:
+    """A locked membership's pause has just ended (early by the member, on its day, or at Stripe):
+    tell the member billing is back, once per pause. Not when it ended because the membership did."""
+    if membership.status != Membership.Status.ACTIVE:
+        return None
+    return membership_change_record(
+        membership=membership,
+        kind=MembershipChange.Kind.UNPAUSED,
+        key=f"unpause-{pause.pk}",
+        early=pause.ended_at is not None and pause.ended_at < pause.resumes_at,
+        next_amount=membership.plan.price + max(membership.proration_pending, 0),
+        next_at=membership.renews_on,
+    )
+
+
+def membership_change_record(
+    *, membership: Membership, kind: str, key: str, **fields
+) -> MembershipChange | None:
+    """Record a change to a locked membership and email the member about it once it commits.
+    The same `key` again records nothing (a retried request, a webhook after our own answer) and
+    returns None."""
+    from memberships.tasks import membership_change_send_email
+
+    fields.setdefault("plan", membership.plan)
+    try:
+        with transaction.atomic():
+            change = MembershipChange.objects.create(
+                organiser_id=membership.organiser_id, membership=membership, kind=kind, key=key, **fields
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: membership_change_send_email.delay(change.pk))
+    return change
 
 
 def membership_pause_record(*, membership: Membership, starts_at: datetime) -> MembershipPause:

@@ -59,3 +59,17 @@ def membership_reconcile(fix: bool = False) -> list[dict]:
     from memberships import reconcile
 
     return [m.as_dict() for m in reconcile.membership_reconcile(fix=fix)]
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=EMAIL_RETRY_ON,
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=8,
+)
+def membership_change_send_email(self, change_id: int) -> bool:
+    from memberships import emails
+
+    return emails.membership_change_send_email(change_id=change_id)

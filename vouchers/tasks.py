@@ -19,3 +19,17 @@ def voucher_send_code(self, voucher_id: int) -> bool:
     from vouchers import emails
 
     return emails.voucher_send_code(voucher_id=voucher_id)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=EMAIL_RETRY_ON,
+    retry_backoff=30,
+    retry_backoff_max=1800,
+    retry_jitter=True,
+    max_retries=8,
+)
+def voucher_send_purchase(self, voucher_id: int) -> bool:
+    from vouchers import emails
+
+    return emails.voucher_send_purchase(voucher_id=voucher_id)
