@@ -83,6 +83,9 @@ class IncludedSource:
     #: now belong to the booking `to_reference` (tickets split off into a booking of their own),
     #: still spent. Returns how many moved.
     hand_over: Callable[..., int]
+    #: (*, booking, tickets: int) -> str: what the booking's order details call `tickets` of
+    #: them once some of its tickets have left ("Monthly Unlimited: 1 included booking"), or "".
+    describe: Callable[..., str] | None = None
 
 
 _included: dict[str, IncludedSource] = {}
@@ -113,6 +116,16 @@ def included_give_back(*, booking, tickets: int | None = None) -> int:
     for source in _included.values():
         back += source.give_back(booking=booking, tickets=tickets - back) if back < tickets else 0
     return back
+
+
+def included_reason(*, booking, tickets: int) -> str:
+    """The order details' line for the `tickets` of `booking` its included bookings still pay."""
+    if tickets <= 0:
+        return ""
+    for source in _included.values():
+        if source.describe is not None and (reason := source.describe(booking=booking, tickets=tickets)):
+            return reason
+    return ""
 
 
 def included_hand_over(*, booking, to_reference: str, tickets: int) -> int:

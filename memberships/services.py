@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from bookings.pricing import IncludedOffer, IncludedSource
 from memberships.models import (
@@ -732,6 +732,23 @@ def membership_included_hand_over(*, booking, to_reference: str, tickets: int) -
     return moved
 
 
+def membership_included_describe(*, booking, tickets: int) -> str:
+    """ "Monthly Unlimited: 1 included booking": the plan that paid `tickets` of `booking`."""
+    use = (
+        MembershipBookingUse.objects.filter(
+            organiser_id=booking.organiser_id, booking_reference=booking.reference
+        )
+        .select_related("membership__plan")
+        .order_by("-created_at")
+        .first()
+    )
+    if use is None:
+        return ""
+    return ngettext(
+        "%(plan)s: %(used)s included booking", "%(plan)s: %(used)s included bookings", tickets
+    ) % {"plan": use.membership.plan.name, "used": tickets}
+
+
 def _unreturned_use(booking) -> MembershipBookingUse | None:
     return (
         MembershipBookingUse.objects.filter(
@@ -759,4 +776,5 @@ INCLUDED_BOOKINGS = IncludedSource(
     give_back=membership_included_give_back,
     spent_on=membership_included_spent_on,
     hand_over=membership_included_hand_over,
+    describe=membership_included_describe,
 )

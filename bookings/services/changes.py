@@ -171,8 +171,8 @@ def _included_leave(booking: Booking, quote: selectors.CancelQuote, cancellation
             booking=booking, to_reference=f"{booking.reference}-C{cancellation.pk}", tickets=len(leaving)
         )
     booking.included_amount = max(booking.included_amount - sum(a.price for a in leaving), 0)
-    if not booking.included_amount:
-        booking.included_reason = ""
+    staying = booking.attendees.filter(included=True).exclude(pk__in=[a.pk for a in leaving]).count()
+    booking.included_reason = pricing.included_reason(booking=booking, tickets=staying) if staying else ""
 
 
 @transaction.atomic

@@ -189,6 +189,10 @@ def booking_split_off(
     )
     if included:  # the membership's included bookings they took go with them, still spent
         pricing.included_hand_over(booking=booking, to_reference=new.reference, tickets=len(included))
+        new.included_reason = pricing.included_reason(booking=new, tickets=len(included))
+        new.save(update_fields=["included_reason", "updated_at"])
+        staying = booking.attendees.filter(included=True).count()  # the moved ones have left
+        booking.included_reason = pricing.included_reason(booking=booking, tickets=staying)
     booking.total -= quote.card_share
     booking.discount -= quote.discount_share
     booking.included_amount -= included_amount

@@ -72,6 +72,7 @@ def spent_on(booking) -> int:
 def test_the_booking_records_which_tickets_the_included_bookings_paid_dearest_first(family, member):
     assert {a.name: a.included for a in family.attendees.all()} == {"Kim": False, "Bea": True, "Al": True}
     assert (family.total, family.included_amount) == (1000, 4000)
+    assert family.included_reason.startswith(f"{member.plan.name}: 2 included bookings")
     assert spent_on(family) == 2 and left(member) == 0
 
 
@@ -84,6 +85,7 @@ def test_cancelling_an_included_ticket_gives_back_exactly_its_included_booking(f
     family.refresh_from_db()
     assert sorted(a.name for a in family.attendees.all()) == ["Bea", "Kim"]
     assert (family.total, family.included_amount, family.status) == (1000, 2000, Booking.Status.CONFIRMED)
+    assert family.included_reason == f"{member.plan.name}: 1 included booking"  # the order details
     assert spent_on(family) == 1 and left(member) == 1
     assert not Refund.objects.filter(booking=family, amount__gt=0).exists()
 
@@ -153,6 +155,7 @@ def test_moving_an_included_ticket_takes_its_included_booking_along(family, memb
         [True],
     )
     assert (family.total, family.included_amount) == (1000, 2000)
+    assert moved.included_reason == family.included_reason == f"{member.plan.name}: 1 included booking"
     assert spent_on(moved) == 1 and spent_on(family) == 1 and left(member) == 0
     assert not Refund.objects.filter(amount__gt=0).exists()
 
