@@ -466,9 +466,9 @@ class TicketTypeAdmin(OrganiserScopedAdmin):
 class AttendeeInline(OrganiserScopedTabularInline):
     money_fields = ("price",)
     model = Attendee
-    fields = ["name", "is_child", "ticket_type", "price_shown", "attendance"]
+    fields = ["name", "is_child", "ticket_type", "price_shown", "included", "attendance"]
     # Attendance changes through the Attendees list's actions; tickets through transfers.
-    readonly_fields = ["ticket_type", "price_shown", "attendance"]
+    readonly_fields = ["ticket_type", "price_shown", "included", "attendance"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -535,7 +535,7 @@ class TransferInline(OrganiserScopedTabularInline):
 
 class TicketCancellationInline(OrganiserScopedTabularInline):
     model = TicketCancellation
-    fields = ["created_at", "tickets_shown", "pass_uses_back", "voucher_back"]
+    fields = ["created_at", "tickets_shown", "pass_uses_back", "voucher_back", "included_back"]
     readonly_fields = fields
     can_delete = False
     verbose_name_plural = _("tickets cancelled by the booker")
@@ -594,7 +594,7 @@ class DetailEditInline(OrganiserScopedTabularInline):
         return format_html_join(
             "",
             "<div>{}: “{}” → “{}”</div>",
-            ((c.get("what", ""), c.get("before", ""), c.get("after", "")) for c in obj.changes),
+            ((c.get("what", ""), c.get("before", ""), c.get("after", "")) for c in obj.changes_shown()),
         )
 
 

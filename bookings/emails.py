@@ -332,6 +332,57 @@ def ticket_gift_send_offer(*, gift_id: int) -> bool:
     return send_once(rows=rows, pk=gift_id, sent_field="offer_sent_at", send=send)
 
 
+def ticket_gift_send_accepted(*, gift_id: int) -> bool:
+    """Tell the giver that the recipient accepted their ticket, once per accepted offer, in the
+    giver's language (their account's, else the organiser's)."""
+
+    def send(gift: TicketGift) -> None:
+        booking = gift.booking
+        send_templated_email(
+            template_prefix="bookings/email/ticket_gift_accepted",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "gift": gift,
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "left": list(booking.attendees.select_related("ticket_type")),
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+
+    rows = TicketGift.objects.filter(status=TicketGift.Status.ACCEPTED).select_related(
+        "booking__event", "booking__organiser", "booking__user"
+    )
+    return send_once(rows=rows, pk=gift_id, sent_field="accepted_email_sent_at", send=send)
+
+
+def ticket_gift_send_expired(*, gift_id: int) -> bool:
+    """Tell the giver that their offer ran out unaccepted (the ticket stays theirs), once per
+    offer, in the giver's language."""
+
+    def send(gift: TicketGift) -> None:
+        booking = gift.booking
+        send_templated_email(
+            template_prefix="bookings/email/ticket_gift_expired",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "gift": gift,
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+
+    rows = TicketGift.objects.filter(
+        status=TicketGift.Status.EXPIRED, booking__status=Booking.Status.CONFIRMED
+    ).select_related("booking__event", "booking__organiser", "booking__user")
+    return send_once(rows=rows, pk=gift_id, sent_field="expired_email_sent_at", send=send)
+
+
 _CANCELLATION_EMAIL = {
     Booking.CancelledBy.ORGANISER: "bookings/email/event_cancelled",
     Booking.CancelledBy.BOOKER: "bookings/email/booking_cancelled",

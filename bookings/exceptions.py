@@ -73,13 +73,13 @@ ERRORS = {
     "details_off": _("%(organiser)s doesn't let bookers change attendee details for this event."),
     "details_closed": _("Changes to attendee details close %(hours)s hours before the event."),
     "details_unchanged": _("Nothing was changed: edit a name or an answer first."),
-    "included_whole_only": _(
-        "Some tickets of this booking are included in your membership, so it can only be changed "
-        "as a whole here: please ask %(organiser)s."
-    ),
     "gifts_off": _("%(organiser)s doesn't let bookers give tickets away for this event."),
     "gift_pass_voucher": _(
         "Tickets paid with a pass or gift voucher can't be given away here: please ask %(organiser)s."
+    ),
+    "gift_included": _(
+        "Tickets paid with your membership's included bookings can't be given away here: please ask "
+        "%(organiser)s."
     ),
     "gifts_closed": _("Giving tickets away closes %(hours)s hours before the event."),
     "gift_to_self": _("That is the address this booking was made with: give the ticket to someone else."),

@@ -245,6 +245,11 @@ class Attendee(TenantModel):
     name = models.CharField(max_length=150)
     is_child = models.BooleanField(default=False)
     price = models.PositiveIntegerField(help_text=_("What was paid for this ticket, in minor units."))
+    # A member's included booking paid for this ticket (the booking's `included_amount` is the sum
+    # of these tickets' prices); cancelling or moving it gives back or takes along exactly that one.
+    included = models.BooleanField(
+        _("included in a membership"), default=False, help_text=_("Paid by a member's included booking.")
+    )
     attendance = models.CharField(max_length=10, choices=Attendance.choices, default=Attendance.UNMARKED)
 
     class Meta:
@@ -676,6 +681,9 @@ class TicketCancellation(TenantModel):
     idempotency_key = models.CharField(max_length=64)
     pass_uses_back = models.PositiveSmallIntegerField(default=0)
     voucher_back = models.PositiveIntegerField(default=0, help_text=_("In minor units."))
+    included_back = models.PositiveSmallIntegerField(
+        default=0, help_text=_("A member's included bookings given back with the tickets.")
+    )
     email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -711,7 +719,8 @@ class CancelledTicket(TenantModel):
 
 class DetailEdit(TenantModel):
     """The booker correcting attendee names or booking-form answers: who, when, and each change
-    (`changes`: a list of {"what", "before", "after"}), for the organiser's audit trail."""
+    (`changes`: a list of {"field", "what", "before", "after"}; an attendee's name also
+    "attendee" and "ticket"), for the organiser's audit trail; `changes_shown` names them."""
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="detail_edits")
     changed_by = models.ForeignKey(
@@ -732,6 +741,20 @@ class DetailEdit(TenantModel):
 
     def __str__(self) -> str:
         return f"Details of {self.booking} changed"
+
+    def changes_shown(self) -> list[dict]:
+        """`changes` with "what" named in the language active now (the admin's, or the email's):
+        an attendee's name by its key; a question by the organiser's label, as asked."""
+        shown = []
+        for change in self.changes:
+            if change.get("field") == "attendee_name":
+                what = _("Name of attendee %(n)s (%(ticket)s)") % {
+                    "n": change.get("attendee", ""),
+                    "ticket": change.get("ticket", ""),
+                }
+                change = {**change, "what": what}
+            shown.append(change)
+        return shown
 
 
 class TicketGift(TenantModel):
@@ -763,6 +786,10 @@ class TicketGift(TenantModel):
     )
     idempotency_key = models.CharField(max_length=64)
     offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The giver is told once that the recipient accepted (`emails.ticket_gift_send_accepted`), or
+    # that the offer ran out unaccepted (`emails.ticket_gift_send_expired`).
+    accepted_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expired_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

@@ -122,6 +122,24 @@ def ticket_gift_send_offer(self, gift_id: int) -> bool:
 
 
 @shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+def ticket_gift_send_accepted(self, gift_id: int) -> bool:
+    return emails.ticket_gift_send_accepted(gift_id=gift_id)
+
+
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+def ticket_gift_send_expired(self, gift_id: int) -> bool:
+    return emails.ticket_gift_send_expired(gift_id=gift_id)
+
+
+@shared_task
+def ticket_gifts_expire_due() -> int:
+    """Beat: offers of a ticket that ran out unaccepted are closed and their givers told."""
+    from bookings import services
+
+    return services.ticket_gifts_expire_due()
+
+
+@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
 def waiting_list_send_offer(self, entry_id: int) -> bool:
     return emails.waiting_list_send_offer(entry_id=entry_id)
 

@@ -582,7 +582,9 @@ def booking_give(request, reference: str):
     booking = selectors.booking_get_for_viewer(request=request, reference=reference)
     blocked = rules.gift_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
     form = forms.GiftForm(
-        request.POST if request.method == "POST" and not blocked else None, attendees=booking.attendees.all()
+        request.POST if request.method == "POST" and not blocked else None,
+        # Not the tickets a member's included bookings paid for: those are the member's own.
+        attendees=[attendee for attendee in booking.attendees.all() if not attendee.included],
     )
     if request.method == "POST" and not blocked and form.is_valid():
         data = form.cleaned_data

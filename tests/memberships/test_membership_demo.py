@@ -37,6 +37,7 @@ def test_the_demo_member_has_included_bookings_left_and_one_spent_on_a_booking()
     assert membership_benefit_for(user=active.user, organiser=active.organiser).included_bookings_left == 3
     assert (used.total, used.included_amount, used.payment_method) == (0, 1200, "membership")
     assert used.included_reason == "Monthly Unlimited: 1 included booking (3 left this month)"
+    assert [a.included for a in used.attendees.all()] == [True]  # which ticket it paid for
     assert used.event.starts_at > used.created_at and used.status == "confirmed"
 
 

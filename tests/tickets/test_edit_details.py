@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bookings import links, services
 from bookings.exceptions import BookingError
@@ -77,8 +77,15 @@ def test_the_booker_fixes_a_name_and_an_answer_and_is_emailed_what_changed(
     edit = DetailEdit.objects.get()
     assert edit.changed_by == booker and "(the booker)" in edit.changed_by_label
     assert edit.changes == [
-        {"what": "Name of attendee 2 (Child)", "before": "Mya", "after": "Maya"},
-        {"what": "Allergies?", "before": "None", "after": "Peanuts"},
+        {
+            "field": "attendee_name",
+            "attendee": 2,
+            "ticket": "Child",
+            "what": "Name of attendee 2 (Child)",
+            "before": "Mya",
+            "after": "Maya",
+        },
+        {"field": "question", "what": "Allergies?", "before": "None", "after": "Peanuts"},
     ]
     (message,) = mailoutbox
     assert message.subject == f"Details changed: Mini Movers ({family.reference})"
@@ -205,3 +212,40 @@ def test_the_organiser_sees_who_changed_what_when_in_the_admin(family, booker, c
     assert "details changed by the booker" in page.lower()
     assert "Name of attendee 2 (Child): “Mya” → “Maya”" in page
     assert "(the booker)" in page
+
+
+def test_the_trail_names_a_changed_name_in_the_readers_language(family, booker, staff, client_as_staff):
+    _, mya = family.attendees.order_by("pk")
+    services.booking_edit_details(
+        booking=family, names={mya.pk: "Maya"}, answers={}, idempotency_key="fr", user=booker
+    )
+    staff.language = "fr"
+    staff.save(update_fields=["language"])
+
+    page = client_as_staff.get(reverse("admin:bookings_booking_change", args=[family.pk])).content.decode()
+
+    assert "Nom du participant 2 (Child): “Mya” → “Maya”" in page  # the admin's language
+    assert "Name of attendee 2" not in page
+
+
+def test_the_email_names_a_changed_name_in_the_bookers_language(
+    family, booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    booker.language = "de"
+    booker.save(update_fields=["language"])
+    _, mya = family.attendees.order_by("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_edit_details(
+            booking=family, names={mya.pk: "Maya"}, answers={}, idempotency_key="de", user=booker
+        )
+
+    (message,) = mailoutbox
+    assert "Name von Teilnehmer 2 (Child): “Mya” → “Maya”" in message.body
+
+
+def test_a_trail_stored_before_the_keys_shows_as_it_was_stored(family):
+    from tests.factories import DetailEditFactory
+
+    edit = DetailEditFactory(booking=family, organiser=family.organiser)
+    with translation.override("fr"):
+        assert edit.changes_shown() == [{"what": "Name of attendee 1", "before": "Mya", "after": "Maya"}]

@@ -410,6 +410,7 @@ class Command(BaseCommand):
             payment_method=Booking.PaymentMethod.MEMBERSHIP,
             payment_reference="",
         )
+        booking.attendees.update(included=True)  # the ticket the included booking paid for
 
     def little_explorers_bookings(self, org, booker) -> None:
         booked = Attendee.Attendance.UNMARKED
