@@ -279,7 +279,7 @@ def test_existing_entries_wait_for_the_only_ticket_type_or_for_any(event, ticket
     several = WaitingListEntryFactory(event=other_event)
     WaitingListEntry.objects.update(ticket_type=None)  # as before the migration
 
-    import_module("bookings.migrations.0018_waiting_list_ticket_type").entries_name_the_only_ticket_type(
+    import_module("bookings.migrations.0020_waiting_list_ticket_type").entries_name_the_only_ticket_type(
         apps, None
     )
 

@@ -24,7 +24,7 @@ def entries_name_the_only_ticket_type(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0017_ticket_gifts"),
+        ("bookings", "0019_attendee_included"),
     ]
 
     operations = [
