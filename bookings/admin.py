@@ -269,13 +269,20 @@ class EventFormFieldInline(OrganiserScopedTabularInline):
 
 class WaitingListInline(OrganiserScopedTabularInline):
     model = WaitingListEntry
-    fields = ["name", "email", "places", "status", "confirmed_at", "offer_expires_at"]
+    fields = ["name", "email", "places", "ticket", "status", "confirmed_at", "offer_expires_at"]
     readonly_fields = fields
     ordering = [F("confirmed_at").asc(nulls_last=True), "pk"]  # the queue's order
 
     @admin.display(description=_("places"))
     def places(self, obj):
         return places_asked(obj)
+
+    @admin.display(description=_("ticket"))
+    def ticket(self, obj):
+        return ticket_waited_for(obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("ticket_type")
 
     can_delete = False
     verbose_name_plural = _("waiting list")
@@ -784,19 +791,35 @@ def places_asked(entry: WaitingListEntry) -> str:
     return str(entry.quantity)
 
 
+def ticket_waited_for(entry: WaitingListEntry) -> str:
+    """The ticket type the entry waits for ("any ticket" when it named none)."""
+    return entry.ticket_type.name if entry.ticket_type_id else _("any ticket")
+
+
 @admin.register(WaitingListEntry)
 class WaitingListEntryAdmin(OrganiserScopedAdmin):
-    list_display = ["name", "email", "event", "places", "status", "offer", "confirmed_at"]
+    list_display = ["name", "email", "event", "places", "ticket", "status", "offer", "confirmed_at"]
     list_filter = ["status", "event"]
     # Each event's queue in order: filter by event to see one.
     ordering = ["event__starts_at", "event", F("confirmed_at").asc(nulls_last=True), "pk"]
     actions = ["offer_places"]
     search_fields = ["name", "email", "event__title"]
-    list_select_related = ["event", "organiser"]
+    list_select_related = ["event", "organiser", "ticket_type"]
     autocomplete_fields = ["event"]
-    fields = ["event", "name", "email", "quantity", "status", "confirmed_at", "offer", "user", "created_at"]
+    fields = [
+        "event",
+        "name",
+        "email",
+        "quantity",
+        "ticket",
+        "status",
+        "confirmed_at",
+        "offer",
+        "user",
+        "created_at",
+    ]
     # Offers are made by the waiting-list service; the list shows them, it doesn't make them.
-    readonly_fields = ["event", "status", "confirmed_at", "offer", "user", "created_at"]
+    readonly_fields = ["event", "ticket", "status", "confirmed_at", "offer", "user", "created_at"]
 
     def has_add_permission(self, request, *args):
         return False
@@ -817,6 +840,10 @@ class WaitingListEntryAdmin(OrganiserScopedAdmin):
     @admin.display(description=_("places asked for"), ordering="quantity")
     def places(self, obj):
         return places_asked(obj)
+
+    @admin.display(description=_("ticket"), ordering="ticket_type__name")
+    def ticket(self, obj):
+        return ticket_waited_for(obj)
 
     @admin.action(description=_("Offer places now, out of turn (holds them and emails the booker)"))
     def offer_places(self, request, queryset):

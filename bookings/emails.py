@@ -23,6 +23,7 @@ from bookings.models import (
     WaitingListEntry,
 )
 from passes.models import Pass, PassRedemption, PassType
+from portal.dates import reader_time_zone
 from portal.emails import email_language, send_once, send_templated_email
 from portal.models import Organiser
 from portal.money import format_money_lazy
@@ -209,6 +210,8 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
                 "event": entry.event,
                 "organiser": organiser,
                 "offer_url": links.waiting_list_offer_url(entry),
+                # The hold's end in the zone the place's account chose (a guest: the organiser's).
+                "hold_zone": reader_time_zone(entry.user, organiser),
             },
         )
 
@@ -216,7 +219,7 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
     offered = WaitingListEntry.objects.filter(
         Q(status=WaitingListEntry.Status.OFFERED)
         | Q(status=WaitingListEntry.Status.WAITING, notified_at__isnull=False)
-    ).select_related("event__organiser")
+    ).select_related("event__organiser", "user")
     return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)
 
 

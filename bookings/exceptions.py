@@ -53,6 +53,11 @@ ERRORS = {
     "waiting_too_few_places": _(
         "%(name)s needs %(needed)s places, %(free)s free, all together: raise the capacity first."
     ),
+    "waiting_type_full": _(
+        "%(name)s waits for %(ticket)s tickets: %(free)s free within that ticket type's own limit, "
+        "%(needed)s needed. Raise its limit first."
+    ),
+    "waiting_ticket_type": _("Choose one of this event's tickets."),
     # The booker's own changes: transfer, cancel, waiting list.
     "not_confirmed": _("Only a confirmed booking can be changed."),
     "already_cancelled": _("This booking is already cancelled."),

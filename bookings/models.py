@@ -341,6 +341,13 @@ class WaitingListEntry(TenantModel):
     )
     name = models.CharField(max_length=150)
     email = models.EmailField()
+    # The ticket type the places are wanted as, or None: any of the event's tickets. The event's
+    # places are one pool (`Event.capacity`), so it matters only for a type with its own limit:
+    # an offer needs room within that limit too (see `bookings.services.waiting_list`). A type
+    # deleted later leaves the entry waiting for any ticket.
+    ticket_type = models.ForeignKey(
+        TicketType, null=True, blank=True, on_delete=models.SET_NULL, related_name="waiting_list"
+    )
     # The places asked for; an offer of fewer (to an entry that `accepts_fewer`) lowers it to
     # the places held, so while OFFERED it is always what the offer holds on the event's counter.
     quantity = models.PositiveSmallIntegerField(default=1)

@@ -126,6 +126,14 @@ def seats_left(event: Event, *, offer: WaitingListEntry | None = None, loaded: b
     return capacity.seats_left(event, offer=offer, held=capacity.held_live(event))
 
 
+def ticket_types_sold_out(event: Event, ticket_types: list[TicketType]) -> list[TicketType]:
+    """Of `event`'s `ticket_types` (loaded), those whose own limit is reached (booked, or held for
+    waiting-list offers waiting for them): the booking page offers their waiting list. No query
+    when none has a limit of its own."""
+    room = capacity.types_room(event, ticket_types)
+    return [t for t in ticket_types if t.pk in room and room[t.pk] <= 0]
+
+
 def seats_left_by_event(events) -> dict[int, int]:
     """`seats_left` for events just loaded (a list of them): one query at most, for the places
     held for offers."""
@@ -227,7 +235,7 @@ def booking_tab_for_booker(
             status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
             event__status=Event.Status.SCHEDULED,
             event__ends_at__gt=now,
-        ).select_related("event", "organiser")
+        ).select_related("event", "organiser", "ticket_type")
         if organiser is not None:
             rows = rows.filter(organiser=organiser)
         rows = rows.annotate(
