@@ -219,7 +219,7 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
     offered = WaitingListEntry.objects.filter(
         Q(status=WaitingListEntry.Status.OFFERED)
         | Q(status=WaitingListEntry.Status.WAITING, notified_at__isnull=False)
-    ).select_related("event__organiser", "user")
+    ).select_related("event__organiser", "user", "ticket_type")
     return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)
 
 
@@ -229,7 +229,9 @@ def waiting_list_send_confirmation(*, entry_id: int, joined: bool = False) -> bo
     proved address that they are on the list. Every one carries the place's manage link (see it,
     ask for fewer places, leave, with no account). Sent for every request (rate limited by the
     caller)."""
-    entry = WaitingListEntry.objects.select_related("event__organiser").filter(pk=entry_id).first()
+    entry = (
+        WaitingListEntry.objects.select_related("event__organiser", "ticket_type").filter(pk=entry_id).first()
+    )
     if entry is None or not (entry.is_open or entry.status == entry.Status.UNCONFIRMED):
         return False  # gone meanwhile (left, booked, expired): nothing to confirm
     organiser = entry.event.organiser

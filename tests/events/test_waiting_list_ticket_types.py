@@ -14,6 +14,7 @@ from django.apps import apps
 from django.urls import reverse
 
 from bookings import selectors, services
+from bookings.emails import waiting_list_send_confirmation, waiting_list_send_offer
 from bookings.exceptions import BookingError, EventFull
 from bookings.models import BookingRules, WaitingListEntry
 from tests.factories import TicketTypeFactory, WaitingListEntryFactory
@@ -287,3 +288,19 @@ def test_existing_entries_wait_for_the_only_ticket_type_or_for_any(event, ticket
     several.refresh_from_db()
     assert one.ticket_type == ticket
     assert several.ticket_type is None
+
+
+# Emails ---------------------------------------------------------------------------------------
+
+
+def test_the_confirm_and_offer_emails_name_the_ticket_waited_for(event, adult, child, mailoutbox):
+    setup(event, adult, child, capacity=4, adults=2, children=2)
+    entry = WaitingListEntryFactory(event=event, ticket_type=child)
+    waiting_list_send_confirmation(entry_id=entry.pk, joined=True)
+    entry.status, entry.offer_expires_at = WaitingListEntry.Status.OFFERED, event.starts_at
+    entry.save()
+    waiting_list_send_offer(entry_id=entry.pk)
+
+    assert len(mailoutbox) == 2
+    for message in mailoutbox:
+        assert "Tickets: Child" in message.body and "Tickets: Child" in message.alternatives[0][0]
