@@ -578,7 +578,7 @@ class DetailEditInline(OrganiserScopedTabularInline):
     """The audit trail of the booker's corrections: who changed what, when."""
 
     model = DetailEdit
-    fields = ["created_at", "changed_by_label", "changes_shown"]
+    fields = ["created_at", "changed_by_shown", "changes_shown"]
     readonly_fields = fields
     can_delete = False
     verbose_name_plural = _("details changed by the booker")
@@ -588,6 +588,10 @@ class DetailEditInline(OrganiserScopedTabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("who"))
+    def changed_by_shown(self, obj):
+        return obj.changed_by_shown
 
     @admin.display(description=_("changes"))
     def changes_shown(self, obj):

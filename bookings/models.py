@@ -727,6 +727,14 @@ class DetailEdit(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_by_label = models.CharField(max_length=300, help_text=_("Who, as they were known then."))
+
+    class ChangedBy(models.TextChoices):
+        BOOKER = "booker", _("the booker")
+        OTHER_ACCOUNT = "other_account", _("another account")
+        LINK = "link", _("the View booking link")
+
+    # Stored as a key and named when shown, in the reader's language (empty: rows from before).
+    changed_by_role = models.CharField(max_length=20, choices=ChangedBy.choices, blank=True)
     changes = models.JSONField(default=list)
     idempotency_key = models.CharField(max_length=64)
     email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -741,6 +749,18 @@ class DetailEdit(TenantModel):
 
     def __str__(self) -> str:
         return f"Details of {self.booking} changed"
+
+    @property
+    def changed_by_shown(self) -> str:
+        """Who, in the language active now: an account as "name <email> (role)"; a View booking
+        link's opener by the address the link was sent to. Older rows as they were stored."""
+        if self.changed_by_role == self.ChangedBy.LINK:
+            return _("Whoever opened the booking's View booking link, sent to %(email)s") % {
+                "email": self.changed_by_label
+            }
+        if self.changed_by_role:
+            return f"{self.changed_by_label} ({self.get_changed_by_role_display()})"
+        return self.changed_by_label
 
     def changes_shown(self) -> list[dict]:
         """`changes` with "what" named in the language active now (the admin's, or the email's):

@@ -85,7 +85,8 @@ def booking_edit_details(
         organiser_id=booking.organiser_id,
         booking=booking,
         changed_by=user,
-        changed_by_label=_who(booking, user),
+        changed_by_label=f"{user.name} <{user.email}>"[:300] if user is not None else booking.booker_email,
+        changed_by_role=_role(booking, user),
         changes=changes,
         idempotency_key=idempotency_key,
     )
@@ -94,8 +95,7 @@ def booking_edit_details(
     return edit
 
 
-def _who(booking: Booking, user) -> str:
-    if user is not None:
-        role = "the booker" if user.pk == booking.user_id else "another account"
-        return f"{user.name} <{user.email}> ({role})"[:300]
-    return f"Whoever opened the booking's View booking link, sent to {booking.booker_email}"[:300]
+def _role(booking: Booking, user) -> str:
+    if user is None:
+        return DetailEdit.ChangedBy.LINK
+    return DetailEdit.ChangedBy.BOOKER if user.pk == booking.user_id else DetailEdit.ChangedBy.OTHER_ACCOUNT
