@@ -5,6 +5,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts import services
+from accounts.models import User
+from portal.dates import time_zone_choices
 
 
 class BookerResetPasswordForm(ResetPasswordForm):
@@ -52,3 +54,19 @@ class AccountDeleteForm(forms.Form):
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+class AccountTimeZoneForm(forms.ModelForm):
+    """The Account page's time zone: when a place held for the booker ends is told in it. Empty:
+    the organiser's zone, as for a guest."""
+
+    time_zone = forms.ChoiceField(label=_("Your time zone"), required=False)
+
+    class Meta:
+        model = User
+        fields = ["time_zone"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["time_zone"].choices = [("", _("The organiser's time zone")), *time_zone_choices()]
+        self.fields["time_zone"].widget.attrs.update({"id": "account-time-zone", "data-browser-zone": ""})

@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.models import validate_time_zone
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -48,6 +50,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         blank=True,
         choices=settings.LANGUAGES,
         help_text=_("The portal and its emails speak this language; empty: the browser's."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("When a held waiting-list place ends is told in this zone; empty: the organiser's."),
     )
 
     objects = UserManager()

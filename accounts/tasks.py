@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from portal.emails import EMAIL_RETRY_ON
+from portal.emails import EMAIL_TASK
 
 
 @shared_task
@@ -14,14 +14,7 @@ def account_sessions_end(user_id: int) -> int:
     return services.account_sessions_end(user_id=user_id)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=EMAIL_RETRY_ON,
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**EMAIL_TASK)
 def account_email_send(self, email_id: int) -> bool:
     from accounts import emails
 

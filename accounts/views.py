@@ -10,12 +10,13 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts import claims, privacy, selectors, services
-from accounts.forms import AccountDeleteForm
+from accounts.forms import AccountDeleteForm, AccountTimeZoneForm
 from accounts.models import PendingClaim
 from portal.exceptions import PortalError
 from portal.htmx import render_page
@@ -34,8 +35,32 @@ def account(request):
             user=user, email__iexact=user.email, verified=True
         ).exists(),
         "pending_claims": selectors.pending_claims_for(user=user),
+        "time_zone_form": AccountTimeZoneForm(instance=user),
     }
     return render(request, "accounts/account_detail.html", context)
+
+
+@require_POST
+@login_required
+def account_time_zone(request):
+    """Save the booker's time zone (the Account page's form; a plain post, no JavaScript needed).
+    A name that is not in the list is refused with the page's message, nothing saved."""
+    form = AccountTimeZoneForm(request.POST, instance=request.user)
+    if form.is_valid():
+        form.save()
+        if request.user.time_zone:
+            messages.success(
+                request,
+                _("Times of places held for you are now told in %(zone)s.")
+                % {"zone": request.user.time_zone},
+            )
+        else:
+            messages.success(
+                request, _("Times of places held for you are now told in the organiser's time zone.")
+            )
+    else:
+        messages.error(request, _("Choose a time zone from the list."))
+    return redirect(reverse("accounts:account") + "#time-zone-title")
 
 
 @require_http_methods(["GET", "POST"])

@@ -269,13 +269,20 @@ class EventFormFieldInline(OrganiserScopedTabularInline):
 
 class WaitingListInline(OrganiserScopedTabularInline):
     model = WaitingListEntry
-    fields = ["name", "email", "places", "status", "confirmed_at", "offer_expires_at"]
+    fields = ["name", "email", "places", "ticket", "status", "confirmed_at", "offer_expires_at"]
     readonly_fields = fields
     ordering = [F("confirmed_at").asc(nulls_last=True), "pk"]  # the queue's order
 
     @admin.display(description=_("places"))
     def places(self, obj):
         return places_asked(obj)
+
+    @admin.display(description=_("ticket"))
+    def ticket(self, obj):
+        return ticket_waited_for(obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("ticket_type")
 
     can_delete = False
     verbose_name_plural = _("waiting list")
@@ -459,9 +466,9 @@ class TicketTypeAdmin(OrganiserScopedAdmin):
 class AttendeeInline(OrganiserScopedTabularInline):
     money_fields = ("price",)
     model = Attendee
-    fields = ["name", "is_child", "ticket_type", "price_shown", "attendance"]
+    fields = ["name", "is_child", "ticket_type", "price_shown", "included", "attendance"]
     # Attendance changes through the Attendees list's actions; tickets through transfers.
-    readonly_fields = ["ticket_type", "price_shown", "attendance"]
+    readonly_fields = ["ticket_type", "price_shown", "included", "attendance"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -528,7 +535,7 @@ class TransferInline(OrganiserScopedTabularInline):
 
 class TicketCancellationInline(OrganiserScopedTabularInline):
     model = TicketCancellation
-    fields = ["created_at", "tickets_shown", "pass_uses_back", "voucher_back"]
+    fields = ["created_at", "tickets_shown", "pass_uses_back", "voucher_back", "included_back"]
     readonly_fields = fields
     can_delete = False
     verbose_name_plural = _("tickets cancelled by the booker")
@@ -571,7 +578,7 @@ class DetailEditInline(OrganiserScopedTabularInline):
     """The audit trail of the booker's corrections: who changed what, when."""
 
     model = DetailEdit
-    fields = ["created_at", "changed_by_label", "changes_shown"]
+    fields = ["created_at", "changed_by_shown", "changes_shown"]
     readonly_fields = fields
     can_delete = False
     verbose_name_plural = _("details changed by the booker")
@@ -582,12 +589,16 @@ class DetailEditInline(OrganiserScopedTabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    @admin.display(description=_("who"))
+    def changed_by_shown(self, obj):
+        return obj.changed_by_shown
+
     @admin.display(description=_("changes"))
     def changes_shown(self, obj):
         return format_html_join(
             "",
             "<div>{}: “{}” → “{}”</div>",
-            ((c.get("what", ""), c.get("before", ""), c.get("after", "")) for c in obj.changes),
+            ((c.get("what", ""), c.get("before", ""), c.get("after", "")) for c in obj.changes_shown()),
         )
 
 
@@ -784,19 +795,35 @@ def places_asked(entry: WaitingListEntry) -> str:
     return str(entry.quantity)
 
 
+def ticket_waited_for(entry: WaitingListEntry) -> str:
+    """The ticket type the entry waits for ("any ticket" when it named none)."""
+    return entry.ticket_type.name if entry.ticket_type_id else _("any ticket")
+
+
 @admin.register(WaitingListEntry)
 class WaitingListEntryAdmin(OrganiserScopedAdmin):
-    list_display = ["name", "email", "event", "places", "status", "offer", "confirmed_at"]
+    list_display = ["name", "email", "event", "places", "ticket", "status", "offer", "confirmed_at"]
     list_filter = ["status", "event"]
     # Each event's queue in order: filter by event to see one.
     ordering = ["event__starts_at", "event", F("confirmed_at").asc(nulls_last=True), "pk"]
     actions = ["offer_places"]
     search_fields = ["name", "email", "event__title"]
-    list_select_related = ["event", "organiser"]
+    list_select_related = ["event", "organiser", "ticket_type"]
     autocomplete_fields = ["event"]
-    fields = ["event", "name", "email", "quantity", "status", "confirmed_at", "offer", "user", "created_at"]
+    fields = [
+        "event",
+        "name",
+        "email",
+        "quantity",
+        "ticket",
+        "status",
+        "confirmed_at",
+        "offer",
+        "user",
+        "created_at",
+    ]
     # Offers are made by the waiting-list service; the list shows them, it doesn't make them.
-    readonly_fields = ["event", "status", "confirmed_at", "offer", "user", "created_at"]
+    readonly_fields = ["event", "ticket", "status", "confirmed_at", "offer", "user", "created_at"]
 
     def has_add_permission(self, request, *args):
         return False
@@ -817,6 +844,10 @@ class WaitingListEntryAdmin(OrganiserScopedAdmin):
     @admin.display(description=_("places asked for"), ordering="quantity")
     def places(self, obj):
         return places_asked(obj)
+
+    @admin.display(description=_("ticket"), ordering="ticket_type__name")
+    def ticket(self, obj):
+        return ticket_waited_for(obj)
 
     @admin.action(description=_("Offer places now, out of turn (holds them and emails the booker)"))
     def offer_places(self, request, queryset):

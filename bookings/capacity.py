@@ -29,6 +29,10 @@ also offers the places to the next people waiting. Readers that do not lock (the
 the transfer choices) subtract only live holds: one small query, and only while the event holds
 any places at all.
 
+A ticket type's own limit (`TicketType.capacity`) is not a counter: `seats_check` counts its
+tickets, and the places held for live offers to entries waiting for that type (`types_room`),
+under the event lock; an offer's holder may use its own.
+
 `seats_recount` (`manage.py seats_recount [--fix]`) counts the rows again and repairs counters
 that disagree.
 """
@@ -147,10 +151,52 @@ def seats_check(
     if moving is not None:
         tickets = tickets.exclude(booking=moving)
     taken = dict(tickets.values_list("ticket_type").annotate(n=Count("pk")))
+    held = _type_holds(event, limited, offer=offer)
     for pk, ticket_type in limited.items():
-        left = ticket_type.capacity - taken.get(pk, 0)
+        left = ticket_type.capacity - taken.get(pk, 0) - held.get(pk, 0)
         if wanted[pk] > left:
             raise EventFull(ERRORS["ticket_full"] % {"left": max(left, 0), "ticket": ticket_type.name})
+
+
+def _type_holds(event: Event, ticket_type_ids, *, offer: WaitingListEntry | None = None) -> dict[int, int]:
+    """The places held for live offers waiting for each of these (limited) ticket types, but for
+    `offer`'s own: they count against the type's own limit as against the event's. No query
+    while the event holds no places."""
+    if not event.seats_held:
+        return {}
+    rows = WaitingListEntry.objects.filter(
+        event=event,
+        status=WaitingListEntry.Status.OFFERED,
+        offer_expires_at__gt=timezone.now(),
+        ticket_type__in=list(ticket_type_ids),
+    )
+    if offer is not None:
+        rows = rows.exclude(pk=offer.pk)
+    return dict(rows.order_by().values_list("ticket_type").annotate(n=Sum("quantity")))
+
+
+def types_room(event: Event, ticket_types: Iterable[TicketType] | None = None) -> dict[int, int]:
+    """The room left within each of `event`'s ticket types that have their own limit (its
+    tickets booked and the places held for offers waiting for it taken off), by ticket type pk;
+    types without a limit are not in it (only the event's places bound them). `ticket_types`:
+    the event's, when the caller has them (no query then unless one has a limit). Call with the
+    event locked for a decision."""
+    if ticket_types is None:
+        limited = dict(
+            TicketType.objects.filter(event=event, capacity__isnull=False).values_list("pk", "capacity")
+        )
+    else:
+        limited = {t.pk: t.capacity for t in ticket_types if t.capacity is not None}
+    if not limited:
+        return {}
+    taken = dict(
+        Attendee.objects.filter(ticket_type__in=limited, booking__status__in=HOLDING)
+        .order_by()
+        .values_list("ticket_type")
+        .annotate(n=Count("pk"))
+    )
+    held = _type_holds(event, limited)
+    return {pk: max(cap - taken.get(pk, 0) - held.get(pk, 0), 0) for pk, cap in limited.items()}
 
 
 def seats_count(event: Event, *, taken: int = 0, held: int = 0) -> None:

@@ -23,6 +23,7 @@ from bookings.models import (
     WaitingListEntry,
 )
 from passes.models import Pass, PassRedemption, PassType
+from portal.dates import reader_time_zone
 from portal.emails import email_language, send_once, send_templated_email
 from portal.models import Organiser
 from portal.money import format_money_lazy
@@ -209,6 +210,8 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
                 "event": entry.event,
                 "organiser": organiser,
                 "offer_url": links.waiting_list_offer_url(entry),
+                # The hold's end in the zone the place's account chose (a guest: the organiser's).
+                "hold_zone": reader_time_zone(entry.user, organiser),
             },
         )
 
@@ -216,7 +219,7 @@ def waiting_list_send_offer(*, entry_id: int) -> bool:
     offered = WaitingListEntry.objects.filter(
         Q(status=WaitingListEntry.Status.OFFERED)
         | Q(status=WaitingListEntry.Status.WAITING, notified_at__isnull=False)
-    ).select_related("event__organiser")
+    ).select_related("event__organiser", "user", "ticket_type")
     return send_once(rows=offered, pk=entry_id, sent_field="offer_sent_at", send=send)
 
 
@@ -226,7 +229,9 @@ def waiting_list_send_confirmation(*, entry_id: int, joined: bool = False) -> bo
     proved address that they are on the list. Every one carries the place's manage link (see it,
     ask for fewer places, leave, with no account). Sent for every request (rate limited by the
     caller)."""
-    entry = WaitingListEntry.objects.select_related("event__organiser").filter(pk=entry_id).first()
+    entry = (
+        WaitingListEntry.objects.select_related("event__organiser", "ticket_type").filter(pk=entry_id).first()
+    )
     if entry is None or not (entry.is_open or entry.status == entry.Status.UNCONFIRMED):
         return False  # gone meanwhile (left, booked, expired): nothing to confirm
     organiser = entry.event.organiser
@@ -327,6 +332,57 @@ def ticket_gift_send_offer(*, gift_id: int) -> bool:
         "booking__event", "booking__organiser"
     )
     return send_once(rows=rows, pk=gift_id, sent_field="offer_sent_at", send=send)
+
+
+def ticket_gift_send_accepted(*, gift_id: int) -> bool:
+    """Tell the giver that the recipient accepted their ticket, once per accepted offer, in the
+    giver's language (their account's, else the organiser's)."""
+
+    def send(gift: TicketGift) -> None:
+        booking = gift.booking
+        send_templated_email(
+            template_prefix="bookings/email/ticket_gift_accepted",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "gift": gift,
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "left": list(booking.attendees.select_related("ticket_type")),
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+
+    rows = TicketGift.objects.filter(status=TicketGift.Status.ACCEPTED).select_related(
+        "booking__event", "booking__organiser", "booking__user"
+    )
+    return send_once(rows=rows, pk=gift_id, sent_field="accepted_email_sent_at", send=send)
+
+
+def ticket_gift_send_expired(*, gift_id: int) -> bool:
+    """Tell the giver that their offer ran out unaccepted (the ticket stays theirs), once per
+    offer, in the giver's language."""
+
+    def send(gift: TicketGift) -> None:
+        booking = gift.booking
+        send_templated_email(
+            template_prefix="bookings/email/ticket_gift_expired",
+            to=[booking.booker_email],
+            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
+            context={
+                "gift": gift,
+                "booking": booking,
+                "event": booking.event,
+                "organiser": booking.organiser,
+                "view_url": links.view_booking_url(booking),
+            },
+        )
+
+    rows = TicketGift.objects.filter(
+        status=TicketGift.Status.EXPIRED, booking__status=Booking.Status.CONFIRMED
+    ).select_related("booking__event", "booking__organiser", "booking__user")
+    return send_once(rows=rows, pk=gift_id, sent_field="expired_email_sent_at", send=send)
 
 
 _CANCELLATION_EMAIL = {

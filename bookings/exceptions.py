@@ -53,6 +53,11 @@ ERRORS = {
     "waiting_too_few_places": _(
         "%(name)s needs %(needed)s places, %(free)s free, all together: raise the capacity first."
     ),
+    "waiting_type_full": _(
+        "%(name)s waits for %(ticket)s tickets: %(free)s free within that ticket type's own limit, "
+        "%(needed)s needed. Raise its limit first."
+    ),
+    "waiting_ticket_type": _("Choose one of this event's tickets."),
     # The booker's own changes: transfer, cancel, waiting list.
     "not_confirmed": _("Only a confirmed booking can be changed."),
     "already_cancelled": _("This booking is already cancelled."),
@@ -68,13 +73,13 @@ ERRORS = {
     "details_off": _("%(organiser)s doesn't let bookers change attendee details for this event."),
     "details_closed": _("Changes to attendee details close %(hours)s hours before the event."),
     "details_unchanged": _("Nothing was changed: edit a name or an answer first."),
-    "included_whole_only": _(
-        "Some tickets of this booking are included in your membership, so it can only be changed "
-        "as a whole here: please ask %(organiser)s."
-    ),
     "gifts_off": _("%(organiser)s doesn't let bookers give tickets away for this event."),
     "gift_pass_voucher": _(
         "Tickets paid with a pass or gift voucher can't be given away here: please ask %(organiser)s."
+    ),
+    "gift_included": _(
+        "Tickets paid with your membership's included bookings can't be given away here: please ask "
+        "%(organiser)s."
     ),
     "gifts_closed": _("Giving tickets away closes %(hours)s hours before the event."),
     "gift_to_self": _("That is the address this booking was made with: give the ticket to someone else."),

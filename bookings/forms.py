@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from bookings.exceptions import ERRORS
-from bookings.models import BookingFormField
+from bookings.models import BookingFormField, TicketType
 from bookings.payment_fields import add_pass_and_voucher_fields
 from bookings.services.booking import TicketRequest
 from portal.money import format_money
@@ -270,6 +270,21 @@ class WaitingListForm(forms.Form):
         initial="0",
         widget=forms.RadioSelect,
     )
+
+    def __init__(self, *args, ticket_types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        types = list(ticket_types)  # the event's, loaded
+        if len(types) > 1:
+            # One ticket type: the places are that type's (the service names it).
+            self.fields["ticket_type"] = forms.ModelChoiceField(
+                label=_("Ticket"),
+                queryset=TicketType.objects.filter(pk__in=[t.pk for t in types]).order_by("position", "pk"),
+                required=False,
+                empty_label=_("Any ticket"),
+                help_text=_("Choose one if only that ticket will do (for example a child's place)."),
+            )
+            self.fields["ticket_type"].label_from_instance = lambda ticket_type: ticket_type.name
+            self.order_fields(["name", "email", "ticket_type", "quantity", "accepts_fewer"])
 
 
 class WaitingPlacesForm(forms.Form):

@@ -245,6 +245,11 @@ class Attendee(TenantModel):
     name = models.CharField(max_length=150)
     is_child = models.BooleanField(default=False)
     price = models.PositiveIntegerField(help_text=_("What was paid for this ticket, in minor units."))
+    # A member's included booking paid for this ticket (the booking's `included_amount` is the sum
+    # of these tickets' prices); cancelling or moving it gives back or takes along exactly that one.
+    included = models.BooleanField(
+        _("included in a membership"), default=False, help_text=_("Paid by a member's included booking.")
+    )
     attendance = models.CharField(max_length=10, choices=Attendance.choices, default=Attendance.UNMARKED)
 
     class Meta:
@@ -336,6 +341,13 @@ class WaitingListEntry(TenantModel):
     )
     name = models.CharField(max_length=150)
     email = models.EmailField()
+    # The ticket type the places are wanted as, or None: any of the event's tickets. The event's
+    # places are one pool (`Event.capacity`), so it matters only for a type with its own limit:
+    # an offer needs room within that limit too (see `bookings.services.waiting_list`). A type
+    # deleted later leaves the entry waiting for any ticket.
+    ticket_type = models.ForeignKey(
+        TicketType, null=True, blank=True, on_delete=models.SET_NULL, related_name="waiting_list"
+    )
     # The places asked for; an offer of fewer (to an entry that `accepts_fewer`) lowers it to
     # the places held, so while OFFERED it is always what the offer holds on the event's counter.
     quantity = models.PositiveSmallIntegerField(default=1)
@@ -669,6 +681,9 @@ class TicketCancellation(TenantModel):
     idempotency_key = models.CharField(max_length=64)
     pass_uses_back = models.PositiveSmallIntegerField(default=0)
     voucher_back = models.PositiveIntegerField(default=0, help_text=_("In minor units."))
+    included_back = models.PositiveSmallIntegerField(
+        default=0, help_text=_("A member's included bookings given back with the tickets.")
+    )
     email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
@@ -704,13 +719,22 @@ class CancelledTicket(TenantModel):
 
 class DetailEdit(TenantModel):
     """The booker correcting attendee names or booking-form answers: who, when, and each change
-    (`changes`: a list of {"what", "before", "after"}), for the organiser's audit trail."""
+    (`changes`: a list of {"field", "what", "before", "after"}; an attendee's name also
+    "attendee" and "ticket"), for the organiser's audit trail; `changes_shown` names them."""
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="detail_edits")
     changed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     changed_by_label = models.CharField(max_length=300, help_text=_("Who, as they were known then."))
+
+    class ChangedBy(models.TextChoices):
+        BOOKER = "booker", _("the booker")
+        OTHER_ACCOUNT = "other_account", _("another account")
+        LINK = "link", _("the View booking link")
+
+    # Stored as a key and named when shown, in the reader's language (empty: rows from before).
+    changed_by_role = models.CharField(max_length=20, choices=ChangedBy.choices, blank=True)
     changes = models.JSONField(default=list)
     idempotency_key = models.CharField(max_length=64)
     email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -725,6 +749,32 @@ class DetailEdit(TenantModel):
 
     def __str__(self) -> str:
         return f"Details of {self.booking} changed"
+
+    @property
+    def changed_by_shown(self) -> str:
+        """Who, in the language active now: an account as "name <email> (role)"; a View booking
+        link's opener by the address the link was sent to. Older rows as they were stored."""
+        if self.changed_by_role == self.ChangedBy.LINK:
+            return _("Whoever opened the booking's View booking link, sent to %(email)s") % {
+                "email": self.changed_by_label
+            }
+        if self.changed_by_role:
+            return f"{self.changed_by_label} ({self.get_changed_by_role_display()})"
+        return self.changed_by_label
+
+    def changes_shown(self) -> list[dict]:
+        """`changes` with "what" named in the language active now (the admin's, or the email's):
+        an attendee's name by its key; a question by the organiser's label, as asked."""
+        shown = []
+        for change in self.changes:
+            if change.get("field") == "attendee_name":
+                what = _("Name of attendee %(n)s (%(ticket)s)") % {
+                    "n": change.get("attendee", ""),
+                    "ticket": change.get("ticket", ""),
+                }
+                change = {**change, "what": what}
+            shown.append(change)
+        return shown
 
 
 class TicketGift(TenantModel):
@@ -756,6 +806,10 @@ class TicketGift(TenantModel):
     )
     idempotency_key = models.CharField(max_length=64)
     offer_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The giver is told once that the recipient accepted (`emails.ticket_gift_send_accepted`), or
+    # that the offer ran out unaccepted (`emails.ticket_gift_send_expired`).
+    accepted_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expired_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

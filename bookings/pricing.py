@@ -74,10 +74,18 @@ class IncludedSource:
     #: (*, offer, booking, tickets: int) -> None: record `tickets` spent on `booking`; raises a
     #: PortalError when fewer are left (checked again under the lock).
     spend: Callable[..., None]
-    #: (*, booking) -> int: give back what `booking` spent (once; later calls return 0).
+    #: (*, booking, tickets: int | None = None) -> int: give back what `booking` spent (once;
+    #: later calls return 0), or only `tickets` of them (some of its tickets were cancelled).
     give_back: Callable[..., int]
     #: (*, booking) -> int: how many tickets of `booking` they paid for (0 when given back).
     spent_on: Callable[..., int]
+    #: (*, booking, to_reference: str, tickets: int) -> int: `tickets` of those `booking` spent
+    #: now belong to the booking `to_reference` (tickets split off into a booking of their own),
+    #: still spent. Returns how many moved.
+    hand_over: Callable[..., int]
+    #: (*, booking, tickets: int) -> str: what the booking's order details call `tickets` of
+    #: them once some of its tickets have left ("Monthly Unlimited: 1 included booking"), or "".
+    describe: Callable[..., str] | None = None
 
 
 _included: dict[str, IncludedSource] = {}
@@ -100,13 +108,46 @@ def included_spend(*, offer: IncludedOffer, booking, tickets: int) -> None:
     _included[offer.source].spend(offer=offer, booking=booking, tickets=tickets)
 
 
-def included_give_back(*, booking) -> int:
-    """Give back the included bookings `booking` spent; how many went back."""
-    return sum(source.give_back(booking=booking) for source in _included.values())
+def included_give_back(*, booking, tickets: int | None = None) -> int:
+    """Give back the included bookings `booking` spent (or `tickets` of them); how many went back."""
+    if tickets is None:
+        return sum(source.give_back(booking=booking) for source in _included.values())
+    back = 0
+    for source in _included.values():
+        back += source.give_back(booking=booking, tickets=tickets - back) if back < tickets else 0
+    return back
+
+
+def included_reason(*, booking, tickets: int) -> str:
+    """The order details' line for the `tickets` of `booking` its included bookings still pay."""
+    if tickets <= 0:
+        return ""
+    for source in _included.values():
+        if source.describe is not None and (reason := source.describe(booking=booking, tickets=tickets)):
+            return reason
+    return ""
+
+
+def included_hand_over(*, booking, to_reference: str, tickets: int) -> int:
+    """`tickets` of the included bookings `booking` spent now belong to `to_reference`, still
+    spent: tickets split off into a booking of their own, or cancelled without a refund (then
+    `to_reference` names no booking, and they are never given back)."""
+    moved = 0
+    for source in _included.values():
+        if moved < tickets:
+            moved += source.hand_over(booking=booking, to_reference=to_reference, tickets=tickets - moved)
+    return moved
 
 
 def included_spent_on(*, booking) -> int:
     return sum(source.spent_on(booking=booking) for source in _included.values())
+
+
+def included_tickets(prices: Sequence[int], *, used: int) -> set[int]:
+    """Which of the tickets at `prices` (their positions) `used` included bookings pay for: the
+    dearest first, equal prices in order; free tickets use none (as `booking_price` counts)."""
+    paying = sorted((n for n, price in enumerate(prices) if price > 0), key=lambda n: (-prices[n], n))
+    return set(paying[:used])
 
 
 # The price ----------------------------------------------------------------------------------------

@@ -59,7 +59,9 @@ def bookings_anonymise(erasure: Erasure) -> None:
     erasure.anonymised(CancelledTicket, cancelled_ids)
     BookingFormResponse.objects.filter(booking__in=booking_ids).update(answer=DELETED_ANSWER)
     # Their corrections' before and after are names and answers too: the trail keeps only when.
-    DetailEdit.objects.filter(booking__in=booking_ids).update(changes=[], changed_by_label=DELETED_NAME)
+    DetailEdit.objects.filter(booking__in=booking_ids).update(
+        changes=[], changed_by_label=DELETED_NAME, changed_by_role=""
+    )
     # Tickets they gave (the label names their attendee) and tickets given to their address.
     given = TicketGift.objects.filter(booking__in=booking_ids)
     given.update(ticket_label=DELETED_ATTENDEE)

@@ -137,6 +137,9 @@ def gift_blocked_reason(*, booking: Booking, rules: BookingRules, now=None) -> s
     if _paid_with_pass_or_voucher(booking):
         # A pass use or voucher money is the giver's own: the organiser settles such cases.
         return ERRORS["gift_pass_voucher"] % {"organiser": booking.organiser.name}
+    if booking.included_amount and all(attendee.included for attendee in booking.attendees.all()):
+        # Each ticket was paid by the member's own included bookings (some of them may be given).
+        return ERRORS["gift_included"] % {"organiser": booking.organiser.name}
     if now > booking.event.starts_at - timedelta(hours=rules.gift_cutoff_hours):
         return ERRORS["gifts_closed"] % {"hours": rules.gift_cutoff_hours}
     return ""

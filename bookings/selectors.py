@@ -126,6 +126,14 @@ def seats_left(event: Event, *, offer: WaitingListEntry | None = None, loaded: b
     return capacity.seats_left(event, offer=offer, held=capacity.held_live(event))
 
 
+def ticket_types_sold_out(event: Event, ticket_types: list[TicketType]) -> list[TicketType]:
+    """Of `event`'s `ticket_types` (loaded), those whose own limit is reached (booked, or held for
+    waiting-list offers waiting for them): the booking page offers their waiting list. No query
+    when none has a limit of its own."""
+    room = capacity.types_room(event, ticket_types)
+    return [t for t in ticket_types if t.pk in room and room[t.pk] <= 0]
+
+
 def seats_left_by_event(events) -> dict[int, int]:
     """`seats_left` for events just loaded (a list of them): one query at most, for the places
     held for offers."""
@@ -227,7 +235,7 @@ def booking_tab_for_booker(
             status__in=[WaitingListEntry.Status.WAITING, WaitingListEntry.Status.OFFERED],
             event__status=Event.Status.SCHEDULED,
             event__ends_at__gt=now,
-        ).select_related("event", "organiser")
+        ).select_related("event", "organiser", "ticket_type")
         if organiser is not None:
             rows = rows.filter(organiser=organiser)
         rows = rows.annotate(
@@ -418,17 +426,19 @@ def cancel_quote(
     spent_voucher = getattr(booking, "voucher_redemption", None)
     uses = spent_pass.uses if spent_pass and not spent_pass.returned_at else 0
     voucher = spent_voucher.amount if spent_voucher and not spent_voucher.returned_at else 0
-    card = ticket_shares(booking.total, held)
-    from_voucher = ticket_shares(voucher, held)
-    discount = ticket_shares(booking.discount, held)
+    # Tickets a member's included bookings paid for took no money: the rest share it.
+    paying = [a for a in held if not a.included] or held
+    card = ticket_shares(booking.total, paying)
+    from_voucher = ticket_shares(voucher, paying)
+    discount = ticket_shares(booking.discount, paying)
     for attendee in chosen:
-        attendee.share = card[attendee.pk] + from_voucher[attendee.pk]
+        attendee.share = card.get(attendee.pk, 0) + from_voucher.get(attendee.pk, 0)
     parts = {
         "tickets": tuple(chosen),
         "whole": whole,
-        "card_share": sum(card[a.pk] for a in chosen),
-        "discount_share": sum(discount[a.pk] for a in chosen),
-        "voucher_share": sum(from_voucher[a.pk] for a in chosen),
+        "card_share": sum(card.get(a.pk, 0) for a in chosen),
+        "discount_share": sum(discount.get(a.pk, 0) for a in chosen),
+        "voucher_share": sum(from_voucher.get(a.pk, 0) for a in chosen),
         "uses": uses if whole else min(len(chosen), uses),  # one use per ticket
     }
     amount, fee = booking_rules.refund_amounts(rules=rules, total=parts["card_share"], keep_fee=True)
@@ -441,9 +451,18 @@ def cancel_quote(
         refund=refund,
         pass_uses_back=parts["uses"],
         voucher_back=max(parts["voucher_share"] - fee_left, 0) if parts["voucher_share"] else 0,
-        included_back=pricing.included_spent_on(booking=booking) if whole and booking.included_amount else 0,
+        included_back=_included_back(booking, chosen, whole),
         **parts,
     )
+
+
+def _included_back(booking: Booking, chosen: Sequence[Attendee], whole: bool) -> int:
+    """The included bookings that go back with `chosen`: all the booking spent, or one for
+    each chosen ticket they paid for."""
+    if not booking.included_amount:
+        return 0
+    spent = pricing.included_spent_on(booking=booking)
+    return spent if whole else min(spent, sum(1 for attendee in chosen if attendee.included))
 
 
 @dataclass(frozen=True)
@@ -494,7 +513,11 @@ def transfer_quote(
         raise BookingError(ERRORS["same_ticket"])
     # A member's included bookings spent on the booking stay with it and pay for the same number
     # of the new tickets, priced with the booking page's arithmetic.
-    kept = pricing.included_spent_on(booking=booking) if booking.included_amount else 0
+    kept = (
+        min(pricing.included_spent_on(booking=booking), sum(1 for a in attendees if a.included))
+        if booking.included_amount
+        else 0
+    )
     price = pricing.booking_price(
         prices=[ticket_type.price] * len(attendees),
         user=booking.user,
@@ -537,11 +560,14 @@ def booking_part(*, booking: Booking, ticket_ids: Sequence[int] | None) -> Booki
     if ticket_ids is None or {a.pk for a in held} <= set(ticket_ids):
         return booking
     chosen = [attendee.pk for attendee in held if attendee.pk in set(ticket_ids)]
-    total = ticket_shares(booking.total, held)
-    discount = ticket_shares(booking.discount, held)
+    paying = [a for a in held if not a.included] or held
+    total = ticket_shares(booking.total, paying)
+    discount = ticket_shares(booking.discount, paying)
     part = copy.copy(booking)
-    part.total = sum(total[pk] for pk in chosen)
-    part.discount = sum(discount[pk] for pk in chosen)
+    part.total = sum(total.get(pk, 0) for pk in chosen)
+    part.discount = sum(discount.get(pk, 0) for pk in chosen)
+    part.included_amount = sum(a.price for a in held if a.pk in set(chosen) and a.included)
+    part.included_reason = booking.included_reason if part.included_amount else ""
     attendees = booking.attendees.filter(pk__in=chosen).select_related("ticket_type").order_by("pk")
     list(attendees)  # evaluated now: the stand-in's attendees are these rows
     part._prefetched_objects_cache = {"attendees": attendees}

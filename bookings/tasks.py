@@ -11,6 +11,7 @@ from celery import shared_task
 from bookings import emails
 from bookings.models import Booking, Refund
 from portal.emails import EMAIL_RETRY_ON as RETRY_ON
+from portal.emails import EMAIL_TASK
 from portal.exceptions import Busy, PaymentError
 
 # Tasks that pay money back and then email: slower retries, as a payment provider may be down.
@@ -24,14 +25,7 @@ SETTLING = {
 }
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=RETRY_ON,
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**EMAIL_TASK)
 def booking_send_confirmation(self, booking_id: int) -> bool:
     return emails.booking_send_confirmation(booking_id=booking_id)
 
@@ -111,17 +105,35 @@ def refunds_pay_after_credit_offer() -> int:
     return services.refunds_pay_after_credit_offer()
 
 
-@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+@shared_task(**EMAIL_TASK)
 def detail_edit_send_confirmation(self, edit_id: int) -> bool:
     return emails.detail_edit_send_confirmation(edit_id=edit_id)
 
 
-@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+@shared_task(**EMAIL_TASK)
 def ticket_gift_send_offer(self, gift_id: int) -> bool:
     return emails.ticket_gift_send_offer(gift_id=gift_id)
 
 
-@shared_task(bind=True, autoretry_for=RETRY_ON, retry_backoff=30, max_retries=8)
+@shared_task(**EMAIL_TASK)
+def ticket_gift_send_accepted(self, gift_id: int) -> bool:
+    return emails.ticket_gift_send_accepted(gift_id=gift_id)
+
+
+@shared_task(**EMAIL_TASK)
+def ticket_gift_send_expired(self, gift_id: int) -> bool:
+    return emails.ticket_gift_send_expired(gift_id=gift_id)
+
+
+@shared_task
+def ticket_gifts_expire_due() -> int:
+    """Beat: offers of a ticket that ran out unaccepted are closed and their givers told."""
+    from bookings import services
+
+    return services.ticket_gifts_expire_due()
+
+
+@shared_task(**EMAIL_TASK)
 def waiting_list_send_offer(self, entry_id: int) -> bool:
     return emails.waiting_list_send_offer(entry_id=entry_id)
 

@@ -24,6 +24,7 @@ from bookings.exceptions import ERRORS, BookingError, FormAlreadyUsed, PriceChan
 from bookings.models import TicketType
 from bookings.tasks import booking_send_new_links as booking_send_new_links_task
 from portal import ratelimit
+from portal.dates import reader_time_zone
 from portal.exceptions import PortalError
 from portal.htmx import render_page
 from portal.middleware import speak_organisers_language
@@ -74,6 +75,7 @@ def event_list(request):
         "organisers": organisers,
         "page": shown.page,
         "section": "events",
+        "own_zone": request.user.time_zone,  # a held place's "Book by" (else the organiser's)
     }
     return render_page(request, "bookings/event_list.html", "tab-panel", context)
 
@@ -95,19 +97,28 @@ def event_book(request, org_slug: str, code):
         "offer": offer,
         "offer_token": offer_token if offer else "",
         "offer_gone": bool(offer_token) and offer is None,
+        # A held place's end, in the zone of whoever reads the page (the organiser's for a guest).
+        "hold_zone": reader_time_zone(request.user, organiser),
     }
     if event.is_cancelled or event.has_started:
         return render(request, "bookings/event_book.html", context)
 
+    ticket_types = list(selectors.ticket_type_list_for_event(event=event))
     quantities = forms.TicketQuantitiesForm(
         source if any(k.startswith("qty_") for k in source) else None,
+        # An offer to a place waiting for one ticket type starts with its places of that type.
+        initial={f"qty_{offer.ticket_type_id}": offer.quantity} if offer and offer.ticket_type_id else None,
         event=event,
-        ticket_types=selectors.ticket_type_list_for_event(event=event),
+        ticket_types=ticket_types,
         seats_left=context["seats_left"],
     )
     context["quantities"] = quantities
     if not quantities.is_bound or not quantities.is_valid():
-        context["waiting_form"] = forms.WaitingListForm(initial=_known_booker(request))
+        context["waiting_form"] = forms.WaitingListForm(
+            initial=_known_booker(request), ticket_types=ticket_types
+        )
+        if context["seats_left"] and not offer:
+            context["sold_out"] = selectors.ticket_types_sold_out(event, ticket_types)
         return render(request, "bookings/event_book.html", context)
 
     details = forms.BookingDetailsForm(
@@ -277,7 +288,12 @@ def waiting_list_join(request, org_slug: str, code):
     event = selectors.event_get_public(org_slug=org_slug, code=code)
     organiser = event.organiser
     speak_organisers_language(request, organiser)
-    form = forms.WaitingListForm(request.POST or None, initial=_known_booker(request))
+    initial = _known_booker(request)
+    if request.GET.get("ticket", "").isdigit():  # "Join the waiting list for <a sold-out ticket>"
+        initial["ticket_type"] = int(request.GET["ticket"])
+    form = forms.WaitingListForm(
+        request.POST or None, initial=initial, ticket_types=selectors.ticket_type_list_for_event(event=event)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             entry = _waiting_list_join(request, event, form.cleaned_data)
@@ -566,7 +582,9 @@ def booking_give(request, reference: str):
     booking = selectors.booking_get_for_viewer(request=request, reference=reference)
     blocked = rules.gift_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
     form = forms.GiftForm(
-        request.POST if request.method == "POST" and not blocked else None, attendees=booking.attendees.all()
+        request.POST if request.method == "POST" and not blocked else None,
+        # Not the tickets a member's included bookings paid for: those are the member's own.
+        attendees=[attendee for attendee in booking.attendees.all() if not attendee.included],
     )
     if request.method == "POST" and not blocked and form.is_valid():
         data = form.cleaned_data
@@ -807,6 +825,9 @@ def waiting_detail(request, code):
         "section": "events" if request.user.is_authenticated else None,
         "places_form": forms.WaitingPlacesForm(entry=entry),
         "position": selectors.waiting_list_position(entry=entry),
+        # The hold's end in the reader's own zone (the organiser's for a guest): never the zone
+        # of the place's owner when someone else opened its manage link.
+        "hold_zone": reader_time_zone(request.user, entry.organiser),
     }
     if entry.may_claim:
         context["offer_url"] = links.waiting_list_offer_url(entry)

@@ -9,16 +9,10 @@ from celery import shared_task
 
 from calendars import emails
 from portal.emails import EMAIL_RETRY_ON as RETRY_ON
+from portal.emails import EMAIL_TASK
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=RETRY_ON,
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**EMAIL_TASK)
 def reminder_send(self, reminder_id: int) -> bool:
     return emails.reminder_send(reminder_id=reminder_id)
 

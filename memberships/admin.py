@@ -11,6 +11,7 @@ from memberships import selectors
 from memberships.models import (
     Membership,
     MembershipBookingUse,
+    MembershipChange,
     MembershipInvoice,
     MembershipPause,
     MembershipPlan,
@@ -86,6 +87,29 @@ class InvoiceInline(OrganiserScopedTabularInline):
 class PauseInline(OrganiserScopedTabularInline):
     model = MembershipPause
     fields = ["starts_at", "resumes_at", "ended_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ChangeInline(OrganiserScopedTabularInline):
+    """What the member changed (switches with their proration, cancellations taken back, pauses
+    ended), each emailed to them once."""
+
+    model = MembershipChange
+    fields = [
+        "created_at",
+        "kind",
+        "from_plan",
+        "plan",
+        "credit",
+        "charge",
+        "next_amount",
+        "next_at",
+        "email_sent_at",
+    ]
     readonly_fields = fields
     can_delete = False
 
@@ -193,7 +217,7 @@ class MembershipAdmin(OrganiserScopedAdmin):
     search_fields = ["user__email", "user__name", "subscription_reference"]
     list_select_related = ["plan", "user", "organiser"]
     readonly_fields = READ_ONLY_MEMBERSHIP_FIELDS
-    inlines = [InvoiceInline, PauseInline, BookingUseInline]
+    inlines = [InvoiceInline, PauseInline, ChangeInline, BookingUseInline]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

@@ -19,11 +19,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from memberships.models import Membership, MembershipPlan
-from memberships.services import MembershipError, _apply_subscription_state, _lock, membership_pause_record
+from memberships.models import Membership, MembershipChange, MembershipPlan
+from memberships.services import (
+    MembershipError,
+    _apply_subscription_state,
+    _lock,
+    _record_invoice,
+    membership_change_record,
+    membership_pause_record,
+    membership_unpause_record,
+)
 from portal.dates import local_date
 from portal.exceptions import PortalError
-from portal.payments import ProrationPreview, get_gateway, prorate
+from portal.payments import ProrationPreview, add_interval, get_gateway, prorate, prorate_interval_change
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +67,6 @@ def membership_resume(*, membership: Membership) -> Membership:
                 _("This membership has ended. You can join again from the organiser's page.")
             )
         _still_confirming(locked)
-        if locked.gateway != "stripe":
-            _undo_cancel(locked)
-            locked.cancel_at_period_end = False
-            locked.save()
-            return locked
         # One key per cancellation taken back: resuming, cancelling and resuming again is two requests
         # (a cancellation made in Stripe's Billing Portal has no request time here; the last undo tells
         # it apart).
@@ -71,6 +74,12 @@ def membership_resume(*, membership: Membership) -> Membership:
         key = f"membership-{locked.code}-resume-" + "-".join(
             str(int(m.timestamp())) if m else "0" for m in moments
         )
+        if locked.gateway != "stripe":
+            _undo_cancel(locked)
+            locked.cancel_at_period_end = False
+            locked.save()
+            _resumed(locked, key)
+            return locked
 
     state = get_gateway().reactivate_subscription(
         reference=locked.subscription_reference, idempotency_key=key
@@ -79,7 +88,20 @@ def membership_resume(*, membership: Membership) -> Membership:
         locked = _lock(membership)
         _undo_cancel(locked)
         _apply_subscription_state(locked, state)
+        if not locked.cancel_at_period_end:
+            _resumed(locked, key)
     return locked
+
+
+def _resumed(membership: Membership, key: str) -> None:
+    """The member is told (once per cancellation taken back) that it renews again, when and for how much."""
+    membership_change_record(
+        membership=membership,
+        kind=MembershipChange.Kind.RESUMED,
+        key=key,
+        next_amount=membership.plan.price + max(membership.proration_pending, 0),
+        next_at=membership.renews_on,
+    )
 
 
 def _undo_cancel(membership: Membership) -> None:
@@ -186,6 +208,7 @@ def membership_pause_end(*, membership: Membership, now: datetime | None = None)
             if pause is not None:
                 pause.ended_at = now
                 pause.save(update_fields=["ended_at", "updated_at"])
+                membership_unpause_record(membership=locked, pause=pause)
             return locked
         key = f"membership-{locked.code}-unpause-{pause.pk if pause else 0}"
 
@@ -230,8 +253,6 @@ def membership_switch_check(membership: Membership, plan: MembershipPlan) -> Non
         )
     if plan.pk == membership.plan_id:
         raise MembershipError(_("You are already on %(plan)s.") % {"plan": plan.name})
-    if plan.interval != membership.plan.interval:
-        raise MembershipError(_("You can switch between plans billed at the same interval."))
     held = Membership.objects.live().filter(user_id=membership.user_id, plan=plan).exclude(pk=membership.pk)
     if held.exists():
         raise MembershipError(_("You already hold a %(plan)s membership.") % {"plan": plan.name})
@@ -240,6 +261,13 @@ def membership_switch_check(membership: Membership, plan: MembershipPlan) -> Non
 
 def _whole_second(moment: datetime) -> datetime:
     return moment.replace(microsecond=0)
+
+
+def switch_resets_billing_cycle(membership: Membership, plan: MembershipPlan) -> bool:
+    """Moving to a plan billed at another interval (monthly <-> yearly) starts a new billing period
+    today, as Stripe does: the unused time of the old period is credited and the new period is
+    charged in full now. Between plans at the same interval the renewal date stays."""
+    return plan.interval != membership.plan.interval
 
 
 def membership_switch_preview(
@@ -256,6 +284,7 @@ def membership_switch_preview(
         period_start=membership.current_period_start,
         period_end=membership.current_period_end,
         proration_date=_whole_second(now or timezone.now()),
+        reset_billing_cycle=switch_resets_billing_cycle(membership, plan),
     )
     if membership.proration_pending:  # offline: an earlier switch's difference is on that invoice too
         total = preview.next_invoice_amount + membership.proration_pending
@@ -267,8 +296,11 @@ def membership_switch(
     *, membership: Membership, plan: MembershipPlan, proration_date: datetime, now: datetime | None = None
 ) -> Membership:
     """Move the membership to `plan`, prorated at `proration_date` (the moment of the preview the
-    booker confirmed). Stripe applies the proration to the next invoice; offline, the same amounts
-    wait on the membership for the next renewal. Confirming the same switch twice changes nothing."""
+    booker confirmed). At the same interval, Stripe applies the proration to the next invoice;
+    offline, the same amounts wait on the membership for the next renewal. To another interval a
+    new period starts at `proration_date` and is invoiced at once, less the unused time of the old
+    one (Stripe resets the billing cycle anchor; offline, the same arithmetic and an invoice now).
+    Confirming the same switch twice changes nothing. The member is emailed what changed, once."""
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock(membership)
@@ -279,19 +311,28 @@ def membership_switch(
             raise MembershipError(
                 _("Those amounts are out of date. Please look at the new ones and confirm again.")
             )
+        old_plan = locked.plan
+        reset = switch_resets_billing_cycle(locked, plan)
+        key = f"membership-{locked.code}-switch-{plan.code}-{int(proration_date.timestamp())}"
+        credit, charge = (prorate_interval_change if reset else prorate)(
+            old_amount=old_plan.price,
+            new_amount=plan.price,
+            period_start=locked.current_period_start,
+            period_end=locked.current_period_end,
+            at=proration_date,
+        )
         if locked.gateway != "stripe":
-            credit, charge = prorate(
-                old_amount=locked.plan.price,
-                new_amount=plan.price,
-                period_start=locked.current_period_start,
-                period_end=locked.current_period_end,
-                at=proration_date,
-            )
             locked.plan = plan
             locked.proration_pending += charge - credit
-            _save_plan(locked, ["plan", "proration_pending", "updated_at"])
+            fields = ["plan", "proration_pending", "updated_at"]
+            if reset:
+                next_amount = _start_new_period(locked, proration_date)
+                fields += ["current_period_start", "current_period_end"]
+            else:
+                next_amount = plan.price + locked.proration_pending
+            _save_plan(locked, fields)
+            _switched(locked, key, old_plan, credit, charge, billed_now=reset, next_amount=next_amount)
             return locked
-        key = f"membership-{locked.code}-switch-{plan.code}-{int(proration_date.timestamp())}"
 
     organiser = locked.organiser
     state = get_gateway().switch_subscription(
@@ -303,12 +344,54 @@ def membership_switch(
         proration_date=proration_date,
         idempotency_key=key,
         metadata={"membership": str(locked.code), "organiser": organiser.slug, "plan": str(plan.code)},
+        reset_billing_cycle=reset,
     )
     with transaction.atomic():
         locked = _lock(membership)
         locked.plan = plan
         _apply_subscription_state(locked, state)
+        # Stripe keeps the proration: the amounts it works out are these (`prorate`'s arithmetic).
+        next_amount = charge - credit if reset else plan.price + charge - credit
+        _switched(locked, key, old_plan, credit, charge, billed_now=reset, next_amount=next_amount)
     return locked
+
+
+def _start_new_period(membership: Membership, start: datetime) -> int:
+    """Offline, a switch to another interval: the new period starts now and its invoice is
+    collected now: `proration_pending`, which holds the new plan's price less the old period's
+    unused time (and any earlier switch's difference). Credit beyond it carries on to the next
+    invoice, as Stripe's customer balance would. Returns the amount invoiced."""
+    end = add_interval(start, membership.plan.interval)
+    amount = membership.proration_pending
+    invoice = get_gateway().renew_subscription(
+        reference=membership.subscription_reference,
+        amount=max(amount, 0),
+        currency=membership.organiser.currency,
+        period_start=start,
+        period_end=end,
+    )
+    _record_invoice(membership, invoice)
+    membership.proration_pending = min(amount, 0)
+    membership.current_period_start, membership.current_period_end = start, end
+    return max(amount, 0)
+
+
+def _switched(
+    membership: Membership, key: str, old_plan, credit: int, charge: int, *, billed_now, next_amount
+):
+    """Record the switch for the member's email: what it cost and what is billed next, when.
+    Billed now (another interval): `next_amount` is today's invoice, and the renewal is a period on."""
+    membership_change_record(
+        membership=membership,
+        kind=MembershipChange.Kind.SWITCHED,
+        key=key,
+        from_plan=old_plan,
+        credit=credit,
+        charge=charge,
+        next_amount=max(next_amount, 0),
+        next_at=membership.current_period_start if billed_now else membership.renews_on,
+        billed_now=billed_now,
+    )
 
 
 def _save_plan(membership: Membership, fields: list[str]) -> None:

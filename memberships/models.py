@@ -365,3 +365,41 @@ class MembershipBookingUse(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.booking_reference} ({self.membership})"
+
+
+class MembershipChange(TenantModel):
+    """A change to a running membership its member is told about by email, once each: a plan
+    switch (what it costs), a cancellation taken back, a pause ended (early by the member or on
+    its day). `key` names the change (the idempotency key of the request that made it), so the
+    same change recorded twice, by a retry or a webhook, is one row and one email."""
+
+    class Kind(models.TextChoices):
+        SWITCHED = "switched", _("Switched plan")
+        RESUMED = "resumed", _("Cancellation taken back")
+        UNPAUSED = "unpaused", _("Pause ended")
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="changes")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    key = models.CharField(max_length=200, editable=False)
+    from_plan = models.ForeignKey(
+        MembershipPlan, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    plan = models.ForeignKey(MembershipPlan, on_delete=models.PROTECT, related_name="+")
+    # A switch's proration, in minor units: the credit for unused time, the charge for the new plan.
+    credit = models.PositiveIntegerField(default=0)
+    charge = models.PositiveIntegerField(default=0)
+    # What the next invoice will be and when (for a switch to another interval: today's).
+    next_amount = models.PositiveIntegerField(null=True, blank=True)
+    next_at = models.DateTimeField(null=True, blank=True)
+    billed_now = models.BooleanField(default=False)
+    early = models.BooleanField(default=False)  # a pause ended by the member before its day
+    email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["membership", "key"], name="membership_change_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.membership}: {self.get_kind_display()}"

@@ -67,12 +67,11 @@ def membership_current_for(*, user, plan: MembershipPlan) -> Membership | None:
 
 
 def membership_switch_plan_list(*, membership: Membership):
-    """The plans a member may switch to: the same organiser's other offered plans billed at the
-    same interval."""
+    """The plans a member may switch to: the same organiser's other offered plans, monthly or
+    yearly (to another interval a new billing period starts on the day of the switch)."""
     return (
         MembershipPlan.objects.for_organiser(membership.organiser)
         .offered()
-        .filter(interval=membership.plan.interval)
         .exclude(pk=membership.plan_id)
         .select_related("organiser")
     )

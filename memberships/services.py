@@ -17,12 +17,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from bookings.pricing import IncludedOffer, IncludedSource
 from memberships.models import (
     Membership,
     MembershipBookingUse,
+    MembershipChange,
     MembershipInvoice,
     MembershipPause,
     MembershipPlan,
@@ -180,6 +181,42 @@ def _record_pause(membership: Membership) -> None:
     elif not membership.is_paused and open_pause is not None:
         open_pause.ended_at = timezone.now()
         open_pause.save(update_fields=["ended_at", "updated_at"])
+        membership_unpause_record(membership=membership, pause=open_pause)
+
+
+def membership_unpause_record(*, membership: Membership, pause: MembershipPause) -> MembershipChange | None:
+    """A locked membership's pause has just ended (early by the member, on its day, or at Stripe):
+    tell the member billing is back, once per pause. Not when it ended because the membership did."""
+    if membership.status != Membership.Status.ACTIVE:
+        return None
+    return membership_change_record(
+        membership=membership,
+        kind=MembershipChange.Kind.UNPAUSED,
+        key=f"unpause-{pause.pk}",
+        early=pause.ended_at is not None and pause.ended_at < pause.resumes_at,
+        next_amount=membership.plan.price + max(membership.proration_pending, 0),
+        next_at=membership.renews_on,
+    )
+
+
+def membership_change_record(
+    *, membership: Membership, kind: str, key: str, **fields
+) -> MembershipChange | None:
+    """Record a change to a locked membership and email the member about it once it commits.
+    The same `key` again records nothing (a retried request, a webhook after our own answer) and
+    returns None."""
+    from memberships.tasks import membership_change_send_email
+
+    fields.setdefault("plan", membership.plan)
+    try:
+        with transaction.atomic():
+            change = MembershipChange.objects.create(
+                organiser_id=membership.organiser_id, membership=membership, kind=kind, key=key, **fields
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(lambda: membership_change_send_email.delay(change.pk))
+    return change
 
 
 def membership_pause_record(*, membership: Membership, starts_at: datetime) -> MembershipPause:
@@ -644,27 +681,82 @@ def membership_included_spend(*, offer: IncludedOffer, booking, tickets: int) ->
 
 
 @transaction.atomic
-def membership_included_give_back(*, booking) -> int:
+def membership_included_give_back(*, booking, tickets: int | None = None) -> int:
     """Give back the included bookings `booking` spent (the booking was cancelled, or its payment
-    never came). Once: later calls return 0. Returns how many went back. A use from an earlier
+    never came), or only `tickets` of them (some of its tickets were cancelled: the use keeps the
+    rest). Once: later calls return 0. Returns how many went back. A use from an earlier
     period goes back to that period (which is over), so it changes nothing now."""
+    use = _unreturned_use(booking)
+    if use is None:
+        return 0
+    _lock(use.membership)
+    # Conditional: a second caller that waited on the membership lock finds it already returned.
+    now = timezone.now()
+    use = MembershipBookingUse.objects.filter(pk=use.pk, returned_at__isnull=True).first()
+    if use is None:
+        return 0
+    if tickets is not None and tickets < use.tickets:
+        if tickets <= 0:
+            return 0
+        MembershipBookingUse.objects.filter(pk=use.pk).update(tickets=use.tickets - tickets, updated_at=now)
+        return tickets
+    MembershipBookingUse.objects.filter(pk=use.pk).update(returned_at=now, updated_at=now)
+    return use.tickets
+
+
+@transaction.atomic
+def membership_included_hand_over(*, booking, to_reference: str, tickets: int) -> int:
+    """`tickets` of the included bookings `booking` spent now belong to `to_reference` (a booking
+    split off from it, or a reference no booking has: spent for good), in the same period. Call
+    with the booking locked. Returns how many moved."""
+    use = _unreturned_use(booking)
+    if use is None or tickets <= 0:
+        return 0
+    _lock(use.membership)
+    use = MembershipBookingUse.objects.filter(pk=use.pk, returned_at__isnull=True).first()
+    if use is None:
+        return 0
+    moved = min(tickets, use.tickets)
+    now = timezone.now()
+    if moved == use.tickets:
+        MembershipBookingUse.objects.filter(pk=use.pk).update(booking_reference=to_reference, updated_at=now)
+    else:
+        MembershipBookingUse.objects.filter(pk=use.pk).update(tickets=use.tickets - moved, updated_at=now)
+        MembershipBookingUse.objects.create(
+            organiser_id=use.organiser_id,
+            membership_id=use.membership_id,
+            booking_reference=to_reference,
+            period_start=use.period_start,
+            tickets=moved,
+        )
+    return moved
+
+
+def membership_included_describe(*, booking, tickets: int) -> str:
+    """ "Monthly Unlimited: 1 included booking": the plan that paid `tickets` of `booking`."""
     use = (
+        MembershipBookingUse.objects.filter(
+            organiser_id=booking.organiser_id, booking_reference=booking.reference
+        )
+        .select_related("membership__plan")
+        .order_by("-created_at")
+        .first()
+    )
+    if use is None:
+        return ""
+    return ngettext(
+        "%(plan)s: %(used)s included booking", "%(plan)s: %(used)s included bookings", tickets
+    ) % {"plan": use.membership.plan.name, "used": tickets}
+
+
+def _unreturned_use(booking) -> MembershipBookingUse | None:
+    return (
         MembershipBookingUse.objects.filter(
             organiser_id=booking.organiser_id, booking_reference=booking.reference, returned_at__isnull=True
         )
         .select_related("membership")
         .first()
     )
-    if use is None:
-        return 0
-    _lock(use.membership)
-    # Conditional: a second caller that waited on the membership lock finds it already returned.
-    now = timezone.now()
-    if not MembershipBookingUse.objects.filter(pk=use.pk, returned_at__isnull=True).update(
-        returned_at=now, updated_at=now
-    ):
-        return 0
-    return use.tickets
 
 
 def membership_included_spent_on(*, booking) -> int:
@@ -683,4 +775,6 @@ INCLUDED_BOOKINGS = IncludedSource(
     spend=membership_included_spend,
     give_back=membership_included_give_back,
     spent_on=membership_included_spent_on,
+    hand_over=membership_included_hand_over,
+    describe=membership_included_describe,
 )

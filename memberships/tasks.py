@@ -4,31 +4,17 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from portal.emails import EMAIL_RETRY_ON
+from portal.emails import EMAIL_TASK
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=EMAIL_RETRY_ON,
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**EMAIL_TASK)
 def membership_send_email(self, membership_id: int, kind: str) -> bool:
     from memberships import emails
 
     return emails.membership_send_email(membership_id=membership_id, kind=kind)
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=EMAIL_RETRY_ON,
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**EMAIL_TASK)
 def membership_pause_send_email(self, pause_id: int) -> bool:
     from memberships import emails
 
@@ -59,3 +45,10 @@ def membership_reconcile(fix: bool = False) -> list[dict]:
     from memberships import reconcile
 
     return [m.as_dict() for m in reconcile.membership_reconcile(fix=fix)]
+
+
+@shared_task(**EMAIL_TASK)
+def membership_change_send_email(self, change_id: int) -> bool:
+    from memberships import emails
+
+    return emails.membership_change_send_email(change_id=change_id)

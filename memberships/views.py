@@ -293,22 +293,34 @@ def membership_switch(request, code):
     plans = list(selectors.membership_switch_plan_list(membership=membership))
     data = request.POST if request.method == "POST" else (request.GET if "plan" in request.GET else None)
     form = SwitchForm(data, plans=plans)
-    context = {"membership": membership, "form": form, "plans": plans, "preview": None, "plan": None}
+    context = {
+        "membership": membership,
+        "form": form,
+        "plans": plans,
+        "preview": None,
+        "plan": None,
+        # Plans billed the other way (monthly <-> yearly) start a new period: the dialog says so.
+        "other_interval": any(p.interval != membership.plan.interval for p in plans),
+    }
     if form.is_valid():
         plan = form.cleaned_data["plan"]
         context["plan"] = plan
         try:
             if request.method == "POST" and form.cleaned_data["quoted_at"]:
+                old_interval = membership.plan.interval
                 membership = changes.membership_switch(
                     membership=membership, plan=plan, proration_date=form.cleaned_data["quoted_at"]
                 )
-                messages.success(
-                    request,
-                    _(
+                if plan.interval != old_interval:
+                    message = _(
+                        "You're now on %(plan)s. Its first period starts today and is invoiced now, "
+                        "less the unused time of your old plan."
+                    )
+                else:
+                    message = _(
                         "You're now on %(plan)s. The difference for the rest of this period is on your next invoice."
                     )
-                    % {"plan": plan.name},
-                )
+                messages.success(request, message % {"plan": plan.name})
                 return _back_to_list(request, _updated_card(request, membership) if request.htmx else None)
             context["preview"] = changes.membership_switch_preview(membership=membership, plan=plan)
         except PortalError as exc:

@@ -148,6 +148,8 @@ class Pass(TenantModel):
     payment_reference = models.CharField(max_length=120, blank=True)
     # NULL, not "", so that passes made without a key (admin, demo) never collide.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
+    # When the buyer was sent the purchase email with its receipt (once: portal.emails.send_once).
+    purchase_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = PassQuerySet.as_manager()
 

@@ -8,6 +8,7 @@ that order, so two bookings never deadlock.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -124,8 +125,11 @@ def pass_buy(
 
 @transaction.atomic
 def pass_confirm_payment(*, pass_: Pass, payment_reference: str) -> bool:
-    """Activate a pass once its payment is in. A pass that lasts a number of days starts now.
-    Safe to call twice: only the call that moves it from pending changes anything."""
+    """Activate a pass once its payment is in (a pass that lasts a number of days starts now) and
+    email the buyer its receipt after commit. Safe to call twice: only the call that moves it from
+    pending changes anything."""
+    from passes.tasks import pass_send_purchase
+
     locked = _lock(pass_)
     if locked.status != Pass.Status.PENDING:
         return False
@@ -139,6 +143,7 @@ def pass_confirm_payment(*, pass_: Pass, payment_reference: str) -> bool:
     locked.save(
         update_fields=["valid_from", "valid_until", "status", "paid_at", "payment_reference", "updated_at"]
     )
+    transaction.on_commit(partial(pass_send_purchase.delay, locked.pk))
     return True
 
 

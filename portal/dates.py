@@ -24,3 +24,37 @@ def zone_label(moment: datetime | None, time_zone: str) -> str:
     if abbreviation.isalpha():
         return abbreviation
     return time_zone.rsplit("/", 1)[-1].replace("_", " ") + " time"
+
+
+# The zones a booker may choose: the places people live (the IANA areas), and UTC; not the
+# legacy aliases ("US/Eastern", "GB") nor the fixed offsets ("Etc/GMT+5").
+_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+
+
+def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]] | tuple[str, str]]:
+    """The zones a booker may choose, grouped by area for a <select> (<optgroup>), each labelled
+    with its place ("New York", "Argentina/Buenos Aires"); UTC last."""
+    names = sorted(name for name in zoneinfo.available_timezones() if name.split("/", 1)[0] in _AREAS)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for name in names:
+        area, place = name.split("/", 1)
+        groups.setdefault(area, []).append((name, place.replace("_", " ")))
+    return [*groups.items(), ("UTC", "UTC")]
+
+
+def reader_time_zone(user, organiser) -> str:
+    """The zone to tell a booker a time in: the one saved on their account, else the organiser's
+    (a guest, or a booker who chose none). `user` may be anonymous or None."""
+    own = getattr(user, "time_zone", "") if user is not None and user.is_authenticated else ""
+    return own or organiser.time_zone

@@ -186,6 +186,17 @@ class SendInProgress(Exception):
 # after the task (portal/celery.py) and the retry opens a fresh one. Without it that email was lost.
 EMAIL_RETRY_ON = (SMTPException, OSError, SendInProgress, InterfaceError, OperationalError)
 
+# An email task's retries (`@shared_task(**EMAIL_TASK)`): soon, then spread out to half an hour,
+# for about two hours in all, long enough for a mail server's restart.
+EMAIL_TASK = {
+    "bind": True,
+    "autoretry_for": EMAIL_RETRY_ON,
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
+
 
 def send_once(
     *,

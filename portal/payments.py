@@ -94,6 +94,9 @@ class ProrationPreview:
     next_invoice_amount: int
     next_invoice_at: datetime | None
     proration_date: datetime
+    # A switch to another interval: a new period starts at `proration_date` and is invoiced then
+    # (`next_invoice_*` is that invoice); `charge` is the new plan's whole first period.
+    billed_now: bool = False
 
     @property
     def net(self) -> int:
@@ -113,6 +116,18 @@ def prorate(
     total = max(int((period_end - period_start).total_seconds()), 1)
     left = min(max(int((period_end - at).total_seconds()), 0), total)
     return round(old_amount * left / total), round(new_amount * left / total)
+
+
+def prorate_interval_change(
+    *, old_amount: int, new_amount: int, period_start: datetime, period_end: datetime, at: datetime
+) -> tuple[int, int]:
+    """(credit, charge) for switching to a price billed at another interval at `at`: Stripe resets
+    the billing cycle anchor to that moment, so the credit is the old price's unused share (as in
+    `prorate`) and the charge is the new price for a whole new period from then."""
+    credit, _charge = prorate(
+        old_amount=old_amount, new_amount=new_amount, period_start=period_start, period_end=period_end, at=at
+    )
+    return credit, new_amount
 
 
 def add_interval(moment: datetime, interval: str, count: int = 1) -> datetime:
@@ -221,8 +236,10 @@ class PaymentGateway:
         period_start: datetime,
         period_end: datetime,
         proration_date: datetime,
+        reset_billing_cycle: bool = False,
     ) -> ProrationPreview:
-        """What switching the subscription to `new_amount` at `proration_date` would bill."""
+        """What switching the subscription to `new_amount` at `proration_date` would bill (with
+        `reset_billing_cycle`, to another interval: a new period from then, invoiced at once)."""
         raise NotImplementedError
 
     def switch_subscription(
@@ -236,8 +253,10 @@ class PaymentGateway:
         proration_date: datetime,
         idempotency_key: str,
         metadata: dict[str, str],
+        reset_billing_cycle: bool = False,
     ) -> SubscriptionState:
-        """Move the subscription to a new price now, prorating the rest of the period."""
+        """Move the subscription to a new price now, prorating the rest of the period (with
+        `reset_billing_cycle`, another interval: a new period starts now, invoiced at once)."""
         raise NotImplementedError
 
     def get_invoice(self, reference: str) -> InvoiceState:
@@ -388,15 +407,26 @@ class OfflineGateway(PaymentGateway):
         period_start,
         period_end,
         proration_date,
+        reset_billing_cycle=False,
     ) -> ProrationPreview:
-        # Stripe's arithmetic (see `prorate`): the net goes onto the next renewal's invoice.
-        credit, charge = prorate(
+        # Stripe's arithmetic (see `prorate`): the net goes onto the next renewal's invoice. To
+        # another interval, a new period starts now and is invoiced now, less the unused time.
+        credit, charge = (prorate_interval_change if reset_billing_cycle else prorate)(
             old_amount=old_amount,
             new_amount=new_amount,
             period_start=period_start,
             period_end=period_end,
             at=proration_date,
         )
+        if reset_billing_cycle:
+            return ProrationPreview(
+                credit=credit,
+                charge=charge,
+                next_invoice_amount=max(charge - credit, 0),
+                next_invoice_at=proration_date,
+                proration_date=proration_date,
+                billed_now=True,
+            )
         return ProrationPreview(
             credit=credit,
             charge=charge,
@@ -600,26 +630,37 @@ class StripeGateway(PaymentGateway):
         period_start,
         period_end,
         proration_date,
+        reset_billing_cycle=False,
     ) -> ProrationPreview:
         # Stripe's own preview of the next invoice with the change made at `proration_date`; the
         # same date goes into the switch itself, so the booker is billed what they were shown.
+        # To another interval Stripe starts a new period then and invoices it at once: the
+        # preview is that invoice, with the anchor reset as the switch will reset it.
         item, product = self._item_and_product(reference)
+        details = {
+            "items": [{"id": item, "price_data": _price_data(new_amount, currency, interval, product)}],
+            "proration_behavior": "create_prorations",
+            "proration_date": int(proration_date.timestamp()),
+        }
+        if reset_billing_cycle:
+            details["billing_cycle_anchor"] = "now"
         preview = self._call(
             self.client.v1.invoices.create_preview,
-            params={
-                "subscription": reference,
-                "subscription_details": {
-                    "items": [
-                        {"id": item, "price_data": _price_data(new_amount, currency, interval, product)}
-                    ],
-                    "proration_behavior": "create_prorations",
-                    "proration_date": int(proration_date.timestamp()),
-                },
-            },
+            params={"subscription": reference, "subscription_details": details},
             message="The price of the new plan could not be worked out just now. Please try again.",
         )
         lines = (preview.get("lines") or {}).get("data") or []
         prorations = [line for line in lines if _is_proration(line)]
+        if reset_billing_cycle:
+            return ProrationPreview(
+                credit=-sum(int(line["amount"]) for line in lines if int(line["amount"]) < 0),
+                # The new period in full (not a proration line), and any proration charged with it.
+                charge=sum(int(line["amount"]) for line in lines if int(line["amount"]) > 0),
+                next_invoice_amount=int(preview.get("amount_due") or 0),
+                next_invoice_at=proration_date,
+                proration_date=proration_date,
+                billed_now=True,
+            )
         return ProrationPreview(
             credit=-sum(int(line["amount"]) for line in prorations if int(line["amount"]) < 0),
             charge=sum(int(line["amount"]) for line in prorations if int(line["amount"]) > 0),
@@ -639,6 +680,7 @@ class StripeGateway(PaymentGateway):
         proration_date,
         idempotency_key,
         metadata,
+        reset_billing_cycle=False,
     ) -> SubscriptionState:
         item, _ = self._item_and_product(reference)
         product = self._call(
@@ -647,17 +689,20 @@ class StripeGateway(PaymentGateway):
             options={"idempotency_key": f"{idempotency_key}-product"},
             message="Your plan could not be changed just now. Please try again.",
         )
+        params = {
+            "items": [{"id": item, "price_data": _price_data(new_amount, currency, interval, product["id"])}],
+            "proration_behavior": "create_prorations",
+            "proration_date": int(proration_date.timestamp()),
+            "metadata": metadata,
+        }
+        if reset_billing_cycle:
+            # Another interval: Stripe would reset the anchor anyway; saying so makes the preview
+            # and the switch the same request. The new period is invoiced (and charged) at once.
+            params["billing_cycle_anchor"] = "now"
         subscription = self._call(
             self.client.v1.subscriptions.update,
             reference,
-            params={
-                "items": [
-                    {"id": item, "price_data": _price_data(new_amount, currency, interval, product["id"])}
-                ],
-                "proration_behavior": "create_prorations",
-                "proration_date": int(proration_date.timestamp()),
-                "metadata": metadata,
-            },
+            params=params,
             options={"idempotency_key": idempotency_key},
             message="Your plan could not be changed just now. Please try again.",
         )

@@ -232,6 +232,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     # Expired waiting-list offers pass to the next person; raised capacities get offered.
     "waiting-list-offers": {"task": "bookings.tasks.waiting_list_offer_due", "schedule": 600.0},
+    # Offers of a ticket (Give a ticket) that ran out unaccepted close; their givers are told.
+    "ticket-gifts-expire": {"task": "bookings.tasks.ticket_gifts_expire_due", "schedule": 600.0},
     # A card refund held while the booker could take credit instead is paid once the offer runs out.
     "refunds-after-credit-offer": {
         "task": "bookings.tasks.refunds_pay_after_credit_offer",

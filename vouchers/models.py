@@ -72,6 +72,8 @@ class Voucher(TenantModel):
     # NULL, not "", so that vouchers made without a key never collide in the unique constraint.
     idempotency_key = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A bought voucher: when its buyer was sent the purchase email with its receipt (once).
+    purchase_email_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = OrganiserQuerySet.as_manager()
 

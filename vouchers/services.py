@@ -148,7 +148,8 @@ def voucher_buy(
 
 @transaction.atomic
 def voucher_confirm_payment(*, voucher: Voucher, payment_reference: str) -> bool:
-    """Activate a bought voucher once its payment is in and email its code after commit.
+    """Activate a bought voucher once its payment is in and, after commit, email its code (to
+    the recipient) and the purchase with its receipt (to the buyer).
     Safe to call twice: only the call that moves it from pending does anything."""
     now = timezone.now()
     moved = Voucher.objects.filter(pk=voucher.pk, status=Voucher.Status.PENDING).update(
@@ -159,7 +160,11 @@ def voucher_confirm_payment(*, voucher: Voucher, payment_reference: str) -> bool
         updated_at=now,
     )
     if moved:
+        from vouchers.tasks import voucher_send_purchase
+
         _email_on_commit(voucher)
+        # The buyer's own email, with the receipt (the code goes to the recipient).
+        transaction.on_commit(partial(voucher_send_purchase.delay, voucher.pk))
     return bool(moved)
 
 

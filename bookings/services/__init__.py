@@ -65,6 +65,7 @@ from bookings.services.gifts import (
     ticket_gift_accept,
     ticket_gift_create,
     ticket_gift_withdraw,
+    ticket_gifts_expire_due,
 )
 from bookings.services.events import (
     CANCELLATION_MESSAGE_MAX,
@@ -109,6 +110,7 @@ __all__ = [
     "ticket_gift_accept",
     "ticket_gift_create",
     "ticket_gift_withdraw",
+    "ticket_gifts_expire_due",
     "transfer_checkout_event",
     "transfer_complete_payment",
     "transfer_create",

@@ -204,6 +204,9 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
         exclude=["user", "organiser", "event"], validate_unique=False, validate_constraints=False
     )
     booking.save()
+    included_ones = pricing.included_tickets(
+        [t.ticket_type.price for t in tickets], used=price.included_tickets
+    )
     Attendee.objects.bulk_create(
         Attendee(
             organiser=organiser,
@@ -212,8 +215,9 @@ def booking_submit(*, request: BookingRequest, may_replay: bool = True) -> Submi
             name=t.attendee_name,
             is_child=t.is_child,
             price=t.ticket_type.price,
+            included=n in included_ones,
         )
-        for t in tickets
+        for n, t in enumerate(tickets)
     )
     BookingFormResponse.objects.bulk_create(
         BookingFormResponse(

@@ -110,8 +110,6 @@ def _tickets_cancel(
     booking: Booking, rules: BookingRules, ticket_ids: Collection[int], idempotency_key: str
 ) -> TicketCancellation:
     """Cancel some of the booking's tickets. Call with its event and the booking locked."""
-    if booking.included_amount:  # which ticket a membership's included booking paid is not recorded
-        raise BookingError(ERRORS["included_whole_only"] % {"organiser": booking.organiser.name})
     quote = selectors.cancel_quote(booking=booking, ticket_ids=ticket_ids, rules=rules)
     cancellation = TicketCancellation.objects.create(
         organiser_id=booking.organiser_id,
@@ -145,15 +143,36 @@ def _tickets_cancel(
         voucher_part=quote.voucher_share,
     )
     cancellation.save(update_fields=["pass_uses_back", "voucher_back", "updated_at"])
+    _included_leave(booking, quote, cancellation)
     _gifts_withdraw(booking, [attendee.pk for attendee in quote.tickets])
     Attendee.objects.filter(pk__in=[attendee.pk for attendee in quote.tickets]).delete()
     booking.total -= quote.card_share
     booking.discount -= quote.discount_share
-    booking.save(update_fields=["total", "discount", "updated_at"])
+    booking.save(update_fields=["total", "discount", "included_amount", "included_reason", "updated_at"])
     capacity.seats_count(booking.event, taken=-len(quote.tickets))
     waiting_list.waiting_list_offer_places(event=booking.event)
     transaction.on_commit(partial(tickets_cancellation_settle_task.delay, cancellation.pk))
     return cancellation
+
+
+def _included_leave(booking: Booking, quote: selectors.CancelQuote, cancellation: TicketCancellation) -> None:
+    """The cancelled tickets a member's included bookings paid for: exactly those go back to the
+    membership (`quote.included_back`), unless the rules refund nothing; then they stay spent,
+    booked to the cancellation rather than the booking (a later cancel of the rest never gives
+    them back). The booking's `included_amount` loses their prices (saved by the caller)."""
+    leaving = [attendee for attendee in quote.tickets if attendee.included]
+    if not leaving:
+        return
+    if quote.included_back:
+        cancellation.included_back = pricing.included_give_back(booking=booking, tickets=quote.included_back)
+        cancellation.save(update_fields=["included_back", "updated_at"])
+    else:
+        pricing.included_hand_over(
+            booking=booking, to_reference=f"{booking.reference}-C{cancellation.pk}", tickets=len(leaving)
+        )
+    booking.included_amount = max(booking.included_amount - sum(a.price for a in leaving), 0)
+    staying = booking.attendees.filter(included=True).exclude(pk__in=[a.pk for a in leaving]).count()
+    booking.included_reason = pricing.included_reason(booking=booking, tickets=staying) if staying else ""
 
 
 @transaction.atomic
@@ -290,6 +309,7 @@ def _transfer_apply(transfer: Transfer, booking: Booking, quote: selectors.Trans
     booking.discount_reason = quote.new_discount_reason
     if booking.included_amount and not quote.new_included_amount:
         pricing.included_give_back(booking=booking)  # the new tickets are free: they go back
+        booking.attendees.update(included=False)
     booking.included_amount = quote.new_included_amount
     booking.included_reason = quote.new_included_reason
     # Links sent before the move stop working; the email about it carries a fresh one.

@@ -46,9 +46,18 @@ def booking_edit_details(
     for number, attendee in enumerate(attendees, start=1):
         name = names.get(attendee.pk, attendee.name)
         if name != attendee.name:
-            # Stored as the organiser reads the trail, not in the booker's language.
-            what = f"Name of attendee {number} ({attendee.ticket_type.name})"
-            changes.append({"what": what, "before": attendee.name, "after": name})
+            # Stored as a key, named in the reader's language when shown (`DetailEdit.changes_shown`);
+            # "what" in English too, for anything that reads the trail as it is stored.
+            changes.append(
+                {
+                    "field": "attendee_name",
+                    "attendee": number,
+                    "ticket": attendee.ticket_type.name,
+                    "what": f"Name of attendee {number} ({attendee.ticket_type.name})",
+                    "before": attendee.name,
+                    "after": name,
+                }
+            )
             attendee.name = name
             attendee.save(update_fields=["name", "updated_at"])
     responses = {response.field_id: response for response in booking.responses.all() if response.field_id}
@@ -57,7 +66,8 @@ def booking_edit_details(
         before = response.answer if response else ""
         if answer == before:
             continue
-        changes.append({"what": field.label, "before": before, "after": answer})
+        # The organiser's own question, as they wrote it (it has no translation).
+        changes.append({"field": "question", "what": field.label, "before": before, "after": answer})
         if response is None:
             BookingFormResponse.objects.create(
                 organiser_id=booking.organiser_id,
@@ -75,7 +85,8 @@ def booking_edit_details(
         organiser_id=booking.organiser_id,
         booking=booking,
         changed_by=user,
-        changed_by_label=_who(booking, user),
+        changed_by_label=f"{user.name} <{user.email}>"[:300] if user is not None else booking.booker_email,
+        changed_by_role=_role(booking, user),
         changes=changes,
         idempotency_key=idempotency_key,
     )
@@ -84,8 +95,7 @@ def booking_edit_details(
     return edit
 
 
-def _who(booking: Booking, user) -> str:
-    if user is not None:
-        role = "the booker" if user.pk == booking.user_id else "another account"
-        return f"{user.name} <{user.email}> ({role})"[:300]
-    return f"Whoever opened the booking's View booking link, sent to {booking.booker_email}"[:300]
+def _role(booking: Booking, user) -> str:
+    if user is None:
+        return DetailEdit.ChangedBy.LINK
+    return DetailEdit.ChangedBy.BOOKER if user.pk == booking.user_id else DetailEdit.ChangedBy.OTHER_ACCOUNT

@@ -10,12 +10,14 @@ from functools import partial
 from django.db import transaction
 from django.utils import timezone
 
-from bookings import capacity, selectors
+from bookings import capacity, pricing, selectors
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError
 from bookings.models import Attendee, Booking, TicketGift
 from bookings.services.booking import booking_lock
 from bookings.tasks import booking_send_confirmation as booking_send_confirmation_task
+from bookings.tasks import ticket_gift_send_accepted as ticket_gift_send_accepted_task
+from bookings.tasks import ticket_gift_send_expired as ticket_gift_send_expired_task
 from bookings.tasks import ticket_gift_send_offer as ticket_gift_send_offer_task
 from portal.locking import lock_timeout
 
@@ -41,6 +43,8 @@ def ticket_gift_create(
     attendee = booking.attendees.select_related("ticket_type").filter(pk=attendee_id).first()
     if attendee is None:
         raise BookingError(ERRORS["tickets_changed"])
+    if attendee.included:  # the member's own allowance paid for it: not theirs to give
+        raise BookingError(ERRORS["gift_included"] % {"organiser": booking.organiser.name})
     if recipient_email.lower() == booking.booker_email.lower():
         raise BookingError(ERRORS["gift_to_self"])
     now = timezone.now()
@@ -85,7 +89,8 @@ def ticket_gift_accept(*, gift: TicketGift) -> TicketGift:
     booking in the recipient's name and email (its own reference and View booking link, emailed
     after commit; it joins an account once that account proves the address, as any booking
     made with it). The ticket's share of the booking's total and discount goes with it. A giver
-    left without tickets has their booking closed as "given away" (nothing to refund).
+    left without tickets has their booking closed as "given away" (nothing to refund). The giver
+    is emailed that it was accepted, after commit.
 
     Locks the event, then the giver's booking, then the offer: a cancel or transfer of the ticket
     racing the accept either withdraws the offer first or finds the ticket gone. Accepting twice
@@ -98,6 +103,7 @@ def ticket_gift_accept(*, gift: TicketGift) -> TicketGift:
     if (
         not gift.is_open
         or attendee is None
+        or attendee.included
         # The rules as they stand (gifts switched off since, the booking paid otherwise now), with
         # the time check left to the offer's own expiry, which the cut-off set.
         or booking_rules.gift_blocked_reason(
@@ -119,7 +125,26 @@ def ticket_gift_accept(*, gift: TicketGift) -> TicketGift:
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_by", "cancelled_at", "updated_at"])
     transaction.on_commit(partial(booking_send_confirmation_task.delay, new.pk))
+    transaction.on_commit(partial(ticket_gift_send_accepted_task.delay, gift.pk))  # the giver
     return gift
+
+
+def ticket_gifts_expire_due(*, batch: int = 500) -> int:
+    """Offers still open past their expiry are closed (EXPIRED) and each giver is emailed after
+    commit that the ticket stays theirs. The status changes only while it is still PENDING, so
+    an accept or a withdrawal that got there first stands (an accept checks the expiry under
+    its lock). Returns how many were closed."""
+    now = timezone.now()
+    due = TicketGift.objects.filter(status=TicketGift.Status.PENDING, expires_at__lte=now)
+    closed = 0
+    for pk in list(due.order_by("pk").values_list("pk", flat=True)[:batch]):
+        with transaction.atomic():
+            if TicketGift.objects.filter(pk=pk, status=TicketGift.Status.PENDING, expires_at__lte=now).update(
+                status=TicketGift.Status.EXPIRED, updated_at=now
+            ):
+                closed += 1
+                transaction.on_commit(partial(ticket_gift_send_expired_task.delay, pk))
+    return closed
 
 
 def booking_split_off(
@@ -135,9 +160,9 @@ def booking_split_off(
     (and `user`), with their share of what `booking` paid (`selectors.ticket_shares`: card money
     and discount); `booking` keeps the rest. The seats stay taken (the tickets stay at the
     event). Call with the event and `booking` locked."""
-    if booking.included_amount:  # which ticket a membership's included booking paid is not recorded
-        raise BookingError(ERRORS["included_whole_only"] % {"organiser": booking.organiser.name})
     quote = selectors.cancel_quote(booking=booking, ticket_ids=[attendee.pk for attendee in attendees])
+    included = [attendee for attendee in attendees if attendee.included]
+    included_amount = sum(attendee.price for attendee in included)
     new = Booking.objects.create(
         organiser_id=booking.organiser_id,
         event_id=booking.event_id,
@@ -150,17 +175,30 @@ def booking_split_off(
         total=quote.card_share,
         discount=quote.discount_share,
         discount_reason=booking.discount_reason if quote.discount_share else "",
+        included_amount=included_amount,
+        included_reason=booking.included_reason if included_amount else "",
         currency=booking.currency,
-        payment_method=booking.payment_method if quote.card_share else Booking.PaymentMethod.FREE,
+        payment_method=booking.payment_method
+        if quote.card_share
+        else (Booking.PaymentMethod.MEMBERSHIP if included_amount else Booking.PaymentMethod.FREE),
         payment_reference=booking.payment_reference if quote.card_share else "",
         booked_from=booking.booked_from,
     )
     Attendee.objects.filter(pk__in=[attendee.pk for attendee in attendees]).update(
         booking=new, updated_at=timezone.now()
     )
+    if included:  # the membership's included bookings they took go with them, still spent
+        pricing.included_hand_over(booking=booking, to_reference=new.reference, tickets=len(included))
+        new.included_reason = pricing.included_reason(booking=new, tickets=len(included))
+        new.save(update_fields=["included_reason", "updated_at"])
+        staying = booking.attendees.filter(included=True).count()  # the moved ones have left
+        booking.included_reason = pricing.included_reason(booking=booking, tickets=staying)
     booking.total -= quote.card_share
     booking.discount -= quote.discount_share
-    booking.save(update_fields=["total", "discount", "updated_at"])
+    booking.included_amount -= included_amount
+    if not booking.included_amount:
+        booking.included_reason = ""
+    booking.save(update_fields=["total", "discount", "included_amount", "included_reason", "updated_at"])
     return new
 
 

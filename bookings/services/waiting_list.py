@@ -8,6 +8,15 @@ free places blocks the queue (`waiting_list_order`). A timed offer holds its pla
 event's counter (`Event.seats_held`) from the moment it is made until it is booked, left or
 expired; see `bookings.capacity` for how offers that run out of time give their places back.
 Every change runs under the event's lock (`capacity.events_lock`), then the entry's row lock.
+
+Ticket types: an event's places are one pool (`Event.capacity`, across its ticket types), so
+every entry competes for the same places and the queue is the event's. An entry may name the
+ticket type it waits for (`ticket_type`; None: any). That matters only for a type with its own
+limit (`TicketType.capacity`): the entry is offered places only when the event has them *and*
+the type has room within its limit (its tickets and the places held for offers naming it taken
+off; the offer holds that room too). An entry blocked only by its type's limit is passed by
+entries waiting for other tickets; under the strict rule it still holds back the entries behind
+it that wait for the same type. Under either rule it keeps its turn.
 """
 
 from __future__ import annotations
@@ -23,7 +32,7 @@ from django.utils import timezone
 from bookings import capacity
 from bookings import rules as booking_rules
 from bookings.exceptions import ERRORS, BookingError
-from bookings.models import Event, WaitingListEntry
+from bookings.models import Event, TicketType, WaitingListEntry
 from bookings.tasks import waiting_list_send_confirmation as waiting_list_send_confirmation_task
 from bookings.tasks import waiting_list_send_offer as waiting_list_send_offer_task
 from portal.locking import lock_timeout
@@ -37,6 +46,7 @@ def waiting_list_join(
     email: str,
     quantity: int = 1,
     accepts_fewer: bool = False,
+    ticket_type: TicketType | None = None,
     user=None,
 ) -> WaitingListEntry | None:
     """Join the waiting list of a full event.
@@ -48,12 +58,25 @@ def waiting_list_join(
     the caller answers the same. The email holds a confirmation link for a new unconfirmed place
     (or for the one still waiting for its click, now with this name and places), or, when the
     address is already waiting, says so. Only confirmed places are offered seats.
-    Raises BookingError if the event is cancelled, started or not full.
+    `ticket_type`: the ticket the places are wanted as (None: any; an event with one ticket type
+    names it). A type with its own limit may be waited for when that limit is reached, even
+    though the event has places for other tickets.
+    Raises BookingError if the event is cancelled, started or not full (for that ticket type),
+    or the ticket type is not the event's.
     """
     event = capacity.events_lock(event.pk)[event.pk]
     if event.is_cancelled or event.has_started:
         raise BookingError(ERRORS["cancelled" if event.is_cancelled else "started"])
-    if capacity.seats_left(event) >= quantity:
+    types = list(TicketType.objects.filter(event=event))
+    if ticket_type is not None and ticket_type.pk not in {t.pk for t in types}:
+        raise BookingError(ERRORS["waiting_ticket_type"])
+    if ticket_type is None and len(types) == 1:
+        ticket_type = types[0]
+    free = capacity.seats_left(event)
+    room = capacity.types_room(event, types)
+    if ticket_type is not None and ticket_type.pk in room:
+        free = min(free, room[ticket_type.pk])
+    if free >= quantity:
         raise BookingError(ERRORS["waiting_not_full"])
     email = email.lower()
     entries = WaitingListEntry.objects.filter(event=event, email=email)
@@ -67,6 +90,7 @@ def waiting_list_join(
             raise BookingError(ERRORS["waiting_duplicate"])
         entry = unconfirmed or WaitingListEntry(organiser_id=event.organiser_id, event=event, email=email)
         entry.user, entry.name, entry.quantity, entry.accepts_fewer = user, name, quantity, accepts_fewer
+        entry.ticket_type = ticket_type
         entry.status, entry.confirmed_at = WaitingListEntry.Status.WAITING, timezone.now()
         entry.save()
         transaction.on_commit(partial(waiting_list_send_confirmation_task.delay, entry.pk, joined=True))
@@ -75,6 +99,7 @@ def waiting_list_join(
     if entry is None:
         entry = unconfirmed or WaitingListEntry(organiser_id=event.organiser_id, event=event, email=email)
         entry.name, entry.quantity, entry.accepts_fewer = name, quantity, accepts_fewer
+        entry.ticket_type = ticket_type
         entry.save()
     transaction.on_commit(partial(waiting_list_send_confirmation_task.delay, entry.pk))
     return None
@@ -113,6 +138,9 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     the places free if fewer. An entry needing more places than are free stops the queue under
     the organiser's STRICT rule (nobody passes it; the places wait for it); under FILL, the
     entries behind it that fit are offered the places it cannot use, and it stays at the front.
+    An entry waiting for a ticket type with its own limit is offered at most the room left
+    within it; one that the limit blocks holds back (STRICT) only the entries behind it waiting
+    for the same type (see the module's docstring).
 
     Under a NOTIFY_ALL rule nothing is held: see `_waiting_list_notify_all`.
     """
@@ -125,6 +153,9 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     rules = booking_rules.rules_for_event(event=event)
     if rules.waiting_list_offer_mode == rules.WaitingListOfferMode.NOTIFY_ALL:
         return _waiting_list_notify_all(event=event, free=free, hours=rules.waiting_list_offer_hours)
+    strict = rules.waiting_list_order == rules.WaitingListOrder.STRICT
+    room = capacity.types_room(event)
+    held_back = set()  # ticket types whose front entry their limit blocks (STRICT)
     offered = []
     for entry in (
         WaitingListEntry.objects.filter(event=event)
@@ -132,16 +163,23 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
         .select_for_update()
         .order_by("confirmed_at", "pk")
     ):
-        if entry.quantity > free and not entry.accepts_fewer:
-            if rules.waiting_list_order == rules.WaitingListOrder.STRICT:
-                break
+        if not _fits(entry, free):
+            if strict:
+                break  # every entry needs the event's places: nobody passes it
             continue
-        entry.quantity = min(entry.quantity, free)
+        limited = entry.ticket_type_id in room
+        if limited and (entry.ticket_type_id in held_back or not _fits(entry, room[entry.ticket_type_id])):
+            if strict:
+                held_back.add(entry.ticket_type_id)
+            continue
+        entry.quantity = min(entry.quantity, free, room[entry.ticket_type_id] if limited else free)
         entry.status = WaitingListEntry.Status.OFFERED
         entry.offer_expires_at = now + timedelta(hours=rules.waiting_list_offer_hours)
         entry.offer_sent_at = None  # a notice under a notify-everyone rule may have been sent
         entry.save(update_fields=["quantity", "status", "offer_expires_at", "offer_sent_at", "updated_at"])
         free -= entry.quantity
+        if limited:
+            room[entry.ticket_type_id] -= entry.quantity
         offered.append(entry)
         if not free:
             break
@@ -149,6 +187,11 @@ def waiting_list_offer_places(*, event: Event) -> list[WaitingListEntry]:
     for entry in offered:
         transaction.on_commit(partial(waiting_list_send_offer_task.delay, entry.pk))
     return offered
+
+
+def _fits(entry: WaitingListEntry, free: int) -> bool:
+    """`free` places are enough for `entry`: all it asked for, or at least one if it takes fewer."""
+    return entry.quantity <= free or (entry.accepts_fewer and free > 0)
 
 
 @transaction.atomic
@@ -170,10 +213,23 @@ def waiting_list_offer_by_hand(*, entry: WaitingListEntry) -> WaitingListEntry:
     free = capacity.seats_left(event)
     if not free:
         raise BookingError(ERRORS["waiting_no_free_places"] % {"event": event.title})
-    if entry.quantity > free and not entry.accepts_fewer:
+    if not _fits(entry, free):
         raise BookingError(
             ERRORS["waiting_too_few_places"] % {"name": entry.name, "needed": entry.quantity, "free": free}
         )
+    room = capacity.types_room(event)
+    if entry.ticket_type_id in room:
+        if not _fits(entry, room[entry.ticket_type_id]):
+            raise BookingError(
+                ERRORS["waiting_type_full"]
+                % {
+                    "name": entry.name,
+                    "ticket": entry.ticket_type.name,
+                    "free": room[entry.ticket_type_id],
+                    "needed": entry.quantity,
+                }
+            )
+        free = min(free, room[entry.ticket_type_id])
     hours = booking_rules.rules_for_event(event=event).waiting_list_offer_hours
     entry.quantity = min(entry.quantity, free)
     entry.status = WaitingListEntry.Status.OFFERED
@@ -186,11 +242,12 @@ def waiting_list_offer_by_hand(*, entry: WaitingListEntry) -> WaitingListEntry:
 
 
 def _waiting_list_notify_all(*, event: Event, free: int, hours: int) -> list[WaitingListEntry]:
-    """Tell everyone waiting whose request fits the `free` places (or who takes fewer) that
-    places are free; nothing is held, and whoever books first gets them (their link books at
+    """Tell everyone waiting whose request fits the `free` places (or who takes fewer), and the
+    room left within their ticket type's own limit if it has one, that places are free; nothing is held, and whoever books first gets them (their link books at
     most their request). Someone told stays in line, and is told again only once the rule's
     hours have passed, if places are still free then."""
     now = timezone.now()
+    room = capacity.types_room(event)
     notified = []
     for entry in (
         WaitingListEntry.objects.filter(event=event)
@@ -199,7 +256,9 @@ def _waiting_list_notify_all(*, event: Event, free: int, hours: int) -> list[Wai
         .select_for_update()
         .order_by("confirmed_at", "pk")
     ):
-        if entry.quantity > free and not entry.accepts_fewer:
+        if not _fits(entry, free) or (
+            entry.ticket_type_id in room and not _fits(entry, room[entry.ticket_type_id])
+        ):
             continue
         entry.notified_at, entry.offer_sent_at = now, None
         entry.save(update_fields=["notified_at", "offer_sent_at", "updated_at"])

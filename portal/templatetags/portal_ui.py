@@ -30,6 +30,13 @@ def zone(moment, organiser) -> str:
 
 
 @register.filter
+def zone_in(moment, time_zone: str) -> str:
+    """`{{ offer.offer_expires_at|zone_in:hold_zone }}` -> "JST" / "Lima time": the label of a
+    zone named directly (a booker's own, see `portal.dates.reader_time_zone`)."""
+    return zone_label(moment, time_zone)
+
+
+@register.filter
 def when(event, organiser) -> str:
     """`{{ event|when:organiser }}` -> "Sunday 6 December 2026, 10:00–11:15 GMT": start and end in
     the organiser's time zone, the end's date repeated only when it is another day."""

@@ -7,6 +7,8 @@
 // - Local times (<time data-local-time="<organiser's zone>" datetime="...">, e.g. when a held
 //   place is released): the page states the time in the organiser's zone; when the browser's
 //   zone reads it differently, the browser's reading is added.
+// - The Account page's time zone (<select data-browser-zone>): when this device's zone is one of
+//   the choices and not the one chosen, a button offers to choose it (saving stays the booker's).
 (function () {
   "use strict";
 
@@ -163,4 +165,25 @@
   }
   addLocalTimes(document);
   document.addEventListener("htmx:afterSettle", function (event) { addLocalTimes(event.target); });
+
+  // The device's time zone -------------------------------------------------------------------
+  function offerBrowserZone(root) {
+    root.querySelectorAll("select[data-browser-zone]").forEach(function (select) {
+      const form = select.form;
+      const note = form && form.querySelector("[data-browser-zone-note]");
+      const use = note && note.querySelector("[data-browser-zone-use]");
+      let zone = "";
+      try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (error) { return; }
+      const option = Array.prototype.find.call(select.options, function (o) { return o.value === zone; });
+      if (!note || !use || !option || select.value === zone) return;
+      note.querySelector("[data-browser-zone-name]").textContent = zone.replace(/_/g, " ");
+      note.hidden = false;
+      use.addEventListener("click", function () {
+        select.value = zone;
+        note.hidden = true;
+        select.focus();
+      });
+    });
+  }
+  offerBrowserZone(document);
 })();

@@ -30,6 +30,7 @@ def test_a_booker_whose_account_speaks_german_gets_the_confirmation_in_german(bo
         assert f"Hallo {booking.booker_name}," in part
         assert "10,00" in part  # money as German writes it
         assert "Your booking for" not in part and "Hello " not in part
+    assert '<html lang="de">' in html  # screen readers and mail programs read it in German
 
 
 @pytest.mark.django_db

@@ -151,3 +151,23 @@ def test_a_leave_racing_an_offer_passes_the_place_to_the_next_person(full):
     event.refresh_from_db()
     assert event.seats_held == 1  # held once, for the next person; the leaver's hold went back
     consistent(event)
+
+
+def test_a_child_place_held_for_an_offer_and_a_stranger_booking_it_at_once_exactly_one_gets_it(organiser):
+    # Places for other tickets are free: only the child type's own limit is contested.
+    event = EventFactory(organiser=organiser, capacity=6)
+    child = TicketTypeFactory(event=event, organiser=organiser, name="Child", price=0, capacity=1)
+    TicketTypeFactory(event=event, organiser=organiser, name="Adult", price=0)
+    rules(event, waiting_list_offer_hours=12)
+    booked = paid_booking(child)
+    waiting = WaitingListEntryFactory(event=event, ticket_type=child)
+    services.booking_cancel(booking=booked)
+    waiting.refresh_from_db()
+    assert waiting.status == Status.OFFERED
+
+    outcomes = race([claim(event, child, waiting, "Holder"), claim(event, child, None, "Stranger")])
+
+    assert isinstance(outcomes[1], EventFull), outcomes  # the held child place is not the stranger's
+    assert not isinstance(outcomes[0], Exception), outcomes
+    assert Attendee.objects.filter(ticket_type=child, booking__status="confirmed").count() == 1
+    consistent(event)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from memberships.models import (
     Membership,
     MembershipBookingUse,
+    MembershipChange,
     MembershipInvoice,
     MembershipPause,
     MembershipPlan,
@@ -87,10 +88,24 @@ class MembershipPauseFactory(TenantFactory):
     ended_at = factory.SelfAttribute("resumes_at")
 
 
+class MembershipChangeFactory(TenantFactory):
+    _parent = "membership"
+
+    class Meta:
+        model = MembershipChange
+
+    organiser = factory.SubFactory(OrganiserFactory)
+    membership = factory.SubFactory(MembershipFactory, organiser=factory.SelfAttribute("..organiser"))
+    kind = MembershipChange.Kind.RESUMED
+    key = factory.Sequence(lambda n: f"change-{n}")
+    plan = factory.SelfAttribute("membership.plan")
+
+
 MEMBERSHIP_FACTORIES = [
     MembershipPlanFactory,
     MembershipFactory,
     MembershipInvoiceFactory,
     MembershipBookingUseFactory,
     MembershipPauseFactory,
+    MembershipChangeFactory,
 ]

@@ -145,3 +145,48 @@ def test_a_booker_cancels_with_a_reason_then_takes_it_back(live_server, browser)
     membership = Membership.objects.get(code=ACTIVE_CODE)
     assert not membership.cancel_at_period_end and membership.cancel_reason == ""
     context.close()
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_booker_switches_from_monthly_to_yearly_seeing_todays_invoice_first(live_server, browser, viewport):
+    from tests.browser.conftest import assert_accessible
+
+    context, page = open_page(browser, live_server, viewport)
+
+    open_menu_item(page, "Switch plan")
+    dialog = page.locator("#modal dialog")
+    assert "starts a new period today" in dialog.inner_text()
+    dialog.get_by_label("Friends of the Studio").check()
+    dialog.get_by_role("button", name="See the cost").click()
+    page.get_by_role("heading", name="Switch from Monthly Unlimited to Friends of the Studio?").wait_for()
+    table = page.locator("#modal table.proration").inner_text()
+    assert "Friends of the Studio, a whole year from today" in table and "£90.00" in table
+    assert "Invoiced today" in table
+    assert fits_the_screen(page)
+    if viewport == "phone":
+        page.set_viewport_size({"width": 320, "height": 640})
+        assert fits_the_screen(page)
+    assert_accessible(page, "the yearly switch preview")
+
+    page.locator("#modal dialog").get_by_role("button", name="Confirm switch").click()
+
+    page.locator(f"#membership-{ACTIVE_CODE} h3", has_text="Friends of the Studio").wait_for()
+    assert "first period starts today" in page.locator("#messages").inner_text()
+    membership = Membership.objects.get(code=ACTIVE_CODE)
+    assert membership.plan.interval == "year"
+    assert membership.current_period_end.year == membership.current_period_start.year + 1
+    context.close()
+
+
+def test_without_javascript_a_booker_switches_to_yearly_with_plain_pages(live_server, browser):
+    context, page = open_page(browser, live_server, "phone", javascript=False)
+
+    page.goto(f"{live_server.url}/portal/memberships/{ACTIVE_CODE}/switch/")
+    page.get_by_label("Friends of the Studio").check()
+    page.get_by_role("button", name="See the cost").click()
+    assert "Invoiced today" in page.locator("table.proration").inner_text()
+    page.get_by_role("button", name="Confirm switch").click()
+    page.wait_for_url(f"{live_server.url}/portal/memberships/")
+    assert "now on Friends of the Studio" in page.locator("#messages").inner_text()
+    assert Membership.objects.get(code=ACTIVE_CODE).plan.interval == "year"
+    context.close()

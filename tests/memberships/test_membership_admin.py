@@ -90,3 +90,16 @@ def test_organisers_read_a_memberships_pauses(client_as_staff, membership):
     response = client_as_staff.get(reverse("admin:memberships_membership_change", args=[membership.pk]))
 
     assert "Membership pauses" in response.content.decode()
+
+
+def test_organisers_read_a_memberships_plan_switches(client_as_staff, membership, organiser):
+    from memberships import changes
+
+    dearer = MembershipPlanFactory(organiser=organiser, name="Unlimited Plus", price=6000)
+    at = timezone.now().replace(microsecond=0)
+    changes.membership_switch(membership=membership, plan=dearer, proration_date=at)
+
+    response = client_as_staff.get(reverse("admin:memberships_membership_change", args=[membership.pk]))
+
+    html = response.content.decode()
+    assert response.status_code == 200 and "Switched plan" in html and "Unlimited Plus" in html

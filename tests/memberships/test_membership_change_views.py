@@ -3,6 +3,7 @@ resume a cancelled membership, pause and resume, switch plan."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -223,7 +224,33 @@ def test_the_switch_dialog_lists_the_organisers_other_plans(
     html = client_as_booker.get(url("membership_switch", membership)).content.decode()
 
     assert "Unlimited Plus" in html and "£60.00" in html
-    assert "Elsewhere Plan" not in html and "Yearly Plan" not in html
+    assert "Elsewhere Plan" not in html
+    # Billed the other way: listed, and the dialog says a new period starts on the day.
+    assert "Yearly Plan" in html and "/ year" in html and "starts a new period today" in html
+
+
+def test_a_switch_to_a_yearly_plan_shows_todays_invoice_then_confirms_without_javascript(
+    client_as_booker, membership, booker
+):
+    yearly = MembershipPlanFactory(
+        organiser=membership.organiser, name="Yearly Plan", interval="year", price=30000
+    )
+
+    response = client_as_booker.get(url("membership_switch", membership), {"plan": str(yearly.code)})
+
+    html = response.content.decode()
+    assert "Yearly Plan, a whole year from today" in html and "£300.00" in html
+    assert "Invoiced today" in html and "Nothing is charged today" not in html
+    quoted_at = re.search(r'name="quoted_at" value="(\d+)"', html).group(1)
+
+    response = client_as_booker.post(
+        url("membership_switch", membership), {"plan": str(yearly.code), "quoted_at": quoted_at}, follow=True
+    )
+
+    assert "Its first period starts today and is invoiced now" in response.content.decode()
+    membership.refresh_from_db()
+    assert membership.plan == yearly
+    assert membership.current_period_end.year == membership.current_period_start.year + 1
 
 
 def test_choosing_a_plan_shows_the_proration_before_confirm(client_as_booker, membership, dearer):

@@ -37,11 +37,12 @@ def test_the_demo_member_has_included_bookings_left_and_one_spent_on_a_booking()
     assert membership_benefit_for(user=active.user, organiser=active.organiser).included_bookings_left == 3
     assert (used.total, used.included_amount, used.payment_method) == (0, 1200, "membership")
     assert used.included_reason == "Monthly Unlimited: 1 included booking (3 left this month)"
+    assert [a.included for a in used.attendees.all()] == [True]  # which ticket it paid for
     assert used.event.starts_at > used.created_at and used.status == "confirmed"
 
 
 @pytest.mark.django_db
-def test_the_demo_has_a_pausable_plan_and_another_monthly_plan_to_switch_to():
+def test_the_demo_has_a_pausable_plan_and_a_monthly_and_a_yearly_plan_to_switch_to():
     from memberships import selectors
     from memberships.changes import membership_pause_check
 
@@ -50,4 +51,8 @@ def test_the_demo_has_a_pausable_plan_and_another_monthly_plan_to_switch_to():
     active = Membership.objects.get(user__email="demo@example.com", status="active")
     assert active.plan.pause_allowed and active.can_pause
     membership_pause_check(active, weeks=active.plan.pause_max_weeks)  # the rules allow it
-    assert [plan.name for plan in selectors.membership_switch_plan_list(membership=active)] == ["Off-Peak"]
+    plans = selectors.membership_switch_plan_list(membership=active)
+    assert sorted((plan.name, plan.interval) for plan in plans) == [
+        ("Friends of the Studio", "year"),
+        ("Off-Peak", "month"),
+    ]

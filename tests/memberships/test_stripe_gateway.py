@@ -365,6 +365,7 @@ def test_switching_moves_the_item_to_the_new_price_at_the_previewed_moment():
     assert form["proration_behavior"] == "create_prorations"
     assert form["proration_date"] == str(int(at.timestamp()))
     assert form["metadata[plan]"] == "p-2"
+    assert "billing_cycle_anchor" not in form  # the same interval: the renewal date stays
     assert state.metadata["plan"] == "p-2"
 
 

@@ -15,9 +15,15 @@ from django.conf import settings
 from django.urls import reverse
 
 from bookings.tasks import booking_send_confirmation
+from portal.dates import time_zone_choices
 from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
 
 LANGUAGES = [code for code, _ in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+# The Account page's time zones are named by their places in the IANA database ("Argentina/San
+# Juan"): proper names, the same in every language, not interface strings.
+ZONE_PLACES = {
+    label for _, options in time_zone_choices() if isinstance(options, list) for _, label in options
+}
 PLACEHOLDER = re.compile(r"%\(\w+\)s|<[^>]+>")
 
 
@@ -130,6 +136,7 @@ def test_no_english_sentence_of_a_page_shows_unchanged_in_another_language(pages
             node
             for node in english & other
             if not any(content and content in node for content in organiser_content)
+            and node not in ZONE_PLACES
         }
         if same:
             left[url] = sorted(same)[:5]

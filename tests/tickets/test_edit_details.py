@@ -4,11 +4,13 @@ checked like the booking form; the organiser sees who changed what, when; the bo
 from __future__ import annotations
 
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from bookings import links, services
 from bookings.exceptions import BookingError
@@ -17,6 +19,7 @@ from tests.factories import (
     AttendeeFactory,
     BookingFormFieldFactory,
     BookingFormResponseFactory,
+    DetailEditFactory,
     EventFactory,
     TicketTypeFactory,
 )
@@ -75,10 +78,21 @@ def test_the_booker_fixes_a_name_and_an_answer_and_is_emailed_what_changed(
     assert names(family) == ["Bea", "Maya"]
     assert family.responses.get().answer == "Peanuts"
     edit = DetailEdit.objects.get()
-    assert edit.changed_by == booker and "(the booker)" in edit.changed_by_label
+    assert (
+        edit.changed_by == booker and edit.changed_by_shown == f"{booker.name} <{booker.email}> (the booker)"
+    )
+    with translation.override("de"):  # the admin names the role in its reader's language
+        assert edit.changed_by_shown.endswith("(die buchende Person)")
     assert edit.changes == [
-        {"what": "Name of attendee 2 (Child)", "before": "Mya", "after": "Maya"},
-        {"what": "Allergies?", "before": "None", "after": "Peanuts"},
+        {
+            "field": "attendee_name",
+            "attendee": 2,
+            "ticket": "Child",
+            "what": "Name of attendee 2 (Child)",
+            "before": "Mya",
+            "after": "Maya",
+        },
+        {"field": "question", "what": "Allergies?", "before": "None", "after": "Peanuts"},
     ]
     (message,) = mailoutbox
     assert message.subject == f"Details changed: Mini Movers ({family.reference})"
@@ -174,7 +188,8 @@ def test_a_guest_with_the_view_booking_link_can_correct_their_booking(
         guest.post(url(family), form_data(family, **{f"attendee_{mya.pk}_name": "Maya"}))
 
     edit = DetailEdit.objects.get()
-    assert edit.changed_by is None and "View booking link" in edit.changed_by_label
+    assert edit.changed_by is None and edit.changed_by_label == family.booker_email
+    assert "View booking link" in edit.changed_by_shown and family.booker_email in edit.changed_by_shown
 
 
 def test_with_htmx_an_invalid_form_comes_back_into_the_dialog_and_a_saved_one_refreshes(
@@ -205,3 +220,67 @@ def test_the_organiser_sees_who_changed_what_when_in_the_admin(family, booker, c
     assert "details changed by the booker" in page.lower()
     assert "Name of attendee 2 (Child): “Mya” → “Maya”" in page
     assert "(the booker)" in page
+
+
+def test_the_trail_names_a_changed_name_in_the_readers_language(family, booker, staff, client_as_staff):
+    _, mya = family.attendees.order_by("pk")
+    services.booking_edit_details(
+        booking=family, names={mya.pk: "Maya"}, answers={}, idempotency_key="fr", user=booker
+    )
+    staff.language = "fr"
+    staff.save(update_fields=["language"])
+
+    page = client_as_staff.get(reverse("admin:bookings_booking_change", args=[family.pk])).content.decode()
+
+    assert "Nom du participant 2 (Child): “Mya” → “Maya”" in page  # the admin's language
+    assert f"{booker.email}&gt; (la personne qui a réservé)" in page
+    assert "Name of attendee 2" not in page and "(the booker)" not in page
+
+
+def test_the_email_names_a_changed_name_in_the_bookers_language(
+    family, booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    booker.language = "de"
+    booker.save(update_fields=["language"])
+    _, mya = family.attendees.order_by("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.booking_edit_details(
+            booking=family, names={mya.pk: "Maya"}, answers={}, idempotency_key="de", user=booker
+        )
+
+    (message,) = mailoutbox
+    assert "Name von Teilnehmer 2 (Child): “Mya” → “Maya”" in message.body
+
+
+def test_a_trail_stored_before_the_keys_shows_as_it_was_stored(family):
+    edit = DetailEditFactory(booking=family, organiser=family.organiser)
+    with translation.override("fr"):
+        assert edit.changes_shown() == [{"what": "Name of attendee 1", "before": "Mya", "after": "Maya"}]
+
+
+def test_who_changed_a_trail_stored_as_english_text_becomes_a_key_the_reader_sees_translated(family):
+    as_text = {
+        "Bea Booker <bea@example.com> (the booker)": ("Bea Booker <bea@example.com>", "booker"),
+        "Al <al@example.com> (another account)": ("Al <al@example.com>", "other_account"),
+        "Whoever opened the booking's View booking link, sent to bea@example.com": (
+            "bea@example.com",
+            "link",
+        ),
+        "Deleted booker": ("Deleted booker", ""),
+    }
+    edits = {
+        text: DetailEditFactory(booking=family, organiser=family.organiser, changed_by_label=text)
+        for text in as_text
+    }
+
+    import_module("bookings.migrations.0021_detail_edit_changed_by_role").role_from_label(apps, None)
+
+    for text, edit in edits.items():
+        edit.refresh_from_db()
+        assert (edit.changed_by_label, edit.changed_by_role) == as_text[text]
+        assert edit.changed_by_shown == text  # in English, as it read before
+    with translation.override("es"):
+        assert (
+            edits["Al <al@example.com> (another account)"].changed_by_shown
+            == "Al <al@example.com> (otra cuenta)"
+        )

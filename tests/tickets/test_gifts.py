@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from bookings import links, services
+from bookings import emails, links, services
 from bookings.exceptions import BookingError
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketGift
 from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
@@ -88,6 +88,64 @@ def test_the_recipient_is_emailed_a_link_and_accepting_makes_the_ticket_their_ow
     assert ola.get(accepted["Location"]).status_code == 200  # this browser holds the new booking
 
 
+def test_the_giver_is_emailed_once_when_the_recipient_accepts(
+    family, booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    gift = give(family)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_gift_accept(gift=gift)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_gift_accept(gift=gift)  # accepted twice (a double click): told once
+
+    told = [m for m in mailoutbox if m.to == [booker.email]]
+    assert len(told) == 1
+    (message,) = told
+    assert message.subject == "Ola Friend accepted your ticket for Family yoga"
+    assert "Ola Friend accepted the ticket you gave them (Kim (Child))" in message.body
+    assert f"Your booking {family.reference} keeps:\n- Bea (Adult)" in message.body
+    assert "/portal/link/" in message.body  # their own View booking link
+    assert "Kim (Child)" in message.alternatives[0][0]
+    assert emails.ticket_gift_send_accepted(gift_id=gift.pk) is False  # the task again: nothing
+    assert len([m for m in mailoutbox if m.to == [booker.email]]) == 1
+
+
+def test_the_giver_is_told_in_their_own_language(
+    family, booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    booker.language = "fr"
+    booker.save(update_fields=["language"])
+    family.organiser.default_language = "de"
+    family.organiser.save(update_fields=["default_language"])
+    gift = give(family)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_gift_accept(gift=gift)
+
+    (told,) = [m for m in mailoutbox if m.to == [booker.email]]
+    assert "Voir votre réservation" in told.body
+    assert "lang=fr" in told.body
+
+
+def test_a_giver_who_gave_their_last_ticket_is_told_the_booking_is_closed(
+    family, booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    family.attendees.filter(name="Bea").delete()
+    gift = give(family)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_gift_accept(gift=gift)
+
+    (told,) = [m for m in mailoutbox if m.to == [booker.email]]
+    assert "That was the last ticket of your booking" in told.body
+    assert "closed as given away" in told.body
+
+
+def test_no_giver_email_for_an_offer_that_was_not_accepted(family, booker, mailoutbox):
+    gift = give(family)
+    services.ticket_gift_withdraw(gift=gift)
+
+    assert emails.ticket_gift_send_accepted(gift_id=gift.pk) is False
+    assert not [m for m in mailoutbox if m.to == [booker.email]]
+
+
 def test_the_giver_can_withdraw_until_accepted_and_the_link_then_stops_working(
     family, client_as_booker, mailoutbox, django_capture_on_commit_callbacks
 ):
@@ -128,6 +186,43 @@ def test_an_offer_runs_out(family):
     with pytest.raises(BookingError, match="can no longer be accepted"):
         services.ticket_gift_accept(gift=gift)
     assert Booking.objects.count() == 1
+
+
+def test_an_offer_that_runs_out_is_closed_and_the_giver_told_once(
+    family, booker, client_as_booker, mailoutbox, django_capture_on_commit_callbacks
+):
+    gift = give(family)
+    TicketGift.objects.filter(pk=gift.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.ticket_gifts_expire_due() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.ticket_gifts_expire_due() == 0  # the next run: nothing more
+
+    gift.refresh_from_db()
+    assert gift.status == TicketGift.Status.EXPIRED
+    (told,) = [m for m in mailoutbox if m.to == [booker.email]]
+    assert told.subject == "Your ticket for Family yoga was not accepted: it is still yours"
+    assert "Ola Friend did not accept the ticket you offered them (Kim (Child))" in told.body
+    assert f"The ticket stays on your booking {family.reference}" in told.body
+    assert emails.ticket_gift_send_expired(gift_id=gift.pk) is False
+    assert kim(family).booking_id == family.pk
+    dialog = client_as_booker.get(reverse("bookings:booking_give", args=[family.reference]))
+    assert "not accepted in time" in dialog.content.decode()
+
+
+def test_closing_run_out_offers_leaves_open_accepted_and_withdrawn_ones(family, booker, mailoutbox):
+    open_offer = give(family)
+    bea = family.attendees.get(name="Bea")
+    withdrawn = give(family, key="gift-2", attendee_id=bea.pk, recipient_email="al@example.net")
+    services.ticket_gift_withdraw(gift=withdrawn)
+    TicketGift.objects.filter(pk=withdrawn.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+
+    assert services.ticket_gifts_expire_due() == 0
+
+    statuses = dict(TicketGift.objects.values_list("pk", "status"))
+    assert statuses == {open_offer.pk: TicketGift.Status.PENDING, withdrawn.pk: TicketGift.Status.WITHDRAWN}
+    assert not [m for m in mailoutbox if m.to == [booker.email]]
 
 
 def test_the_offer_runs_out_at_the_rules_cut_off(family):

@@ -286,15 +286,3 @@ def test_a_cancelled_ticket_keeps_its_history_for_the_organiser(event, after_com
     ticket = CancelledTicket.objects.get()
     assert ticket.cancellation.booking == booking
     assert ticket.organiser_id == booking.organiser_id
-
-
-def test_a_booking_with_a_memberships_included_bookings_is_cancelled_only_whole(event, after_commit):
-    booking = family_booking(event)
-    Booking.objects.filter(pk=booking.pk).update(included_amount=1000)
-    booking.refresh_from_db()
-    _, child = tickets_of(booking)
-
-    with pytest.raises(BookingError, match="can only be changed as a whole"):
-        after_commit(services.booking_cancel, booking=booking, ticket_ids=[child.pk])
-
-    assert booking.attendees.count() == 2 and not Refund.objects.exists()

@@ -85,7 +85,8 @@ def test_buying_a_gift_voucher_shows_the_code_to_the_buyer(
     voucher = Voucher.objects.get(buyer=booker)
     assert (voucher.value, voucher.balance, voucher.status) == (3000, 3000, "active")
     assert voucher.display_code in response.content.decode()
-    assert [m.to for m in mailoutbox] == [["rae@example.com"]]
+    # The code to the recipient, the receipt to the buyer.
+    assert [m.to for m in mailoutbox] == [["rae@example.com"], [booker.email]]
 
 
 def test_a_free_plan_organiser_has_no_voucher_shop(client_as_booker):

@@ -263,6 +263,9 @@ class Command(BaseCommand):
             "quantity": quantity,
             "accepts_fewer": accepts_fewer,
         }
+        # As a join does: an event with one ticket type waits for that type; several, for any.
+        types = list(event.ticket_types.all()[:2])
+        fields["ticket_type"] = types[0] if len(types) == 1 else None
         # Joined with a proved address (the demo booker's own, verified): confirmed, in the queue.
         confirmed = {"status": WaitingListEntry.Status.WAITING, "confirmed_at": timezone.now() - joined_ago}
         WaitingListEntry.objects.update_or_create(
@@ -407,6 +410,7 @@ class Command(BaseCommand):
             payment_method=Booking.PaymentMethod.MEMBERSHIP,
             payment_reference="",
         )
+        booking.attendees.update(included=True)  # the ticket the included booking paid for
 
     def little_explorers_bookings(self, org, booker) -> None:
         booked = Attendee.Attendance.UNMARKED
