@@ -58,27 +58,46 @@ def vevent(booking: Booking, *, url: str, attendee: bool = False) -> icalendar.E
     """The booking as a calendar event. `attendee`: name the booker (a cancellation's file, in
     their own email: iTIP's CANCEL names whom it cancels for). Kept to what calendars use: every
     property costs time in a burst of emails (bench/RESULTS.md)."""
-    event, organiser = booking.event, booking.organiser
     entry = icalendar.Event()
-    entry.add("uid", uid(booking))
-    entry.add("dtstamp", timezone.now().astimezone(UTC))
-    entry.add("sequence", sequence(booking, event))
+    _event_properties(entry, booking.event, booking.organiser, status=status_of(booking))
+    _booking_properties(entry, booking, url=url, attendee=attendee)
+    return entry
+
+
+def status_of(booking: Booking) -> str:
+    return "CANCELLED" if booking.is_cancelled or booking.event.is_cancelled else "CONFIRMED"
+
+
+def _event_properties(entry: icalendar.Event, event: Event, organiser, *, status: str) -> None:
+    """What the calendar event says about the event itself, and the booking's STATUS: the same
+    for each of the event's confirmed bookings."""
     entry.add("dtstart", event.starts_at.astimezone(UTC))
     entry.add("dtend", event.ends_at.astimezone(UTC))
     entry.add("summary", event.title)
     if event.venue:
         entry.add("location", event.venue)
-    entry.add("description", description(booking, url=url))
-    entry.add("status", "CANCELLED" if booking.is_cancelled or event.is_cancelled else "CONFIRMED")
-    organizer = icalendar.vCalAddress(f"mailto:{organiser.contact_email or _from_address()}")
+    organizer = icalendar.vCalAddress(f"mailto:{_organizer_address(organiser)}")
     organizer.params["cn"] = icalendar.vText(organiser.name)
     entry.add("organizer", organizer)
+    entry.add("status", status)
+
+
+def _booking_properties(entry: icalendar.Event, booking: Booking, *, url: str, attendee: bool) -> None:
+    """What the calendar event says about this booking (and when the file was made)."""
+    event = booking.event
+    entry.add("uid", uid(booking))
+    entry.add("dtstamp", timezone.now().astimezone(UTC))
+    entry.add("sequence", sequence(booking, event))
+    entry.add("description", description(booking, url=url))
     if attendee:
         booker = icalendar.vCalAddress(f"mailto:{booking.booker_email}")
         booker.params["cn"] = icalendar.vText(booking.booker_name)
         booker.params["partstat"] = icalendar.vText("DECLINED" if booking.is_cancelled else "ACCEPTED")
         entry.add("attendee", booker)
-    return entry
+
+
+def _organizer_address(organiser) -> str:
+    return organiser.contact_email or _from_address()
 
 
 def _from_address() -> str:
@@ -98,11 +117,55 @@ def _calendar(method: str | None = None) -> icalendar.Calendar:
 def booking_ics(booking: Booking, *, url: str) -> bytes:
     """One booking's file: METHOD:CANCEL once it is cancelled (same UID, higher SEQUENCE, the
     booker as ATTENDEE), so a calendar that took the confirmation's file removes the entry; else
-    PUBLISH (which names no attendees, RFC 5546)."""
-    calendar = _calendar("CANCEL" if booking.is_cancelled else "PUBLISH")
-    calendar.add("x-wr-timezone", booking.organiser.time_zone)
-    calendar.add_component(vevent(booking, url=url, attendee=booking.is_cancelled))
-    return calendar.to_ical()
+    PUBLISH (which names no attendees, RFC 5546).
+
+    Both halves are icalendar's own output: the calendar around the event's lines, kept per
+    event (`_event_part`), and the booking's lines, serialised for each file; the file is the
+    one put inside the other, as icalendar would have written the event with all of them."""
+    method = "CANCEL" if booking.is_cancelled else "PUBLISH"
+    head, tail = _event_part(booking.event, booking.organiser, method, status_of(booking))
+    own = icalendar.Event()
+    _booking_properties(own, booking, url=url, attendee=booking.is_cancelled)
+    lines = own.to_ical()
+    return head + lines[len(_BEGIN) : -len(_END)] + tail
+
+
+# The calendar around one event's lines, serialised by icalendar once per process and event:
+# a burst of reminders or confirmations is many bookings of few events, and serialising (icalendar
+# folds each line character by character) was a quarter of each email's instructions
+# (bench/RESULTS.md). Keyed by everything the lines say, so a changed event or organiser simply
+# makes another entry; the oldest are dropped past EVENT_PARTS_KEPT.
+EVENT_PARTS_KEPT = 2000
+_event_parts: dict[tuple, tuple[bytes, bytes]] = {}
+_BEGIN, _END = b"BEGIN:VEVENT\r\n", b"END:VEVENT\r\n"
+
+
+def _event_part(event: Event, organiser, method: str, status: str) -> tuple[bytes, bytes]:
+    """(everything before the booking's lines, everything after), the booking's lines going
+    just before the event's END:VEVENT."""
+    key = (
+        method,
+        status,
+        organiser.time_zone,
+        organiser.name,
+        _organizer_address(organiser),
+        event.starts_at,
+        event.ends_at,
+        event.title,
+        event.venue,
+    )
+    part = _event_parts.get(key)
+    if part is None:
+        calendar = _calendar(method)
+        calendar.add("x-wr-timezone", organiser.time_zone)
+        entry = icalendar.Event()
+        _event_properties(entry, event, organiser, status=status)
+        calendar.add_component(entry)
+        head, _, tail = calendar.to_ical().rpartition(b"\r\n" + _END)
+        if len(_event_parts) >= EVENT_PARTS_KEPT:
+            del _event_parts[next(iter(_event_parts))]
+        part = _event_parts[key] = (head + b"\r\n", _END + tail)
+    return part
 
 
 def feed_ics(bookings: list[Booking], *, url_for, name: str) -> bytes:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from email.mime.base import MIMEBase
 from smtplib import SMTPException, SMTPServerDisconnected
@@ -63,7 +64,7 @@ def send_templated_email(
     with translation.override(language):
         # One line, whatever a title holds: a subject can never start a header of its own.
         subject = " ".join(render_text(f"{template_prefix}_subject.txt", context).split())
-        message = EmailMultiAlternatives(
+        message = Email(
             subject=subject,
             body=links_in_language(render_text(f"{template_prefix}.txt", context), language),
             from_email=settings.DEFAULT_FROM_EMAIL,
@@ -80,6 +81,21 @@ def send_templated_email(
             else:
                 message.attach(*attachment)
     _send(message)
+
+
+class Email(EmailMultiAlternatives):
+    """Django's email, its multipart boundaries chosen when the message is built. Left unset,
+    Python's email generator makes one for each multipart and compiles a regular expression to
+    check that no line of the text is that boundary: a new pattern each time, so `re`'s cache
+    never holds it, a fifth of writing out a reminder (bench/RESULTS.md, 2026-11-30). 128
+    random bits cannot turn up in an email's lines by chance."""
+
+    def message(self):
+        message = super().message()
+        for part in message.walk():
+            if part.is_multipart() and part.get_boundary() is None:
+                part.set_boundary(f"=_{secrets.token_hex(16)}")
+        return message
 
 
 def links_in_language(body: str, language: str, *, html: bool = False) -> str:

@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from bookings import emails, links
 from bookings.models import Booking, Transfer
+from calendars import ics
 from tests.calendars.helpers import ics_parts, only_event, parse
 from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory, TransferFactory
 
@@ -196,3 +197,37 @@ def test_a_guest_who_opened_the_link_downloads_the_file(booking, client):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
     assert only_event(parse(response.content))["uid"].startswith(f"booking-{booking.reference}@")
+
+
+@pytest.mark.django_db
+def test_each_file_has_its_own_booking_and_the_event_as_it_is_now(booking, organiser):
+    """The event's lines are serialised once and kept (a burst of reminders is many bookings of
+    few events): each booking's file still names its own booking, and a changed event's next
+    file says what changed."""
+
+    other = AttendeeFactory(
+        organiser=organiser,
+        booking__event=booking.event,
+        booking__booker_name="Otto Other",
+        booking__status=Booking.Status.CONFIRMED,
+        ticket_type__event=booking.event,
+    ).booking
+    first = only_event(parse(ics.booking_ics(booking, url="https://example.test/b/1")))
+    second = only_event(parse(ics.booking_ics(other, url="https://example.test/b/2")))
+    assert first["uid"] == f"booking-{booking.reference}@127.0.0.1"
+    assert second["uid"] == f"booking-{other.reference}@127.0.0.1"
+    assert "https://example.test/b/1" in first["description"]
+    assert "https://example.test/b/2" in second["description"]
+    assert first["summary"] == second["summary"] == "Morning Yoga"
+
+    event = booking.event
+    event.venue = "The Garden Room"
+    event.starts_at += timedelta(hours=2)
+    event.ends_at += timedelta(hours=2)
+    event.save()
+    booking.refresh_from_db()
+    moved = only_event(parse(ics.booking_ics(booking, url="https://example.test/b/1")))
+    assert moved["location"] == "The Garden Room"
+    assert moved.decoded("dtstart") == event.starts_at
+    assert moved["uid"] == first["uid"]
+    assert len(parse(ics.booking_ics(booking, url="")).walk("VEVENT")) == 1
