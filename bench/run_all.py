@@ -1,13 +1,14 @@
 """`make bench`: make the bench database if it is missing, seed it (small by default), and run the
-page-load, booking-contention and email fan-out benchmarks one after the other.
+page-load, booking-contention, email and reminder fan-out benchmarks one after the other.
 
 Sizes come from the environment (small defaults so a run takes a few minutes):
   BENCH_ORGANISERS (20), BENCH_BOOKERS (500), BENCH_BOOKINGS (5000): seed_scale's sizes; the
       issue's scale is 1000 / 100000 / 1000000 (a rerun only tops up);
   BENCH_SECONDS (10) per page, BENCH_CLIENTS (20) and BENCH_CAPACITY (300) for contention,
   BENCH_EMAILS (2000; the issue's figure is 10000) for the fan-out;
+  BENCH_REMINDERS (5000; issue 22's figure is 100000) for the reminders;
   BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/bp_bench), BENCH_REDIS_URL (db 10);
-  BENCH_SKIP: comma-separated of page_load, booking_contention, email_fanout.
+  BENCH_SKIP: comma-separated of page_load, booking_contention, email_fanout, reminder_fanout.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def main() -> int:
     )
     skip = {s.strip() for s in os.environ.get("BENCH_SKIP", "").split(",") if s.strip()}
     failed = []
-    for name in ("page_load", "booking_contention", "email_fanout"):
+    for name in ("page_load", "booking_contention", "email_fanout", "reminder_fanout"):
         if name in skip:
             continue
         print(f"\n== {name}", flush=True)
