@@ -367,11 +367,12 @@ class EventAdmin(OrganiserScopedAdmin):
 
     # Cancelling: an action for many events, and a button on one event's page -----------------
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        if change and "capacity" in form.changed_data:
-            # A raised capacity goes to the people waiting at once, not at the next periodic run.
-            services.waiting_list_offer_places_now(event=obj)
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # A raised capacity, the event's or a ticket type's own limit, goes to the people waiting
+        # at once, not at the next periodic run (after the inlines: the ticket types are saved).
+        if change and ("capacity" in form.changed_data or _ticket_limit_changed(formsets)):
+            services.waiting_list_offer_places_now(event=form.instance)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -451,6 +452,16 @@ class EventAdmin(OrganiserScopedAdmin):
             )
 
 
+def _ticket_limit_changed(formsets) -> bool:
+    return any(
+        "capacity" in form.changed_data
+        for formset in formsets
+        if formset.model is TicketType
+        for form in formset.forms
+        if form.has_changed()
+    )
+
+
 @admin.register(TicketType)
 class TicketTypeAdmin(OrganiserScopedAdmin):
     money_fields = ("price",)
@@ -458,6 +469,12 @@ class TicketTypeAdmin(OrganiserScopedAdmin):
     search_fields = ["name", "event__title"]
     list_select_related = ["event"]
     autocomplete_fields = ["event"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "capacity" in form.changed_data:
+            # A raised limit goes to the people waiting for this ticket at once, as the event's does.
+            services.waiting_list_offer_places_now(event=obj.event)
 
 
 # Bookings -------------------------------------------------------------------------------------
