@@ -245,7 +245,16 @@ def booking_tab_for_booker(
                 ),
                 default=None,
                 output_field=IntegerField(),
-            )
+            ),
+            type_position=Case(
+                When(
+                    status=WaitingListEntry.Status.WAITING,
+                    ticket_type__isnull=False,
+                    then=Coalesce(Subquery(_waiting_ahead(for_its_ticket_type=True)), 0) + 1,
+                ),
+                default=None,
+                output_field=IntegerField(),
+            ),
         )
         entries = Paginator(rows.order_by("event__starts_at", "pk"), TAB_PAGE_SIZE).get_page(page)
         return EventsTab(page=entries, cards=entries, freshness=None)
@@ -328,20 +337,19 @@ def attendance_label(attendee: Attendee, organiser: Organiser) -> str:
     return "Attended"
 
 
-def _waiting_ahead():
+def _waiting_ahead(*, for_its_ticket_type: bool = False):
     """How many people wait ahead of the outer entry in its event's queue (confirmed earlier,
-    or at the same moment with a lower id: the order offers follow)."""
-    return (
-        WaitingListEntry.objects.filter(event=OuterRef("event"), status=WaitingListEntry.Status.WAITING)
-        .filter(
-            Q(confirmed_at__lt=OuterRef("confirmed_at"))
-            | Q(confirmed_at=OuterRef("confirmed_at"), pk__lt=OuterRef("pk"))
-        )
-        .order_by()
-        .values("event")
-        .annotate(n=Count("pk"))
-        .values("n")
+    or at the same moment with a lower id: the order offers follow); `for_its_ticket_type`:
+    only those who could take a place of the ticket type it waits for (that type, or any)."""
+    ahead = WaitingListEntry.objects.filter(
+        event=OuterRef("event"), status=WaitingListEntry.Status.WAITING
+    ).filter(
+        Q(confirmed_at__lt=OuterRef("confirmed_at"))
+        | Q(confirmed_at=OuterRef("confirmed_at"), pk__lt=OuterRef("pk"))
     )
+    if for_its_ticket_type:
+        ahead = ahead.filter(Q(ticket_type=OuterRef("ticket_type")) | Q(ticket_type__isnull=True))
+    return ahead.order_by().values("event").annotate(n=Count("pk")).values("n")
 
 
 def waiting_list_position(*, entry: WaitingListEntry) -> int | None:
@@ -349,12 +357,26 @@ def waiting_list_position(*, entry: WaitingListEntry) -> int | None:
     line (not confirmed yet, offered, or closed). Only the count: nobody learns who is ahead."""
     if entry.status != WaitingListEntry.Status.WAITING:
         return None
-    ahead = (
-        WaitingListEntry.objects.filter(event_id=entry.event_id, status=WaitingListEntry.Status.WAITING)
-        .filter(Q(confirmed_at__lt=entry.confirmed_at) | Q(confirmed_at=entry.confirmed_at, pk__lt=entry.pk))
-        .count()
+    return _waiting_ahead_of(entry).count() + 1
+
+
+def waiting_list_type_position(*, entry: WaitingListEntry) -> int | None:
+    """For an entry waiting for one ticket type: where it stands among the entries needing
+    places of that type (waiting for it, or for any ticket), the order in which room freed
+    within the type's own limit is offered. None for an entry waiting for any ticket, or not
+    waiting in line. The event's position still holds: its places are one pool."""
+    if entry.status != WaitingListEntry.Status.WAITING or entry.ticket_type_id is None:
+        return None
+    ahead = _waiting_ahead_of(entry).filter(
+        Q(ticket_type_id=entry.ticket_type_id) | Q(ticket_type__isnull=True)
     )
-    return ahead + 1
+    return ahead.count() + 1
+
+
+def _waiting_ahead_of(entry: WaitingListEntry):
+    return WaitingListEntry.objects.filter(
+        event_id=entry.event_id, status=WaitingListEntry.Status.WAITING
+    ).filter(Q(confirmed_at__lt=entry.confirmed_at) | Q(confirmed_at=entry.confirmed_at, pk__lt=entry.pk))
 
 
 def waiting_list_entry_get_for_viewer(*, request, code) -> WaitingListEntry:

@@ -825,6 +825,7 @@ def waiting_detail(request, code):
         "section": "events" if request.user.is_authenticated else None,
         "places_form": forms.WaitingPlacesForm(entry=entry),
         "position": selectors.waiting_list_position(entry=entry),
+        "type_position": selectors.waiting_list_type_position(entry=entry),
         # The hold's end in the reader's own zone (the organiser's for a guest): never the zone
         # of the place's owner when someone else opened its manage link.
         "hold_zone": reader_time_zone(request.user, entry.organiser),

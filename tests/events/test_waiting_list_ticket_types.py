@@ -270,6 +270,44 @@ def test_everyone_waiting_stands_in_the_events_one_line_whatever_ticket_they_wan
     assert [selectors.waiting_list_position(entry=e) for e in entries] == [1, 2, 3, 4]
 
 
+def test_an_entry_for_one_ticket_type_also_learns_its_place_among_those_who_could_take_that_ticket(
+    event, adult, child
+):
+    # Among the entries needing places of that ticket type: the same type's, and any ticket's (a
+    # place freed within the type's own limit can go to either); an adult's entry never counts.
+    setup(event, adult, child, capacity=4, adults=2, children=2)
+    entries = [
+        WaitingListEntryFactory(event=event, ticket_type=adult),
+        WaitingListEntryFactory(event=event, ticket_type=child),
+        WaitingListEntryFactory(event=event, ticket_type=adult),
+        WaitingListEntryFactory(event=event),
+        WaitingListEntryFactory(event=event, ticket_type=child),
+    ]
+
+    assert [selectors.waiting_list_type_position(entry=e) for e in entries] == [1, 1, 2, None, 3]
+    services.waiting_list_leave(entry=entries[1])
+    entries[4].refresh_from_db()
+    assert selectors.waiting_list_type_position(entry=entries[4]) == 2
+
+
+def test_the_tab_and_the_page_give_both_places_in_line(event, adult, child, booker, client_as_booker):
+    setup(event, adult, child, capacity=4, adults=2, children=2)
+    WaitingListEntryFactory(event=event, ticket_type=adult)
+    WaitingListEntryFactory(event=event, ticket_type=adult)
+    mine = WaitingListEntryFactory(event=event, ticket_type=child, user=booker, email=booker.email)
+
+    tab = client_as_booker.get(reverse("bookings:event_list") + "?tab=waiting").content.decode()
+    page = client_as_booker.get(reverse("bookings:waiting_detail", args=[mine.code])).content.decode()
+
+    assert "3rd in line" in tab and "1st for Child tickets" in tab
+    assert "3rd in line" in page and "1st</strong> among the people waiting for Child tickets" in page
+
+    mine.ticket_type = adult  # now 3rd either way: said once
+    mine.save()
+    tab = client_as_booker.get(reverse("bookings:event_list") + "?tab=waiting").content.decode()
+    assert "3rd in line" in tab and "for Adult tickets" not in tab
+
+
 # Existing entries -----------------------------------------------------------------------------
 
 
