@@ -5,7 +5,7 @@ from datetime import datetime
 
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 
 
 def local_date(moment: datetime | None, organiser) -> str:
@@ -28,29 +28,30 @@ def zone_label(moment: datetime | None, time_zone: str) -> str:
 
 # The zones a booker may choose: the places people live (the IANA areas), and UTC; not the
 # legacy aliases ("US/Eastern", "GB") nor the fixed offsets ("Etc/GMT+5").
-_AREAS = (
-    "Africa",
-    "America",
-    "Antarctica",
-    "Arctic",
-    "Asia",
-    "Atlantic",
-    "Australia",
-    "Europe",
-    "Indian",
-    "Pacific",
-)
+AREAS = {
+    "Africa": pgettext_lazy("time zone area", "Africa"),
+    "America": pgettext_lazy("time zone area", "America"),
+    "Antarctica": pgettext_lazy("time zone area", "Antarctica"),
+    "Arctic": pgettext_lazy("time zone area", "Arctic"),
+    "Asia": pgettext_lazy("time zone area", "Asia"),
+    "Atlantic": pgettext_lazy("time zone area", "Atlantic Ocean"),
+    "Australia": pgettext_lazy("time zone area", "Australia"),
+    "Europe": pgettext_lazy("time zone area", "Europe"),
+    "Indian": pgettext_lazy("time zone area", "Indian Ocean"),
+    "Pacific": pgettext_lazy("time zone area", "Pacific Ocean"),
+}
 
 
 def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]] | tuple[str, str]]:
     """The zones a booker may choose, grouped by area for a <select> (<optgroup>), each labelled
     with its place ("New York", "Argentina/Buenos Aires"); UTC last."""
-    names = sorted(name for name in zoneinfo.available_timezones() if name.split("/", 1)[0] in _AREAS)
+    names = sorted(name for name in zoneinfo.available_timezones() if name.split("/", 1)[0] in AREAS)
     groups: dict[str, list[tuple[str, str]]] = {}
     for name in names:
         area, place = name.split("/", 1)
         groups.setdefault(area, []).append((name, place.replace("_", " ")))
-    return [*groups.items(), ("UTC", "UTC")]
+    # Areas named in the reader's language; the places keep the database's (English) names.
+    return [*((AREAS[area], places) for area, places in groups.items()), ("UTC", "UTC")]
 
 
 def reader_time_zone(user, organiser) -> str:

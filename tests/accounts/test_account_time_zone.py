@@ -35,6 +35,16 @@ def test_the_account_page_offers_the_organisers_zone_by_default_and_the_zones_by
     assert '<label for="account-time-zone">Your time zone</label>' in page
 
 
+def test_the_areas_are_named_in_the_bookers_language(client_as_booker, booker):
+    booker.language = "de"
+    booker.save(update_fields=["language"])
+
+    page = client_as_booker.get(ACCOUNT).content.decode()
+
+    assert '<optgroup label="Europa">' in page and '<optgroup label="Pazifik">' in page
+    assert '<option value="Europe/Berlin">Berlin</option>' in page  # the place keeps its name
+
+
 def test_a_booker_saves_a_time_zone_and_sees_it_chosen(client_as_booker, booker):
     response = client_as_booker.post(SAVE, {"time_zone": "Asia/Tokyo"})
 
