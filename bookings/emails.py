@@ -337,37 +337,27 @@ def ticket_gift_send_offer(*, gift_id: int) -> bool:
 def ticket_gift_send_accepted(*, gift_id: int) -> bool:
     """Tell the giver that the recipient accepted their ticket, once per accepted offer, in the
     giver's language (their account's, else the organiser's)."""
-
-    def send(gift: TicketGift) -> None:
-        booking = gift.booking
-        send_templated_email(
-            template_prefix="bookings/email/ticket_gift_accepted",
-            to=[booking.booker_email],
-            reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
-            context={
-                "gift": gift,
-                "booking": booking,
-                "event": booking.event,
-                "organiser": booking.organiser,
-                "left": list(booking.attendees.select_related("ticket_type")),
-                "view_url": links.view_booking_url(booking),
-            },
-        )
-
-    rows = TicketGift.objects.filter(status=TicketGift.Status.ACCEPTED).select_related(
-        "booking__event", "booking__organiser", "booking__user"
-    )
-    return send_once(rows=rows, pk=gift_id, sent_field="accepted_email_sent_at", send=send)
+    rows = TicketGift.objects.filter(status=TicketGift.Status.ACCEPTED)
+    return _tell_the_giver(gift_id, rows, "accepted")
 
 
 def ticket_gift_send_expired(*, gift_id: int) -> bool:
     """Tell the giver that their offer ran out unaccepted (the ticket stays theirs), once per
     offer, in the giver's language."""
+    rows = TicketGift.objects.filter(
+        status=TicketGift.Status.EXPIRED, booking__status=Booking.Status.CONFIRMED
+    )
+    return _tell_the_giver(gift_id, rows, "expired")
+
+
+def _tell_the_giver(gift_id: int, rows, outcome: str) -> bool:
+    """One email to the giver about what became of their offer (`outcome`: accepted, expired),
+    with their booking's View booking link; the booking's tickets as they are now."""
 
     def send(gift: TicketGift) -> None:
         booking = gift.booking
         send_templated_email(
-            template_prefix="bookings/email/ticket_gift_expired",
+            template_prefix=f"bookings/email/ticket_gift_{outcome}",
             to=[booking.booker_email],
             reply_to=[booking.organiser.contact_email] if booking.organiser.contact_email else None,
             context={
@@ -375,14 +365,13 @@ def ticket_gift_send_expired(*, gift_id: int) -> bool:
                 "booking": booking,
                 "event": booking.event,
                 "organiser": booking.organiser,
+                "left": booking.attendees.select_related("ticket_type"),  # read only where shown
                 "view_url": links.view_booking_url(booking),
             },
         )
 
-    rows = TicketGift.objects.filter(
-        status=TicketGift.Status.EXPIRED, booking__status=Booking.Status.CONFIRMED
-    ).select_related("booking__event", "booking__organiser", "booking__user")
-    return send_once(rows=rows, pk=gift_id, sent_field="expired_email_sent_at", send=send)
+    rows = rows.select_related("booking__event", "booking__organiser", "booking__user")
+    return send_once(rows=rows, pk=gift_id, sent_field=f"{outcome}_email_sent_at", send=send)
 
 
 _CANCELLATION_EMAIL = {
