@@ -98,6 +98,10 @@ class Voucher(TenantModel):
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
+    def was_bought_by(self, user) -> bool:
+        """The buyer's own contract (its receipt, its withdrawal): not a voucher they were given."""
+        return self.source == self.Source.BOUGHT and self.buyer_id is not None and self.buyer_id == user.pk
+
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE and self.balance > 0 and not self.is_expired

@@ -54,7 +54,11 @@ def voucher_detail(request, public_id):
         request,
         "vouchers/voucher_detail.html",
         "detail-dialog",
-        {"voucher": voucher, "redemptions": list(selectors.voucher_redemption_list(voucher=voucher))},
+        {
+            "voucher": voucher,
+            "redemptions": list(selectors.voucher_redemption_list(voucher=voucher)),
+            "bought_by_me": voucher.was_bought_by(request.user),
+        },
     )
     response["Cache-Control"] = "no-store"  # the page shows the code, which is the money
     return response
