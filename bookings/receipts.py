@@ -34,6 +34,14 @@ def booking_receipt_for(booking: Booking) -> Receipt:
         )
         for attendee in booking.attendees.all()
     ]
+    if booking.included_amount:  # before the discount, as the price is worked out
+        lines.append(
+            ReceiptLine(
+                description=booking.included_reason or _("Included in your membership"),
+                amount=booking.included_amount,
+                deduction=True,
+            )
+        )
     if booking.discount:
         lines.append(
             ReceiptLine(description=booking.discount_reason, amount=booking.discount, deduction=True)

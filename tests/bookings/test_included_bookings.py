@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from bookings import services
 from bookings.models import Booking, BookingRules
+from bookings.receipts import booking_receipt_for
 from memberships.models import Membership, MembershipBookingUse
 from memberships.services import membership_benefit_for
 from tests.factories import BookingRulesFactory, EventFactory, TicketTypeFactory
@@ -299,3 +300,18 @@ def test_the_move_review_says_the_included_bookings_pay_the_new_ticket(
 
     assert "paid by Monthly Unlimited: 1 included booking" in html
     assert "Confirm transfer" in html
+
+
+def test_the_receipt_takes_the_included_bookings_off_so_its_lines_add_up_to_the_total(
+    membership, ticket, booker, organiser
+):
+    booking = book(ticket, booker, tickets=3)
+    booking.status = Booking.Status.CONFIRMED
+    booking.save(update_fields=["status"])
+
+    receipt = booking_receipt_for(booking)
+
+    charged = sum(line.amount for line in receipt.lines if not line.deduction)
+    taken_off = sum(line.amount for line in receipt.lines if line.deduction)
+    assert charged - taken_off == receipt.total == 960
+    assert [line.amount for line in receipt.lines if line.deduction] == [2400, 240]
