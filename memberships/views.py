@@ -300,18 +300,18 @@ def membership_switch(request, code):
         "preview": None,
         "plan": None,
         # Plans billed the other way (monthly <-> yearly) start a new period: the dialog says so.
-        "other_interval": any(p.interval != membership.plan.interval for p in plans),
+        "other_interval": any(changes.switch_resets_billing_cycle(membership, p) for p in plans),
     }
     if form.is_valid():
         plan = form.cleaned_data["plan"]
         context["plan"] = plan
         try:
             if request.method == "POST" and form.cleaned_data["quoted_at"]:
-                old_interval = membership.plan.interval
+                new_period = changes.switch_resets_billing_cycle(membership, plan)
                 membership = changes.membership_switch(
                     membership=membership, plan=plan, proration_date=form.cleaned_data["quoted_at"]
                 )
-                if plan.interval != old_interval:
+                if new_period:
                     message = _(
                         "You're now on %(plan)s. Its first period starts today and is invoiced now, "
                         "less the unused time of your old plan."

@@ -7,7 +7,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from portal import stripe_events, withdrawals
-from portal.emails import EMAIL_RETRY_ON
+from portal.emails import EMAIL_RETRY_ON, EMAIL_TASK
 from portal.exceptions import Busy, PaymentError
 from portal.models import StripeEvent, Withdrawal
 
@@ -41,14 +41,8 @@ def stripe_event_sweep() -> int:
     return stripe_events.stripe_event_sweep()
 
 
-@shared_task(
-    bind=True,
-    autoretry_for=(*EMAIL_RETRY_ON, PaymentError, Busy),
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-)
+# An email's retries, also when the refund's provider is down or a row lock is busy.
+@shared_task(**{**EMAIL_TASK, "autoretry_for": (*EMAIL_RETRY_ON, PaymentError, Busy)})
 def withdrawal_settle(self, withdrawal_id: int) -> None:
     """Acknowledge a booker's withdrawal by email and refund it (portal.withdrawals)."""
     withdrawal = Withdrawal.objects.filter(pk=withdrawal_id).first()
