@@ -284,3 +284,15 @@ def test_who_changed_a_trail_stored_as_english_text_becomes_a_key_the_reader_see
             edits["Al <al@example.com> (another account)"].changed_by_shown
             == "Al <al@example.com> (otra cuenta)"
         )
+
+
+def test_another_bookings_attendee_slipped_into_the_form_is_not_changed(
+    client_as_booker, family, other_booker
+):
+    stranger = AttendeeFactory(booking__user=other_booker, name="Stranger")
+
+    client_as_booker.post(url(family), form_data(family, **{f"attendee_{stranger.pk}_name": "Renamed"}))
+
+    stranger.refresh_from_db()
+    assert stranger.name == "Stranger"
+    assert not DetailEdit.objects.filter(booking=stranger.booking).exists()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from bookings import emails, links, services
 from bookings.exceptions import BookingError
 from bookings.models import Attendee, Booking, BookingRules, Event, TicketGift
-from tests.factories import AttendeeFactory, EventFactory, TicketTypeFactory
+from tests.factories import AttendeeFactory, EventFactory, TicketGiftFactory, TicketTypeFactory
 from tests.helpers import in_days, paid_booking, rules
 
 pytestmark = pytest.mark.django_db
@@ -341,3 +341,30 @@ def test_deleting_the_givers_account_leaves_no_names_in_their_offers(family, boo
 
     gift.refresh_from_db()
     assert "Kim" not in gift.ticket_label
+
+
+def test_another_bookings_ticket_cannot_be_given_from_your_booking(
+    family, client_as_booker, other_booker, mailoutbox
+):
+    stranger = AttendeeFactory(booking__user=other_booker, booking__status=Booking.Status.CONFIRMED)
+    data = {
+        "ticket": stranger.pk,
+        "recipient_name": "Ola",
+        "recipient_email": "ola@example.net",
+        "idempotency_key": "k",
+    }
+
+    response = client_as_booker.post(reverse("bookings:booking_give", args=[family.reference]), data)
+
+    assert response.status_code == 200  # the form again, with its error
+    assert not TicketGift.objects.exists() and mailoutbox == []
+
+
+def test_your_booking_cannot_withdraw_another_bookings_gift(family, client_as_booker, other_booker):
+    theirs = AttendeeFactory(booking__user=other_booker, booking__status=Booking.Status.CONFIRMED)
+    gift = TicketGiftFactory(booking=theirs.booking, organiser=theirs.booking.organiser, attendee=theirs)
+
+    response = client_as_booker.post(reverse("bookings:gift_withdraw", args=[family.reference, gift.code]))
+
+    gift.refresh_from_db()
+    assert response.status_code == 404 and gift.status == TicketGift.Status.PENDING

@@ -155,3 +155,25 @@ def test_choosing_no_ticket_to_move_asks_again(pair, client_as_booker):
     url = reverse("bookings:booking_transfer", args=[booking.reference])
     content = client_as_booker.get(url, {"choosing": "1"}).content.decode()
     assert "Choose at least one ticket to move." in content
+
+
+def test_another_bookings_ticket_slipped_into_the_move_stays_where_it_is(
+    pair, client_as_booker, other_booker, django_capture_on_commit_callbacks
+):
+    booking, cheaper = pair
+    stranger = AttendeeFactory(booking__user=other_booker, booking__status=Booking.Status.CONFIRMED)
+    data = {
+        "choosing": "1",
+        "move": [kim(booking).pk, stranger.pk],
+        "event": str(cheaper.event.code),
+        "ticket": cheaper.pk,
+        "from": str(booking.event.code),
+        "idempotency_key": "slipped",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as_booker.post(reverse("bookings:booking_transfer", args=[booking.reference]), data)
+
+    stranger.refresh_from_db()
+    assert stranger.booking.user == other_booker and stranger.booking.event != cheaper.event
+    assert not Transfer.objects.filter(booking=stranger.booking).exists()
+    assert [ticket.name for ticket in Transfer.objects.get().booking.attendees.all()] == ["Kim"]
