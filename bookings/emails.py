@@ -232,7 +232,7 @@ def waiting_list_send_confirmation(*, entry_id: int, joined: bool = False) -> bo
     entry = (
         WaitingListEntry.objects.select_related("event__organiser", "ticket_type").filter(pk=entry_id).first()
     )
-    if entry is None or not (entry.is_open or entry.status == entry.Status.UNCONFIRMED):
+    if entry is None or not entry.is_on_the_list:
         return False  # gone meanwhile (left, booked, expired): nothing to confirm
     organiser = entry.event.organiser
     send_templated_email(

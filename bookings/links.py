@@ -143,7 +143,7 @@ def waiting_list_entry_for_confirm_token(token: str) -> WaitingListEntry | None:
     except signing.BadSignature:
         return None
     entry = WaitingListEntry.objects.select_related("event", "organiser").filter(code=code).first()
-    if entry is None or not (entry.is_open or entry.status == WaitingListEntry.Status.UNCONFIRMED):
+    if entry is None or not entry.is_on_the_list:
         return None
     return entry
 

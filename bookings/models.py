@@ -387,6 +387,11 @@ class WaitingListEntry(TenantModel):
         return self.status in {self.Status.WAITING, self.Status.OFFERED}
 
     @property
+    def is_on_the_list(self) -> bool:
+        """Open, or asked for and not confirmed yet: its owner may still see it, confirm or leave."""
+        return self.is_open or self.status == self.Status.UNCONFIRMED
+
+    @property
     def may_claim(self) -> bool:
         """Its offer link may book: a live offer (places held), or a notice that places are free."""
         return self.offer_is_live or (self.status == self.Status.WAITING and self.notified_at is not None)

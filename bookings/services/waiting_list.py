@@ -326,7 +326,7 @@ def waiting_list_leave(*, entry: WaitingListEntry) -> WaitingListEntry:
     event = capacity.events_lock(entry.event_id)[entry.event_id]
     with lock_timeout():
         entry = WaitingListEntry.objects.select_for_update().get(pk=entry.pk)
-    if not (entry.is_open or entry.status == WaitingListEntry.Status.UNCONFIRMED):
+    if not entry.is_on_the_list:
         return entry
     was_offered = entry.status == WaitingListEntry.Status.OFFERED
     entry.status = WaitingListEntry.Status.LEFT
