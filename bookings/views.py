@@ -502,13 +502,14 @@ def booking_cancel(request, reference: str):
         else:
             messages.success(request, _cancelled_message(booking, ticked, held))
             return _done(request, reverse("bookings:booking_detail", args=[booking.reference]))
-    blocked = rules.cancel_blocked_reason(booking=booking, rules=rules.rules_for_event(event=booking.event))
+    booking_rules = rules.rules_for_event(event=booking.event)  # once: the reason and both quotes read it
+    blocked = rules.cancel_blocked_reason(booking=booking, rules=booking_rules)
     context["blocked"] = context.get("error") or blocked
     chosen = held if ticked is None else [pk for pk in held if pk in ticked]
     context.update(chosen=chosen, quoted=_ids_text(chosen), idempotency_key=uuid.uuid4().hex)
     if not blocked and chosen:
-        context["quote"] = selectors.cancel_quote(booking=booking, ticket_ids=chosen)
-    context["tickets"] = _with_shares(booking, chosen)
+        context["quote"] = selectors.cancel_quote(booking=booking, ticket_ids=chosen, rules=booking_rules)
+    context["tickets"] = _with_shares(booking, chosen, booking_rules)
     return _dialog(request, "bookings/booking_cancel.html", context)
 
 
@@ -524,9 +525,9 @@ def _ids_text(ids: list[int]) -> str:
     return ",".join(str(pk) for pk in sorted(ids))
 
 
-def _with_shares(booking, chosen: list[int]) -> list:
+def _with_shares(booking, chosen: list[int], booking_rules) -> list:
     """The booking's tickets for the dialog, each with its share of the money and whether it is ticked."""
-    quote = selectors.cancel_quote(booking=booking)
+    quote = selectors.cancel_quote(booking=booking, rules=booking_rules)
     for attendee in quote.tickets:
         attendee.chosen = attendee.pk in chosen
     return list(quote.tickets)
